@@ -1,0 +1,25 @@
+"""Writes for users and teams."""
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from .models import Membership, Team, User
+
+
+@transaction.atomic
+def member_add(*, team_name: str, username: str, role: str, password: str | None) -> tuple[Membership, bool]:
+    """Create the team and the user when missing, and give the user `role` in the team.
+
+    Returns the membership and whether the user was created. A new user needs a password.
+    """
+    if role not in Membership.Role.values:
+        raise ValueError(f"role must be one of {', '.join(Membership.Role.values)}, got {role!r}")
+    team, _ = Team.objects.get_or_create(name=team_name, defaults={"slug": slugify(team_name) or "team"})
+    user = User.objects.filter(username=username).first()
+    created = user is None
+    if created:
+        if not password:
+            raise ValueError(f"user {username!r} does not exist yet, so a password is needed to create it")
+        user = User.objects.create_user(username=username, password=password)
+    membership, _ = Membership.objects.update_or_create(user=user, team=team, defaults={"role": role})
+    return membership, created

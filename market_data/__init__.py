@@ -1,0 +1,1 @@
+"""Market and economic data: bundled history, live connectors, uploads, provenance."""

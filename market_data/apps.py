@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class MarketDataConfig(AppConfig):
+    name = "market_data"

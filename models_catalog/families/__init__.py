@@ -1,0 +1,1 @@
+"""One module per family or library; each exposes SPECS, a list of ModelSpec."""

@@ -1,0 +1,124 @@
+"""Core scikit-learn models: linear, forests and gradient boosting."""
+
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from ..adapters import FeatureModel
+from ..spec import ModelSpec, Param
+
+N_JOBS = Param("n_jobs", "int", 1, 1, 16, help="CPU cores for one fit")
+
+
+def _forest_params(n_estimators: int = 200):
+    return (
+        Param("n_estimators", "int", n_estimators, 10, 2000, log=True, help="number of trees"),
+        Param("max_depth", "int", 6, 1, 64, help="maximum depth of each tree"),
+        Param("min_samples_leaf", "int", 20, 1, 1000, log=True, help="minimum rows in a leaf"),
+        Param("max_features", "choice", "sqrt", choices=("sqrt", "log2", "all"), help="features tried per split"),
+        N_JOBS,
+    )
+
+
+def _forest(cls):
+    def factory(p, *, task, seed):
+        max_features = None if p["max_features"] == "all" else p["max_features"]
+        estimator = cls(
+            n_estimators=p["n_estimators"],
+            max_depth=p["max_depth"],
+            min_samples_leaf=p["min_samples_leaf"],
+            max_features=max_features,
+            n_jobs=p["n_jobs"],
+            random_state=seed,
+        )
+        return FeatureModel(estimator, task=task)
+
+    return factory
+
+
+_BOOSTING_PARAMS = (
+    Param("n_estimators", "int", 200, 10, 3000, log=True, help="boosting stages"),
+    Param("learning_rate", "float", 0.05, 0.001, 1.0, log=True),
+    Param("max_depth", "int", 3, 1, 16),
+    Param("subsample", "float", 0.8, 0.1, 1.0, help="row fraction per stage"),
+)
+
+
+def _boosting(cls):
+    def factory(p, *, task, seed):
+        return FeatureModel(cls(**p, random_state=seed), task=task)
+
+    return factory
+
+
+SPECS = [
+    ModelSpec(
+        key="logistic_regression",
+        name="Logistic regression",
+        family="linear",
+        library="scikit-learn",
+        tasks=("direction",),
+        description="L2-regularised logistic regression on standardised features: the linear baseline for direction.",
+        params=(
+            Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength"),
+            Param("max_iter", "int", 1000, 50, 10000, log=True),
+        ),
+        factory=lambda p, *, task, seed: FeatureModel(
+            LogisticRegression(C=p["C"], max_iter=p["max_iter"], random_state=seed), task=task, scale=True
+        ),
+    ),
+    ModelSpec(
+        key="ridge",
+        name="Ridge regression",
+        family="linear",
+        library="scikit-learn",
+        tasks=("return",),
+        description="Least squares with an L2 penalty on standardised features: the linear baseline for returns.",
+        params=(Param("alpha", "float", 1.0, 1e-6, 1e6, log=True, help="regularisation strength"),),
+        factory=lambda p, *, task, seed: FeatureModel(Ridge(alpha=p["alpha"]), task=task, scale=True),
+    ),
+    ModelSpec(
+        key="random_forest_classifier",
+        name="Random forest classifier",
+        family="forest",
+        library="scikit-learn",
+        tasks=("direction",),
+        description="Bagged decision trees with random feature subsets; robust to noisy features.",
+        params=_forest_params(),
+        factory=_forest(RandomForestClassifier),
+    ),
+    ModelSpec(
+        key="random_forest_regressor",
+        name="Random forest regressor",
+        family="forest",
+        library="scikit-learn",
+        tasks=("return",),
+        description="Bagged regression trees with random feature subsets, averaging to a return forecast.",
+        params=_forest_params(),
+        factory=_forest(RandomForestRegressor),
+    ),
+    ModelSpec(
+        key="gradient_boosting_classifier",
+        name="Gradient boosting classifier",
+        family="boosting",
+        library="scikit-learn",
+        tasks=("direction",),
+        description="Stage-wise boosted shallow trees on log-loss (scikit-learn's exact implementation).",
+        params=_BOOSTING_PARAMS,
+        factory=_boosting(GradientBoostingClassifier),
+    ),
+    ModelSpec(
+        key="gradient_boosting_regressor",
+        name="Gradient boosting regressor",
+        family="boosting",
+        library="scikit-learn",
+        tasks=("return",),
+        description="Stage-wise boosted shallow trees on squared error.",
+        params=_BOOSTING_PARAMS,
+        factory=_boosting(GradientBoostingRegressor),
+    ),
+]

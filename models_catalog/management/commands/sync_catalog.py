@@ -1,0 +1,13 @@
+"""manage.py sync_catalog: copy the catalog defined in code into the database (idempotent)."""
+
+from django.core.management.base import BaseCommand
+
+from models_catalog.services import catalog_sync
+
+
+class Command(BaseCommand):
+    help = "Create or update a CatalogEntry per model defined in code, keeping admins' enabled flags."
+
+    def handle(self, *args, **options):
+        created, updated = catalog_sync()
+        self.stdout.write(f"catalog synced: {created} created, {updated} updated")

@@ -1,0 +1,1 @@
+"""Trials: a catalog model trained and evaluated walk-forward on stored data, in the background."""

@@ -1,0 +1,133 @@
+"""Features and targets from price history, each value computed only from data known at that bar's close.
+
+Every feature at date t uses bars up to and including t (rolling windows look back, never forward), and macro
+series are joined as of the date they were known: daily series at their own date, monthly series only after
+their publication lag. Targets look forward by `horizon` bars and are never features.
+"""
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.offsets import MonthEnd
+
+FEATURE_COLUMNS = [
+    "ret_1",
+    "ret_5",
+    "ret_10",
+    "ret_20",
+    "vol_5",
+    "vol_20",
+    "vol_ratio",
+    "mom_60",
+    "ma_gap_20",
+    "ma_gap_50",
+    "rsi_14",
+    "range_1",
+    "volume_z_20",
+]
+
+
+def rsi(close: pd.Series, window: int = 14) -> pd.Series:
+    """Wilder's relative strength index (0-100)."""
+    change = close.diff()
+    gain = change.clip(lower=0).ewm(alpha=1 / window, adjust=False, min_periods=window).mean()
+    loss = (-change.clip(upper=0)).ewm(alpha=1 / window, adjust=False, min_periods=window).mean()
+    return 100 - 100 / (1 + gain / loss.replace(0, np.nan))
+
+
+def price_features(bars: pd.DataFrame) -> pd.DataFrame:
+    close = bars["close"]
+    log_close = np.log(close)
+    ret = log_close.diff()
+    features = pd.DataFrame(index=bars.index)
+    for window in (1, 5, 10, 20):
+        features[f"ret_{window}"] = log_close.diff(window)
+    features["vol_5"] = ret.rolling(5).std()
+    features["vol_20"] = ret.rolling(20).std()
+    features["vol_ratio"] = features["vol_5"] / features["vol_20"]
+    features["mom_60"] = log_close.diff(60)
+    features["ma_gap_20"] = close / close.rolling(20).mean() - 1
+    features["ma_gap_50"] = close / close.rolling(50).mean() - 1
+    features["rsi_14"] = rsi(close, 14)
+    features["range_1"] = (bars["high"] - bars["low"]) / close
+    log_volume = np.log(bars["volume"].where(bars["volume"] > 0))
+    features["volume_z_20"] = (log_volume - log_volume.rolling(20).mean()) / log_volume.rolling(20).std()
+    if log_volume.isna().all():
+        features = features.drop(columns="volume_z_20")  # an index without volume: leave the feature out
+    return features
+
+
+def known_from(series: pd.Series, frequency: str) -> pd.Series:
+    """Re-date a macro series to when its values were known.
+
+    Monthly observations are dated at the start of their month but published during the next one; we treat a
+    month's value as known at the end of the following month (e.g. January's CPI from 28/29 February).
+    """
+    if frequency == "1mo":
+        series = series.copy()
+        series.index = series.index + MonthEnd(2)
+    return series[~series.index.duplicated(keep="last")].sort_index()
+
+
+def macro_features(index: pd.DatetimeIndex, macro: dict[str, tuple[pd.Series, str]]) -> pd.DataFrame:
+    """Each macro series as of every date in `index`: its level and its change over the last 20 bars."""
+    features = pd.DataFrame(index=index)
+    for key, (series, frequency) in macro.items():
+        asof = known_from(series, frequency).reindex(index, method="ffill")
+        features[f"{key.lower()}_level"] = asof
+        features[f"{key.lower()}_chg_20"] = asof - asof.shift(20)
+    return features
+
+
+def build_features(bars: pd.DataFrame, macro: dict[str, tuple[pd.Series, str]] | None = None) -> pd.DataFrame:
+    features = price_features(bars)
+    if macro:
+        features = features.join(macro_features(bars.index, macro))
+    return features.replace([np.inf, -np.inf], np.nan)
+
+
+def next_return(bars: pd.DataFrame) -> pd.Series:
+    """Simple return from this bar's close to the next bar's close: what a position taken at this close earns."""
+    close = bars["close"]
+    return (close.shift(-1) / close - 1).rename("next_return")
+
+
+def build_target(bars: pd.DataFrame, *, task: str, horizon: int) -> pd.Series:
+    """The label at t: the move from t's close over the next `horizon` bars (NaN where not yet known)."""
+    close = bars["close"]
+    forward = close.shift(-horizon) / close - 1
+    if task == "return":
+        return forward.rename("target")
+    if task == "direction":
+        return (forward > 0).astype("float64").where(forward.notna()).rename("target")
+    if task == "volatility":
+        daily = np.log(close).diff()
+        # Realised volatility of the next `horizon` daily log returns (root mean square, not annualised).
+        future_sq = sum(daily.shift(-k) ** 2 for k in range(1, horizon + 1))
+        return np.sqrt(future_sq / horizon).rename("target")
+    raise ValueError(f"unknown target {task!r}")
+
+
+def make_dataset(
+    bars: pd.DataFrame,
+    *,
+    task: str,
+    horizon: int,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    macro: dict[str, tuple[pd.Series, str]] | None = None,
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """(features, target, next_return) on the rows in [start, end] where all three are known.
+
+    Bars after `end` are cut first, so no label ever uses a price after the chosen range; bars before `start`
+    are kept as warm-up history for the rolling features.
+    """
+    if end is not None:
+        bars = bars.loc[:end]
+    features = build_features(bars, macro)
+    target = build_target(bars, task=task, horizon=horizon)
+    forward = next_return(bars)
+    frame = features.join(target).join(forward)
+    if start is not None:
+        frame = frame.loc[start:]
+    frame = frame.dropna()
+    return frame[features.columns], frame["target"], frame["next_return"]
