@@ -42,10 +42,9 @@ WORKDIR /app
 # Prometheus multiprocess directory are writable.
 COPY . .
 
-# SECRET_KEY and REDIS_URL exist for this one command only: settings refuse to load without a key when
-# DEBUG is off, and a dummy broker URL keeps settings from starting the embedded Redis. Neither is a real
-# value, and neither is written into any layer's environment.
-RUN SECRET_KEY=build-only-not-secret REDIS_URL=redis://127.0.0.1:6379/0 DEBUG=0 \
+# SECRET_KEY exists for this one command only: settings refuse to load without a key when DEBUG is off.
+# It is not a real key and is not written into any layer's environment.
+RUN SECRET_KEY=build-only-not-secret DEBUG=0 \
         python manage.py collectstatic --noinput \
     && mkdir -p /app/var /tmp/prometheus \
     && chown mltrainer:mltrainer /app/var /tmp/prometheus
