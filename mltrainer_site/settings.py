@@ -148,6 +148,8 @@ SIMPLE_JWT = {
 
 # --- Trials
 TRIAL_MAX_FOLDS = env_int("TRIAL_MAX_FOLDS", 20, minimum=2)
+# A running trial whose worker has not touched its heartbeat for this long is taken to be orphaned.
+TRIAL_STALE_AFTER_SECONDS = env_int("TRIAL_STALE_AFTER_SECONDS", 120, minimum=30)
 
 LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
 LOGGING = {

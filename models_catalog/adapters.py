@@ -1,8 +1,12 @@
 """Adapters that give every library's estimator the runner's fit/predict/predict_proba(X, bars) interface."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -11,14 +15,30 @@ class FeatureModel:
     """A scikit-learn-style estimator trained on the feature frame; `bars` is not needed and ignored.
 
     `scale` puts a StandardScaler (fitted on the training rows only) in front of models that need it.
+    `scale_target` standardises a regression target on the training rows (and maps predictions back): returns and
+    volatilities are ~0.01, which defeats penalties, epsilon-tubes and kernels tuned for unit-scale targets.
+    `max_train_rows` keeps only the most recent training rows, for models whose cost grows fast with rows.
     """
 
-    def __init__(self, estimator, *, task: str, scale: bool = False):
+    def __init__(
+        self,
+        estimator,
+        *,
+        task: str,
+        scale: bool = False,
+        scale_target: bool = False,
+        max_train_rows: int | None = None,
+    ):
         self.task = task
         self.pipeline = make_pipeline(StandardScaler(), clone(estimator)) if scale else clone(estimator)
+        if scale_target and task != "direction":
+            self.pipeline = TransformedTargetRegressor(regressor=self.pipeline, transformer=StandardScaler())
+        self.max_train_rows = max_train_rows
         self._constant: float | None = None
 
     def fit(self, X: pd.DataFrame, y: pd.Series, bars: pd.DataFrame | None = None):
+        if self.max_train_rows:
+            X, y = X.iloc[-self.max_train_rows :], y.iloc[-self.max_train_rows :]
         values = y.to_numpy()
         if self.task == "direction" and len(np.unique(values)) < 2:
             # A training window with one class only: the honest prediction is that class, with certainty.
@@ -47,3 +67,106 @@ class FeatureModel:
             # A monotone map of the margin to (0, 1): enough for ROC AUC, labelled as a score, not a probability.
             return 1.0 / (1.0 + np.exp(-np.asarray(model.decision_function(X.to_numpy()), dtype="float64")))
         return self.predict(X)
+
+
+def log_returns(bars: pd.DataFrame) -> pd.Series:
+    """Daily log returns of the close, dated at the close that ends them."""
+    return np.log(bars["close"]).diff().dropna()
+
+
+@dataclass
+class Forecast:
+    """Per-origin forecasts of the next `horizon` daily log returns: row i is made at origin i's close.
+
+    `mean` and `var` are (origins, horizon) arrays of each step's conditional mean and variance; `p_up`, when the
+    model knows its predictive distribution better than a normal with those moments, is P(cumulative return > 0).
+    """
+
+    mean: np.ndarray
+    var: np.ndarray
+    p_up: np.ndarray | None = None
+
+
+class ForecastModel:
+    """A model of daily log returns, fitted on the training window's returns from `bars`, that forecasts the
+    next `horizon` returns as of each date from prices up to that date. Subclasses implement `fit_returns` and
+    `forecast` (which must filter forward with the fitted parameters, never smooth); this class turns a forecast
+    into each target:
+
+    - return: E[simple return over the horizon] for a lognormal with the cumulative mean and variance;
+    - direction: P(up) (normal approximation unless the model supplies its own), y_pred = P(up) > 0.5;
+    - volatility: sqrt of the mean expected squared daily log return over the horizon, the target's definition.
+
+    The cumulative variance adds the steps' variances, which ignores autocorrelation of forecast errors across
+    steps: exact for horizon 1 (the default) and for models without a predictable mean.
+    """
+
+    def __init__(self, *, task: str, horizon: int = 1):
+        self.task = task
+        self.horizon = horizon
+        self.start_: pd.Timestamp | None = None
+
+    def fit_returns(self, returns: pd.Series, y: pd.Series) -> None:
+        raise NotImplementedError
+
+    def forecast(self, returns: pd.Series, origins: pd.DatetimeIndex) -> Forecast:
+        raise NotImplementedError
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, bars: pd.DataFrame):
+        self.start_ = X.index[0]
+        self.fit_returns(log_returns(bars).loc[X.index[0] : X.index[-1]], y)
+        return self
+
+    def _forecast(self, X: pd.DataFrame, bars: pd.DataFrame) -> Forecast:
+        returns = log_returns(bars).loc[min(self.start_, X.index[0]) :]
+        return self.forecast(returns, X.index)
+
+    @staticmethod
+    def _p_up(forecast: Forecast) -> np.ndarray:
+        if forecast.p_up is not None:
+            return np.clip(forecast.p_up, 0.0, 1.0)
+        total_sd = np.sqrt(forecast.var.sum(axis=1))
+        return norm.cdf(forecast.mean.sum(axis=1) / total_sd)
+
+    def predict(self, X: pd.DataFrame, bars: pd.DataFrame) -> np.ndarray:
+        forecast = self._forecast(X, bars)
+        if self.task == "volatility":
+            return np.sqrt(np.mean(forecast.mean**2 + forecast.var, axis=1))
+        if self.task == "return":
+            return np.expm1(forecast.mean.sum(axis=1) + forecast.var.sum(axis=1) / 2)
+        return (self._p_up(forecast) > 0.5).astype("float64")
+
+    def predict_proba(self, X: pd.DataFrame, bars: pd.DataFrame) -> np.ndarray:
+        return self._p_up(self._forecast(X, bars))
+
+
+class RuleModel:
+    """A technical trading rule: nothing to fit; `score(bars, **params)` gives, for every bar, a bullishness score
+    in [0, 1] computed from bars up to that date (NaN while the rule lacks history, treated as neutral 0.5).
+
+    direction: y_pred = 1 (long) when the score is above 0.5, predict_proba = the score (a score, not a calibrated
+    probability). return: the signed signal strength (2 * score - 1) times the trailing 20-bar volatility of simple
+    returns, i.e. "a move of about one typical day in the signal's direction".
+    """
+
+    def __init__(self, score, params: dict, *, task: str):
+        self.score = score
+        self.params = params
+        self.task = task
+
+    def fit(self, X: pd.DataFrame, y: pd.Series, bars: pd.DataFrame):
+        return self
+
+    def _scores(self, X: pd.DataFrame, bars: pd.DataFrame) -> np.ndarray:
+        score = self.score(bars, **self.params).reindex(X.index)
+        return np.clip(score.fillna(0.5).to_numpy(dtype="float64"), 0.0, 1.0)
+
+    def predict(self, X: pd.DataFrame, bars: pd.DataFrame) -> np.ndarray:
+        score = self._scores(X, bars)
+        if self.task == "direction":
+            return (score > 0.5).astype("float64")
+        scale = bars["close"].pct_change().rolling(20, min_periods=5).std().reindex(X.index)
+        return (2 * score - 1) * scale.fillna(0.0).to_numpy()
+
+    def predict_proba(self, X: pd.DataFrame, bars: pd.DataFrame) -> np.ndarray:
+        return self._scores(X, bars)

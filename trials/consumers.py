@@ -1,0 +1,34 @@
+"""WebSocket /ws/trials/<id>/: checks access, joins the trial's group, forwards its events."""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from .events import group_name, trial_event
+from .selectors import trial_get
+
+
+@database_sync_to_async
+def _current_state(user, trial_id: int) -> dict | None:
+    trial = trial_get(user=user, trial_id=trial_id)
+    return None if trial is None else trial_event(trial)
+
+
+class TrialConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        trial_id = int(self.scope["url_route"]["kwargs"]["trial_id"])
+        self.group = group_name(trial_id)
+        # Join before reading the state, so no event between the read and the join is lost.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        state = await _current_state(self.scope.get("user"), trial_id)
+        if state is None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.close(code=4404)  # before accept: the handshake is refused
+            return
+        await self.accept()
+        await self.send_json(dict(state, type="trial.state"))
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def trial_event(self, event):
+        await self.send_json(event["payload"])

@@ -1,0 +1,90 @@
+"""The new-trial web form: gathers the same payload the API takes and shows the service's errors per field."""
+
+import json
+
+from django import forms
+
+from market_data.models import Dataset
+
+FIELD_OF_ERROR = {
+    ("data", "symbol"): "symbol",
+    ("data", "start"): "start",
+    ("data", "end"): "end",
+    ("data", "target"): "target",
+    ("data", "horizon"): "horizon",
+    ("data", "macro"): "macro",
+    ("validation", "folds"): "folds",
+    ("validation", "gap"): "gap",
+    ("validation", "scheme"): "folds",
+}
+
+
+class TrialForm(forms.Form):
+    team = forms.ChoiceField()
+    name = forms.CharField(required=False, max_length=200)
+    model = forms.ChoiceField()
+    target = forms.ChoiceField(
+        choices=[("direction", "direction (up/down)"), ("return", "return"), ("volatility", "volatility")]
+    )
+    symbol = forms.ChoiceField()
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    horizon = forms.IntegerField(initial=1, min_value=1)
+    macro = forms.MultipleChoiceField(required=False, help_text="macro series joined as of each date")
+    folds = forms.IntegerField(initial=5, min_value=2)
+    gap = forms.IntegerField(initial=1, min_value=0)
+    seed = forms.IntegerField(initial=0, min_value=0)
+    params = forms.CharField(
+        required=False, widget=forms.Textarea, help_text='JSON object, e.g. {"n_estimators": 100}; empty for defaults'
+    )
+
+    def __init__(self, *args, teams, specs, datasets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [(team.slug, team.name) for team in teams]
+        self.fields["model"].choices = [(spec.key, f"{spec.name} ({spec.family})") for spec in specs]
+        bars = sorted({d.key for d in datasets if d.kind == Dataset.Kind.BARS})
+        series = sorted({d.key for d in datasets if d.kind == Dataset.Kind.SERIES})
+        self.fields["symbol"].choices = [(key, key) for key in bars]
+        self.fields["macro"].choices = [(key, key) for key in series]
+
+    def clean_params(self):
+        text = (self.cleaned_data.get("params") or "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("must be a JSON object of parameter names to values")
+        return value
+
+    def payload(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "model": data["model"],
+            "params": data["params"],
+            "data": {
+                "symbol": data["symbol"],
+                "start": data["start"].isoformat() if data["start"] else None,
+                "end": data["end"].isoformat() if data["end"] else None,
+                "target": data["target"],
+                "horizon": data["horizon"],
+                "macro": data["macro"],
+            },
+            "validation": {"scheme": "walk_forward", "folds": data["folds"], "gap": data["gap"]},
+            "seed": data["seed"],
+        }
+
+    def add_service_errors(self, errors: dict) -> None:
+        """Put each error the service found next to the field it concerns."""
+        for key, value in errors.items():
+            if isinstance(value, dict):
+                for sub, message in value.items():
+                    if key == "params":
+                        self.add_error("params", f"{sub}: {message}")
+                    else:
+                        self.add_error(FIELD_OF_ERROR.get((key, sub)), f"{sub}: {message}")
+            else:
+                self.add_error(key if key in self.fields else None, str(value))

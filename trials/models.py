@@ -1,0 +1,75 @@
+"""A trial: one catalog model, its hyperparameters, a data spec and a validation spec, run once."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Trial(models.Model):
+    class Status(models.TextChoices):
+        PENDING_APPROVAL = "pending_approval"
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+        REJECTED = "rejected"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.REJECTED)
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="trials")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=200, blank=True)
+    model_key = models.CharField(max_length=80)
+    family = models.CharField(max_length=50, blank=True)
+    task = models.CharField(max_length=20)
+    params = models.JSONField(default=dict)
+    data_spec = models.JSONField(default=dict)
+    validation_spec = models.JSONField(default=dict)
+    seed = models.PositiveIntegerField(default=0)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    folds = models.JSONField(default=list, blank=True)
+    data_used = models.JSONField(default=list, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["team", "-created_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"trial {self.pk} {self.model_key} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class Prediction(models.Model):
+    """One out-of-sample prediction, made at the close of `date` about the move to the next bar(s)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="predictions")
+    date = models.DateTimeField()
+    y_true = models.FloatField()
+    y_pred = models.FloatField()
+    proba = models.FloatField(null=True)
+    position = models.FloatField(null=True)
+    strategy_return = models.FloatField(null=True)
+    equity = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["trial", "date"], name="prediction_unique_trial_date")]
+
+    def __str__(self) -> str:
+        return f"{self.trial_id}@{self.date:%Y-%m-%d}"

@@ -1,0 +1,36 @@
+"""Reads of trials, always scoped to the teams of the user asking."""
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from accounts.selectors import team_list_for_user
+
+from .models import Prediction, Trial
+
+
+def trial_list(*, user: User, filters: dict | None = None) -> QuerySet[Trial]:
+    filters = filters or {}
+    trials = Trial.objects.filter(team__in=team_list_for_user(user=user)).select_related("team", "created_by")
+    if filters.get("status"):
+        trials = trials.filter(status=filters["status"])
+    if filters.get("model"):
+        trials = trials.filter(model_key=filters["model"])
+    if filters.get("team"):
+        trials = trials.filter(team__slug=filters["team"])
+    return trials.order_by("-created_at", "-id")
+
+
+def trial_get(*, user: User, trial_id: int) -> Trial | None:
+    """The trial if it belongs to one of the user's teams, else None (callers answer 404)."""
+    return trial_list(user=user).filter(pk=trial_id).first()
+
+
+def prediction_rows(*, trial: Trial) -> Iterator[tuple]:
+    return (
+        Prediction.objects.filter(trial=trial)
+        .order_by("date")
+        .values_list("date", "y_true", "y_pred", "proba", "position", "strategy_return", "equity")
+        .iterator(chunk_size=2000)
+    )

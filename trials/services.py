@@ -1,0 +1,414 @@
+"""Everything that creates, runs or stops a trial. The API, the web form and the worker all come here."""
+
+import logging
+import threading
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Membership, Team, User
+from market_data.models import Bar, Dataset
+from market_data.selectors import dataset_frame, dataset_get
+from models_catalog.selectors import spec_get_enabled
+from models_catalog.spec import ParamError
+
+from . import features as feature_pipeline
+from .events import publish_after_commit
+from .metrics import PERIODS_PER_YEAR
+from .models import Prediction, Trial
+from .runner import Cancelled, RunResult, walk_forward_run
+from .walkforward import effective_gap
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 15
+MAX_HORIZON = 60
+MAX_GAP = 250
+
+
+class TrialSpecInvalid(ValueError):
+    """The submitted spec has problems; `errors` maps each field (nested for params, data, validation) to them."""
+
+    def __init__(self, errors: dict):
+        self.errors = errors
+        super().__init__(str(errors))
+
+
+class PermissionDenied(Exception):
+    pass
+
+
+# --- Validation --------------------------------------------------------------------------------------------
+
+
+def _int_field(section: dict, name: str, default: int, low: int, high: int, errors: dict) -> int | None:
+    value = section.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[name] = f"must be a whole number, got {value!r}"
+        return None
+    if not low <= value <= high:
+        errors[name] = f"must be between {low} and {high}, got {value}"
+        return None
+    return value
+
+
+def _date_field(section: dict, name: str, errors: dict) -> date | None:
+    value = section.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        errors[name] = f"must be a date as YYYY-MM-DD, got {value!r}"
+        return None
+
+
+def _section(payload: dict, name: str, errors: dict) -> dict:
+    value = payload.get(name) or {}
+    if not isinstance(value, dict):
+        errors[name] = {"non_field_errors": f"must be an object, got {type(value).__name__}"}
+        return {}
+    return value
+
+
+def _to_utc(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+
+
+def trial_spec_clean(*, team: Team, payload: dict) -> dict:
+    """Check a submitted trial spec against the catalog and the team's data.
+
+    Returns the normalised spec (defaults filled in) or raises TrialSpecInvalid naming every problem.
+    """
+    errors: dict = {}
+    data = _section(payload, "data", errors)
+    validation = _section(payload, "validation", errors)
+    data_errors: dict = {}
+    validation_errors: dict = {}
+
+    name = payload.get("name") or ""
+    if not isinstance(name, str) or len(name) > 200:
+        errors["name"] = "must be text of at most 200 characters"
+
+    task = data.get("target", "direction")
+    if task not in ("direction", "return", "volatility"):
+        data_errors["target"] = f"must be direction, return or volatility, got {task!r}"
+
+    model_key = payload.get("model")
+    spec = spec_get_enabled(key=model_key) if isinstance(model_key, str) else None
+    params: dict = {}
+    if not model_key:
+        errors["model"] = "is required: a catalog key such as random_forest_classifier"
+    elif spec is None:
+        errors["model"] = f"unknown or disabled catalog model {model_key!r}"
+    else:
+        if "target" not in data_errors and task not in spec.tasks:
+            data_errors["target"] = f"{model_key} supports {', '.join(spec.tasks)}, not {task}"
+        raw_params = payload.get("params") or {}
+        if not isinstance(raw_params, dict):
+            errors["params"] = {"non_field_errors": "must be an object of parameter names to values"}
+        else:
+            try:
+                params = spec.validate_params(raw_params)
+            except ParamError as exc:
+                errors["params"] = exc.errors
+
+    symbol = data.get("symbol")
+    dataset = None
+    if not symbol or not isinstance(symbol, str):
+        data_errors["symbol"] = "is required: a dataset key such as SPX"
+    else:
+        dataset = dataset_get(team=team, key=symbol)
+        if dataset is None:
+            data_errors["symbol"] = f"unknown symbol {symbol!r}: see GET /api/datasets/ for what is available"
+        elif dataset.kind != Dataset.Kind.BARS:
+            data_errors["symbol"] = f"{symbol} is a single-value series; trials need price bars (use it in macro)"
+            dataset = None
+    start, end = _date_field(data, "start", data_errors), _date_field(data, "end", data_errors)
+    if start and end and start >= end:
+        data_errors["end"] = f"must be after start ({start.isoformat()})"
+    elif dataset is not None and not data_errors.keys() & {"start", "end"}:
+        in_range = Bar.objects.filter(dataset=dataset)
+        if start:
+            in_range = in_range.filter(ts__gte=_to_utc(start))
+        if end:
+            in_range = in_range.filter(ts__lte=_to_utc(end))
+        if not in_range.exists():
+            data_errors["start"] = (
+                f"no {symbol} bars between {start or 'the beginning'} and {end or 'the end'} "
+                f"(the data covers {dataset.first_date:%Y-%m-%d} to {dataset.last_date:%Y-%m-%d})"
+            )
+    horizon = _int_field(data, "horizon", 1, 1, MAX_HORIZON, data_errors)
+    macro = data.get("macro") or []
+    if not isinstance(macro, list) or not all(isinstance(key, str) for key in macro):
+        data_errors["macro"] = "must be a list of series keys such as ['DCOILWTICO']"
+        macro = []
+    for key in macro:
+        series = dataset_get(team=team, key=key)
+        if series is None or series.kind != Dataset.Kind.SERIES:
+            data_errors["macro"] = f"unknown series {key!r}: see GET /api/datasets/?kind=series"
+
+    scheme = validation.get("scheme", "walk_forward")
+    if scheme != "walk_forward":
+        validation_errors["scheme"] = (
+            f"only walk_forward is offered, got {scheme!r}: a random split of a time series trains on the future"
+        )
+    folds = _int_field(validation, "folds", 5, 2, settings.TRIAL_MAX_FOLDS, validation_errors)
+    gap = _int_field(validation, "gap", 1, 0, MAX_GAP, validation_errors)
+    seed = _int_field(payload, "seed", 0, 0, 2**31 - 1, errors)
+
+    if data_errors:
+        errors["data"] = data_errors
+    if validation_errors:
+        errors["validation"] = validation_errors
+    if errors:
+        raise TrialSpecInvalid(errors)
+    return {
+        "name": name,
+        "model": spec.key,
+        "family": spec.family,
+        "params": params,
+        "data": {
+            "symbol": symbol,
+            "start": start.isoformat() if start else None,
+            "end": end.isoformat() if end else None,
+            "target": task,
+            "horizon": horizon,
+            "macro": macro,
+        },
+        "validation": {"scheme": "walk_forward", "folds": folds, "gap": gap},
+        "seed": seed,
+    }
+
+
+# --- Creating and stopping ----------------------------------------------------------------------------------
+
+
+def _writable_membership(*, user: User, team: Team) -> Membership:
+    membership = Membership.objects.filter(user=user, team=team).first()
+    if membership is None or not membership.can_write:
+        raise PermissionDenied(f"you cannot launch trials in {team.name} (viewers can only read)")
+    return membership
+
+
+def trial_create(*, team: Team, user: User, payload: dict) -> Trial:
+    """Validate and store a trial, and queue it for a worker once the transaction commits."""
+    _writable_membership(user=user, team=team)
+    spec = trial_spec_clean(team=team, payload=payload)
+    with transaction.atomic():
+        trial = Trial.objects.create(
+            team=team,
+            created_by=user,
+            name=spec["name"],
+            model_key=spec["model"],
+            family=spec["family"],
+            task=spec["data"]["target"],
+            params=spec["params"],
+            data_spec=spec["data"],
+            validation_spec=spec["validation"],
+            seed=spec["seed"],
+            status=Trial.Status.QUEUED,
+        )
+        trial_enqueue(trial=trial)
+    return trial
+
+
+def trial_enqueue(*, trial: Trial) -> None:
+    from .tasks import run_trial
+
+    transaction.on_commit(lambda: run_trial.delay(trial.pk))
+
+
+def trial_cancel(*, trial: Trial, user: User) -> Trial:
+    """A queued trial is cancelled at once; a running one stops at the end of its current fold."""
+    _writable_membership(user=user, team=trial.team)
+    with transaction.atomic():
+        now = timezone.now()
+        cancelled = Trial.objects.filter(
+            pk=trial.pk, status__in=[Trial.Status.QUEUED, Trial.Status.PENDING_APPROVAL]
+        ).update(status=Trial.Status.CANCELLED, cancel_requested=True, finished_at=now)
+        if not cancelled:
+            Trial.objects.filter(pk=trial.pk, status=Trial.Status.RUNNING).update(cancel_requested=True)
+        trial.refresh_from_db()
+        if cancelled:
+            publish_after_commit(trial)
+    return trial
+
+
+# --- Running (called by the Celery task) --------------------------------------------------------------------
+
+
+def _claim(trial_id: int) -> bool:
+    """Move a queued trial to running, or take over a running one whose worker stopped beating.
+
+    Conditional updates, so two workers can never both run the same trial.
+    """
+    now = timezone.now()
+    fresh = {"status": Trial.Status.RUNNING, "started_at": now, "heartbeat_at": now, "progress": 0.0, "folds": []}
+    claimed = Trial.objects.filter(pk=trial_id, status=Trial.Status.QUEUED).update(**fresh)
+    if not claimed:
+        stale = now - timezone.timedelta(seconds=settings.TRIAL_STALE_AFTER_SECONDS)
+        claimed = Trial.objects.filter(pk=trial_id, status=Trial.Status.RUNNING, heartbeat_at__lt=stale).update(**fresh)
+    if claimed:
+        Trial.objects.filter(pk=trial_id).update(attempts=F("attempts") + 1)
+    return bool(claimed)
+
+
+class _Heartbeat:
+    """Touches heartbeat_at every few seconds while a trial trains, so a dead worker is noticed quickly."""
+
+    def __init__(self, trial_id: int):
+        self.trial_id = trial_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{trial_id}")
+
+    def _beat(self):
+        from django.db import connection
+
+        try:
+            while not self.stop.wait(HEARTBEAT_SECONDS):
+                Trial.objects.filter(pk=self.trial_id, status=Trial.Status.RUNNING).update(heartbeat_at=timezone.now())
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+def _load_inputs(trial: Trial):
+    spec = trial.data_spec
+    bars_dataset = dataset_get(team=trial.team, key=spec["symbol"])
+    if bars_dataset is None:
+        raise ValueError(f"dataset {spec['symbol']} is no longer available to {trial.team.name}")
+    used = [bars_dataset]
+    bars = dataset_frame(dataset=bars_dataset)
+    macro = {}
+    for key in spec.get("macro") or []:
+        series_dataset = dataset_get(team=trial.team, key=key)
+        if series_dataset is None:
+            raise ValueError(f"series {key} is no longer available to {trial.team.name}")
+        used.append(series_dataset)
+        macro[key] = (dataset_frame(dataset=series_dataset), series_dataset.frequency)
+    start = pd.Timestamp(spec["start"]) if spec.get("start") else None
+    end = pd.Timestamp(spec["end"]) if spec.get("end") else None
+    features, target, next_returns = feature_pipeline.make_dataset(
+        bars, task=trial.task, horizon=spec["horizon"], start=start, end=end, macro=macro
+    )
+    data_used = [
+        {"key": d.key, "dataset_id": d.pk, "source": d.source, "sha256": d.sha256, "rows": d.rows} for d in used
+    ]
+    return bars, features, target, next_returns, data_used, bars_dataset.frequency
+
+
+def trial_execute(*, trial_id: int) -> None:
+    """Train and evaluate a trial; safe to call twice (a trial already claimed or finished is left alone)."""
+    if not _claim(trial_id):
+        logger.info("trial %s not claimable (already running elsewhere or finished)", trial_id)
+        return
+    trial = Trial.objects.select_related("team").get(pk=trial_id)
+    Prediction.objects.filter(trial=trial).delete()  # a restarted attempt starts clean
+    publish_after_commit(trial)
+    logger.info("trial %s started: %s on %s", trial_id, trial.model_key, trial.data_spec.get("symbol"))
+    try:
+        with _Heartbeat(trial_id):
+            result = _train(trial)
+    except Cancelled:
+        _finish(trial, status=Trial.Status.CANCELLED)
+    except Exception as exc:  # noqa: BLE001 - any failure must end the trial as failed, with its reason
+        logger.exception("trial %s failed", trial_id)
+        _finish(trial, status=Trial.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+    else:
+        _store_result(trial, result)
+
+
+def _train(trial: Trial) -> RunResult:
+    from models_catalog.registry import CATALOG
+
+    bars, features, target, next_returns, data_used, frequency = _load_inputs(trial)
+    Trial.objects.filter(pk=trial.pk).update(data_used=data_used)
+    trial.data_used = data_used
+    validation = trial.validation_spec
+    folds_done: list[dict] = []
+
+    def on_fold(report):
+        folds_done.append(report.as_dict())
+        trial.folds = folds_done
+        trial.progress = len(folds_done) / report.folds
+        Trial.objects.filter(pk=trial.pk, status=Trial.Status.RUNNING).update(
+            folds=folds_done, progress=trial.progress, heartbeat_at=timezone.now()
+        )
+        publish_after_commit(trial, kind="trial.progress")
+
+    def should_stop() -> bool:
+        return Trial.objects.filter(pk=trial.pk, cancel_requested=True).exists()
+
+    return walk_forward_run(
+        spec=CATALOG[trial.model_key],
+        params=trial.params,
+        task=trial.task,
+        seed=trial.seed,
+        features=features,
+        target=target,
+        next_returns=next_returns,
+        bars=bars,
+        folds=validation["folds"],
+        gap=effective_gap(gap=validation["gap"], horizon=trial.data_spec["horizon"]),
+        periods_per_year=PERIODS_PER_YEAR.get(frequency, 252),
+        on_fold=on_fold,
+        should_stop=should_stop,
+    )
+
+
+def _nullable(value: float) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+@transaction.atomic
+def _store_result(trial: Trial, result: RunResult) -> None:
+    Prediction.objects.bulk_create(
+        (
+            Prediction(
+                trial=trial,
+                date=_to_utc_ts(ts),
+                y_true=row.y_true,
+                y_pred=row.y_pred,
+                proba=_nullable(row.proba),
+                position=_nullable(row.position),
+                strategy_return=_nullable(row.strategy_return),
+                equity=_nullable(row.equity),
+            )
+            for ts, row in zip(result.predictions.index, result.predictions.itertuples(index=False), strict=True)
+        ),
+        batch_size=2000,
+    )
+    trial.metrics = result.metrics
+    trial.folds = [report.as_dict() for report in result.folds]
+    if not _finish(trial, status=Trial.Status.SUCCEEDED, progress=1.0, metrics=result.metrics, folds=trial.folds):
+        transaction.set_rollback(True)  # someone else ended the trial meanwhile: keep no half result
+
+
+def _to_utc_ts(ts: pd.Timestamp) -> datetime:
+    ts = pd.Timestamp(ts)
+    return (ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")).to_pydatetime()
+
+
+def _finish(trial: Trial, *, status: str, error: str = "", **fields) -> bool:
+    """End a running trial; False if it was no longer running (cancelled or reaped meanwhile)."""
+    with transaction.atomic():
+        fields.update(status=status, error=error, finished_at=timezone.now())
+        if not Trial.objects.filter(pk=trial.pk, status=Trial.Status.RUNNING).update(**fields):
+            logger.warning("trial %s was no longer running; not marking it %s", trial.pk, status)
+            return False
+        trial.refresh_from_db()
+        publish_after_commit(trial)
+    logger.info("trial %s %s", trial.pk, status)
+    return True

@@ -1,0 +1,58 @@
+"""Server-rendered pages for trials: dashboard, new-trial form and the live trial page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from accounts.selectors import team_list_for_user
+from market_data.selectors import dataset_list
+from models_catalog.selectors import spec_list
+
+from . import selectors, services
+from .exports import METRIC_COLUMNS
+from .forms import TrialForm
+from .models import Trial
+
+
+@login_required
+def dashboard(request):
+    filters = {"status": request.GET.get("status", ""), "model": request.GET.get("model", "")}
+    trials = selectors.trial_list(user=request.user, filters=filters)[:200]
+    return render(
+        request,
+        "trials/dashboard.html",
+        {"trials": trials, "filters": filters, "statuses": Trial.Status.choices},
+    )
+
+
+@login_required
+def trial_new(request):
+    teams = list(team_list_for_user(user=request.user))
+    form_args = {"teams": teams, "specs": spec_list(), "datasets": list(dataset_list(user=request.user))}
+    if request.method == "POST":
+        form = TrialForm(request.POST, **form_args)
+        if form.is_valid():
+            team = next(team for team in teams if team.slug == form.cleaned_data["team"])
+            try:
+                trial = services.trial_create(team=team, user=request.user, payload=form.payload())
+            except services.TrialSpecInvalid as exc:
+                form.add_service_errors(exc.errors)
+            except services.PermissionDenied as exc:
+                form.add_error("team", str(exc))
+            else:
+                messages.success(request, f"Trial {trial.pk} queued.")
+                return redirect("trial-detail", trial_id=trial.pk)
+    else:
+        initial = {"model": request.GET.get("model", "random_forest_classifier"), "symbol": "SPX"}
+        form = TrialForm(initial=initial, **form_args)
+    return render(request, "trials/new.html", {"form": form})
+
+
+@login_required
+def trial_detail(request, trial_id: int):
+    trial = selectors.trial_get(user=request.user, trial_id=trial_id)
+    if trial is None:
+        raise Http404("No such trial.")
+    metrics = [(name, trial.metrics.get(name)) for name in METRIC_COLUMNS if name in (trial.metrics or {})]
+    return render(request, "trials/detail.html", {"trial": trial, "metrics": metrics})
