@@ -2,6 +2,7 @@
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -16,6 +17,12 @@ def _user_from_token(raw_token: str):
         return AnonymousUser()
 
 
+def _bearer_token(scope) -> str | None:
+    headers = dict(scope.get("headers") or [])
+    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    return authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
+
+
 class JWTHeaderAuthMiddleware:
     """Sets scope['user'] from a Bearer token when the handshake carries one; else leaves the session user."""
 
@@ -23,12 +30,26 @@ class JWTHeaderAuthMiddleware:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        headers = dict(scope.get("headers") or [])
-        authorization = headers.get(b"authorization", b"").decode("latin-1")
-        if authorization.lower().startswith("bearer "):
-            scope = dict(scope, user=await _user_from_token(authorization[7:].strip()))
+        token = _bearer_token(scope)
+        if token is not None:
+            scope = dict(scope, user=await _user_from_token(token))
         return await self.inner(scope, receive, send)
 
 
+class OriginCheckForCookies:
+    """Browsers send cookies to any site's WebSocket, so a cookie-authenticated handshake must come from one of our
+    hosts (Origin checked against ALLOWED_HOSTS). A Bearer token is never sent implicitly, so API clients that
+    send one (and usually no Origin) skip the check."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.origin_checked = AllowedHostsOriginValidator(inner)
+
+    async def __call__(self, scope, receive, send):
+        if _bearer_token(scope) is not None:
+            return await self.inner(scope, receive, send)
+        return await self.origin_checked(scope, receive, send)
+
+
 def WebSocketAuthStack(inner):  # noqa: N802 - named like Channels' AuthMiddlewareStack
-    return AuthMiddlewareStack(JWTHeaderAuthMiddleware(inner))
+    return OriginCheckForCookies(AuthMiddlewareStack(JWTHeaderAuthMiddleware(inner)))

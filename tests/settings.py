@@ -54,3 +54,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 STATIC_ROOT = None  # tests never collect static files; WhiteNoise serves from the finders
+
+# Runs in parallel (two developers, or xdist) must not share a test database, a queue or channel groups.
+_RUN = os.getpid()
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_mltrainer_{_RUN}"}  # noqa: F405
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"mltrainer-test-{_RUN}"  # noqa: F405

@@ -1,0 +1,114 @@
+"""A bad trial spec gets 400 with a message on each field it concerns, and nothing is stored."""
+
+import pytest
+
+from trials.models import Trial
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(client, payload):
+    return client.post("/api/trials/", payload, format="json")
+
+
+def test_valid_spec_is_queued_with_defaults_filled_in(bundled, alice, api_as, trial_payload):
+    del trial_payload["validation"]["gap"]
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "queued"
+    assert body["validation"] == {"scheme": "walk_forward", "folds": 3, "gap": 1}
+    assert body["params"] == {"C": 0.5, "max_iter": 1000}
+    assert body["team"] == "team-a"
+
+
+def test_unknown_model_is_named(bundled, alice, api_as, trial_payload):
+    trial_payload["model"] = "crystal_ball"
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400
+    assert "crystal_ball" in response.json()["model"]
+    assert Trial.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "name", "fragment"),
+    [
+        ({"n_trees": 10}, "n_trees", "unknown parameter"),
+        ({"n_estimators": "many"}, "n_estimators", "must be a number"),
+        ({"n_estimators": 2.5}, "n_estimators", "whole number"),
+        ({"n_estimators": 5}, "n_estimators", "at least 10"),
+        ({"max_features": "most"}, "max_features", "must be one of"),
+    ],
+)
+def test_bad_parameter_is_named_with_reason(bundled, alice, api_as, trial_payload, params, name, fragment):
+    trial_payload.update(model="random_forest_classifier", params=params)
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400
+    assert fragment in response.json()["params"][name]
+
+
+def test_unknown_symbol_and_empty_date_range(bundled, alice, api_as, trial_payload):
+    trial_payload["data"]["symbol"] = "NOPE"
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400
+    assert "unknown symbol 'NOPE'" in response.json()["data"]["symbol"]
+
+    trial_payload["data"].update(symbol="SPX", start="2030-01-01", end="2031-01-01")
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400
+    assert "no SPX bars between 2030-01-01 and 2031-01-01" in response.json()["data"]["start"]
+    assert "1999-01-04 to 2018-12-31" in response.json()["data"]["start"]
+
+
+def test_end_before_start_and_malformed_date(bundled, alice, api_as, trial_payload):
+    trial_payload["data"].update(start="2015-01-01", end="2014-01-01")
+    assert "must be after start" in _post(api_as(alice), trial_payload).json()["data"]["end"]
+    trial_payload["data"].update(start="01/02/2015", end=None)
+    assert "YYYY-MM-DD" in _post(api_as(alice), trial_payload).json()["data"]["start"]
+
+
+def test_random_split_is_refused(bundled, alice, api_as, trial_payload):
+    trial_payload["validation"]["scheme"] = "random"
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400
+    assert "trains on the future" in response.json()["validation"]["scheme"]
+
+
+def test_target_the_model_does_not_support(bundled, alice, api_as, trial_payload):
+    trial_payload["data"]["target"] = "return"  # logistic_regression is a classifier
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400
+    assert "supports direction, not return" in response.json()["data"]["target"]
+
+
+def test_folds_and_horizon_out_of_range(bundled, alice, api_as, trial_payload):
+    trial_payload["validation"]["folds"] = 1
+    trial_payload["data"]["horizon"] = 0
+    body = _post(api_as(alice), trial_payload).json()
+    assert "between 2 and" in body["validation"]["folds"]
+    assert "between 1 and 60" in body["data"]["horizon"]
+
+
+def test_every_problem_is_reported_at_once(bundled, alice, api_as):
+    body = _post(api_as(alice), {"data": {"symbol": "NOPE"}, "validation": {"folds": "x"}}).json()
+    assert set(body) == {"model", "data", "validation"}
+
+
+def test_viewer_cannot_launch_trials(bundled, victor, api_as, trial_payload):
+    response = _post(api_as(victor), trial_payload)
+    assert response.status_code == 403
+    assert "viewers can only read" in response.json()["detail"]
+
+
+def test_team_not_a_member_of_is_refused(bundled, alice, charlie, api_as, trial_payload):
+    trial_payload["team"] = "team-b"
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400
+    assert "not a member of team 'team-b'" in response.json()["team"]
+    assert Trial.objects.count() == 0
+
+
+def test_unauthenticated_request_is_refused(bundled, trial_payload):
+    from rest_framework.test import APIClient
+
+    assert APIClient().post("/api/trials/", trial_payload, format="json").status_code == 401
