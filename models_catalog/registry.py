@@ -4,7 +4,15 @@ from importlib import import_module
 
 from .spec import ModelSpec
 
-FAMILY_MODULES = ["sklearn_core"]
+FAMILY_MODULES = [
+    "sklearn_core",
+    "sklearn_linear",
+    "sklearn_nonlinear",
+    "sklearn_trees",
+    "sklearn_ensembles",
+    "xgboost_family",
+    "lightgbm_family",
+]
 
 
 def _load() -> dict[str, ModelSpec]:

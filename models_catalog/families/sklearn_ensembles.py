@@ -1,0 +1,95 @@
+"""Stacking and voting ensembles whose members are other catalog entries (built with their default
+hyperparameters, except the tree count), so a member behaves exactly as it does on its own."""
+
+from sklearn.ensemble import StackingClassifier, StackingRegressor, VotingClassifier, VotingRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import KFold
+
+from ..spec import Param
+from . import sklearn_core, sklearn_nonlinear, sklearn_trees
+from .common import N_JOBS, REGRESSION_TASKS, feature_spec
+
+_SPECS = {spec.key: spec for module in (sklearn_core, sklearn_nonlinear, sklearn_trees) for spec in module.SPECS}
+CLASSIFIERS = ("logistic_regression", "random_forest_classifier", "hist_gradient_boosting_classifier", "gaussian_nb")
+REGRESSORS = ("ridge", "random_forest_regressor", "hist_gradient_boosting_regressor", "k_neighbors_regressor")
+# The parameter holding the number of trees, for the members that have trees.
+TREE_COUNT = {
+    "random_forest_classifier": "n_estimators",
+    "random_forest_regressor": "n_estimators",
+    "hist_gradient_boosting_classifier": "max_iter",
+    "hist_gradient_boosting_regressor": "max_iter",
+}
+
+PARAMS = (
+    Param("n_estimators", "int", 100, 10, 2000, log=True, help="trees (or boosting rounds) in each tree member"),
+    N_JOBS,
+)
+STACKING_PARAMS = (
+    *PARAMS,
+    Param("cv", "int", 3, 2, 10, help="contiguous folds of the training rows that produce out-of-fold predictions"),
+)
+
+
+def members(keys: tuple[str, ...], p: dict, task: str, seed: int) -> list[tuple[str, object]]:
+    """(key, estimator) for each member entry: its own pipeline (scaler included) with the tree count set."""
+    # Members are built for "return" when regressing: a regressor is the same estimator for either regression
+    # target, and some core members declare only "return".
+    member_task = "direction" if task == "direction" else "return"
+    result = []
+    for key in keys:
+        spec = _SPECS[key]
+        overrides = {TREE_COUNT[key]: p["n_estimators"]} if key in TREE_COUNT else {}
+        result.append((key, spec.build(overrides, task=member_task, seed=seed).pipeline))
+    return result
+
+
+def _member_list(keys):
+    return ", ".join(keys)
+
+
+SPECS = [
+    feature_spec(
+        "stacking_classifier",
+        "Stacking ensemble classifier",
+        "ensemble",
+        ("direction",),
+        f"Logistic regression on the out-of-fold probabilities of {_member_list(CLASSIFIERS)}. Folds are "
+        "contiguous blocks of the training rows (the stacker needs a prediction for every row).",
+        lambda p, task, seed: StackingClassifier(
+            members(CLASSIFIERS, p, task, seed),
+            final_estimator=LogisticRegression(),
+            cv=KFold(n_splits=p["cv"]),
+            n_jobs=p["n_jobs"],
+        ),
+        STACKING_PARAMS,
+    ),
+    feature_spec(
+        "stacking_regressor",
+        "Stacking ensemble regressor",
+        "ensemble",
+        REGRESSION_TASKS,
+        f"Ridge regression on the out-of-fold forecasts of {_member_list(REGRESSORS)} (contiguous folds).",
+        lambda p, task, seed: StackingRegressor(
+            members(REGRESSORS, p, task, seed), final_estimator=Ridge(), cv=KFold(n_splits=p["cv"]), n_jobs=p["n_jobs"]
+        ),
+        STACKING_PARAMS,
+    ),
+    feature_spec(
+        "voting_classifier",
+        "Soft-voting ensemble classifier",
+        "ensemble",
+        ("direction",),
+        f"The average predicted P(up) of {_member_list(CLASSIFIERS)}.",
+        lambda p, task, seed: VotingClassifier(members(CLASSIFIERS, p, task, seed), voting="soft", n_jobs=p["n_jobs"]),
+        PARAMS,
+    ),
+    feature_spec(
+        "voting_regressor",
+        "Averaging ensemble regressor",
+        "ensemble",
+        REGRESSION_TASKS,
+        f"The average forecast of {_member_list(REGRESSORS)}.",
+        lambda p, task, seed: VotingRegressor(members(REGRESSORS, p, task, seed), n_jobs=p["n_jobs"]),
+        PARAMS,
+    ),
+]

@@ -1,0 +1,357 @@
+"""scikit-learn non-linear models on standardised features: SVMs, kernels, neighbours, naive Bayes, Gaussian
+processes, splines, neural networks, and the dummy baselines every model should beat."""
+
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+from sklearn.kernel_approximation import Nystroem
+from sklearn.kernel_ridge import KernelRidge
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import TimeSeriesSplit
+from sklearn.naive_bayes import BernoulliNB, GaussianNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestCentroid, RadiusNeighborsClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import SplineTransformer
+from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
+
+from ..spec import Param
+from .common import MAX_TRAIN_ROWS, REGRESSION_TASKS, feature_spec, kwargs_of
+
+C = Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength")
+GAMMA = Param("gamma", "choice", "scale", choices=("scale", "auto"), help="kernel width rule")
+EPSILON = Param("epsilon", "float", 0.1, 0.0, 5.0, help="tube width, in target standard deviations")
+PROBABILITY = Param(
+    "probability", "bool", True, help="Platt-calibrated probabilities (3-fold, slower) or squashed margin scores"
+)
+DEGREE = Param("degree", "int", 3, 2, 6)
+N_NEIGHBORS = Param("n_neighbors", "int", 50, 1, 1000, log=True)
+WEIGHTS = Param("weights", "choice", "uniform", choices=("uniform", "distance"))
+N_KNOTS = Param("n_knots", "int", 5, 3, 30, help="knots per feature")
+HIDDEN = (
+    Param("hidden_units", "int", 32, 2, 1024, log=True, help="units per hidden layer"),
+    Param("hidden_layers", "int", 1, 1, 4),
+    Param("alpha", "float", 1e-3, 1e-7, 10.0, log=True, help="L2 penalty"),
+    Param("learning_rate_init", "float", 1e-3, 1e-5, 0.1, log=True),
+    Param("max_iter", "int", 200, 10, 5000, log=True, help="epochs"),
+)
+
+
+def _svm(key, name, family, tasks, description, make, params):
+    return feature_spec(key, name, family, tasks, description, make, params, scale=True, scale_target=True)
+
+
+def _svc(cls, **fixed):
+    """An SVM classifier, Platt-calibrated on 3 folds of the training rows when `probability` is on (the
+    replacement scikit-learn 1.9 recommends for SVC(probability=True))."""
+
+    def make(p, task, seed):
+        p = dict(p)
+        svc = cls(**{name: value for name, value in p.items() if name != "probability"}, **fixed)
+        return CalibratedClassifierCV(svc, cv=3, ensemble=False) if p["probability"] else svc
+
+    return make
+
+
+def _mlp(cls):
+    def make(p, task, seed):
+        return cls(
+            hidden_layer_sizes=(p["hidden_units"],) * p["hidden_layers"],
+            alpha=p["alpha"],
+            learning_rate_init=p["learning_rate_init"],
+            max_iter=p["max_iter"],
+            random_state=seed,
+        )
+
+    return make
+
+
+def _gp_kernel(length_scale):
+    return ConstantKernel(1.0) * RBF(length_scale=length_scale)
+
+
+SPECS = [
+    _svm(
+        "linear_svc",
+        "Linear SVM classifier",
+        "svm",
+        ("direction",),
+        "Maximum-margin linear classifier (liblinear); predict_proba is a squashed margin score.",
+        lambda p, task, seed: LinearSVC(C=p["C"], random_state=seed),
+        (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"),),
+    ),
+    _svm(
+        "calibrated_linear_svc",
+        "Linear SVM with calibrated probabilities",
+        "svm",
+        ("direction",),
+        "Linear SVMs on expanding-window folds of the training rows, each calibrated (Platt or isotonic) on the "
+        "rows after it: real probabilities from a margin classifier.",
+        lambda p, task, seed: CalibratedClassifierCV(
+            LinearSVC(C=p["C"], random_state=seed), method=p["method"], cv=TimeSeriesSplit(n_splits=3)
+        ),
+        (
+            Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"),
+            Param("method", "choice", "sigmoid", choices=("sigmoid", "isotonic")),
+        ),
+    ),
+    _svm(
+        "svc_rbf",
+        "SVM classifier (RBF kernel)",
+        "svm",
+        ("direction",),
+        "Support vector classifier with a Gaussian kernel: smooth non-linear boundaries.",
+        _svc(SVC, kernel="rbf"),
+        (C, GAMMA, PROBABILITY),
+    ),
+    _svm(
+        "svc_poly",
+        "SVM classifier (polynomial kernel)",
+        "svm",
+        ("direction",),
+        "Support vector classifier with a polynomial kernel: explicit feature interactions up to `degree`.",
+        _svc(SVC, kernel="poly"),
+        (C, DEGREE, Param("coef0", "float", 1.0, 0.0, 10.0, help="weight of lower-order terms"), PROBABILITY),
+    ),
+    _svm(
+        "svc_sigmoid",
+        "SVM classifier (sigmoid kernel)",
+        "svm",
+        ("direction",),
+        "Support vector classifier with a tanh kernel, the two-layer-perceptron analogue.",
+        _svc(SVC, kernel="sigmoid"),
+        (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"), PROBABILITY),
+    ),
+    _svm(
+        "nu_svc",
+        "Nu-SVM classifier",
+        "svm",
+        ("direction",),
+        "RBF support vector classifier parameterised by nu, a bound on the share of margin errors and support vectors.",
+        _svc(NuSVC, kernel="rbf"),
+        (Param("nu", "float", 0.5, 0.01, 0.9, help="upper bound on margin errors"), GAMMA, PROBABILITY),
+    ),
+    _svm(
+        "linear_svr",
+        "Linear SVM regressor",
+        "svm",
+        REGRESSION_TASKS,
+        "Linear regression with an epsilon-insensitive loss: residuals inside the tube cost nothing.",
+        lambda p, task, seed: LinearSVR(C=p["C"], epsilon=p["epsilon"], max_iter=10000, random_state=seed),
+        (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"), EPSILON),
+    ),
+    _svm(
+        "svr_rbf",
+        "SVM regressor (RBF kernel)",
+        "svm",
+        REGRESSION_TASKS,
+        "Support vector regression with a Gaussian kernel.",
+        kwargs_of(SVR, kernel="rbf"),
+        (C, EPSILON, GAMMA),
+    ),
+    _svm(
+        "svr_poly",
+        "SVM regressor (polynomial kernel)",
+        "svm",
+        REGRESSION_TASKS,
+        "Support vector regression with a polynomial kernel.",
+        kwargs_of(SVR, kernel="poly"),
+        (
+            C,
+            EPSILON,
+            Param("degree", "int", 2, 2, 6),
+            Param("coef0", "float", 1.0, 0.0, 10.0, help="weight of lower-order terms"),
+        ),
+    ),
+    _svm(
+        "nu_svr",
+        "Nu-SVM regressor",
+        "svm",
+        REGRESSION_TASKS,
+        "RBF support vector regression where nu sets the share of support vectors instead of a tube width.",
+        kwargs_of(NuSVR, kernel="rbf"),
+        (Param("nu", "float", 0.5, 0.01, 1.0, help="share of support vectors"), C, GAMMA),
+    ),
+    feature_spec(
+        "kernel_ridge",
+        "Kernel ridge regression",
+        "kernel",
+        REGRESSION_TASKS,
+        "Ridge regression in a kernel feature space (closed form; the most recent rows when the window is long).",
+        lambda p, task, seed: KernelRidge(alpha=p["alpha"], kernel=p["kernel"], gamma=p["gamma"]),
+        (
+            Param("alpha", "float", 1.0, 1e-4, 1e4, log=True, help="regularisation strength"),
+            Param("kernel", "choice", "rbf", choices=("rbf", "laplacian", "polynomial")),
+            Param("gamma", "float", 0.05, 1e-4, 10.0, log=True, help="kernel width (per standardised feature)"),
+            Param("max_train_rows", "int", 3000, 50, 20000, log=True, help="train on only the most recent rows"),
+        ),
+        scale=True,
+        scale_target=True,
+    ),
+    feature_spec(
+        "kernel_logistic_nystroem",
+        "Kernel logistic regression (Nystroem)",
+        "kernel",
+        ("direction",),
+        "Logistic regression on a Nystroem approximation of an RBF kernel: kernel flexibility at linear cost.",
+        lambda p, task, seed: make_pipeline(
+            Nystroem(gamma=p["gamma"], n_components=p["n_components"], random_state=seed),
+            LogisticRegression(C=p["C"], max_iter=1000),
+        ),
+        (
+            Param("gamma", "float", 0.05, 1e-4, 10.0, log=True, help="RBF kernel width"),
+            Param("n_components", "int", 100, 10, 2000, log=True, help="kernel basis size"),
+            Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"),
+        ),
+        scale=True,
+    ),
+    feature_spec(
+        "k_neighbors_classifier",
+        "k-nearest neighbours classifier",
+        "neighbors",
+        ("direction",),
+        "Votes of the k most similar past days in standardised feature space.",
+        kwargs_of(KNeighborsClassifier),
+        (N_NEIGHBORS, WEIGHTS),
+        scale=True,
+    ),
+    feature_spec(
+        "k_neighbors_regressor",
+        "k-nearest neighbours regressor",
+        "neighbors",
+        REGRESSION_TASKS,
+        "Average outcome of the k most similar past days in standardised feature space.",
+        kwargs_of(KNeighborsRegressor),
+        (N_NEIGHBORS, WEIGHTS),
+        scale=True,
+    ),
+    feature_spec(
+        "radius_neighbors_classifier",
+        "Radius neighbours classifier",
+        "neighbors",
+        ("direction",),
+        "Votes of all past days within a fixed distance; days with no neighbour get the majority class.",
+        lambda p, task, seed: RadiusNeighborsClassifier(
+            radius=p["radius"], weights=p["weights"], outlier_label="most_frequent"
+        ),
+        (Param("radius", "float", 3.0, 0.1, 50.0, log=True, help="in standardised feature units"), WEIGHTS),
+        scale=True,
+    ),
+    feature_spec(
+        "nearest_centroid",
+        "Nearest centroid",
+        "neighbors",
+        ("direction",),
+        "Assigns the class whose mean feature vector is closest, optionally with shrunken centroids.",
+        lambda p, task, seed: NearestCentroid(shrink_threshold=p["shrink_threshold"] or None),
+        (Param("shrink_threshold", "float", 0.0, 0.0, 10.0, help="0 for none"),),
+        scale=True,
+    ),
+    feature_spec(
+        "gaussian_nb",
+        "Gaussian naive Bayes",
+        "naive_bayes",
+        ("direction",),
+        "Features treated as independent Gaussians within each class.",
+        kwargs_of(GaussianNB),
+        (Param("var_smoothing", "float", 1e-9, 1e-12, 1.0, log=True, help="variance added for stability"),),
+    ),
+    feature_spec(
+        "bernoulli_nb",
+        "Bernoulli naive Bayes",
+        "naive_bayes",
+        ("direction",),
+        "Naive Bayes on the signs of the standardised features (above or below their training mean).",
+        kwargs_of(BernoulliNB, binarize=0.0),
+        (Param("alpha", "float", 1.0, 1e-3, 100.0, log=True, help="additive smoothing"),),
+        scale=True,
+    ),
+    feature_spec(
+        "gaussian_process_classifier",
+        "Gaussian process classifier",
+        "gaussian_process",
+        ("direction",),
+        "Laplace-approximated GP classification with a fitted RBF kernel, trained on the most recent rows.",
+        lambda p, task, seed: GaussianProcessClassifier(_gp_kernel(p["length_scale"]), random_state=seed),
+        (Param("length_scale", "float", 3.0, 0.01, 100.0, log=True, help="initial kernel width"), MAX_TRAIN_ROWS),
+        scale=True,
+    ),
+    feature_spec(
+        "gaussian_process_regressor",
+        "Gaussian process regressor",
+        "gaussian_process",
+        REGRESSION_TASKS,
+        "GP regression with a fitted RBF + white-noise kernel, trained on the most recent rows.",
+        lambda p, task, seed: GaussianProcessRegressor(
+            _gp_kernel(p["length_scale"]) + WhiteKernel(1.0), random_state=seed
+        ),
+        (Param("length_scale", "float", 3.0, 0.01, 100.0, log=True, help="initial kernel width"), MAX_TRAIN_ROWS),
+        scale=True,
+        scale_target=True,
+    ),
+    feature_spec(
+        "spline_logistic",
+        "Spline logistic regression (additive)",
+        "spline",
+        ("direction",),
+        "Each feature expanded into cubic B-splines, then L2 logistic regression: a smooth additive model (GAM).",
+        lambda p, task, seed: make_pipeline(
+            SplineTransformer(n_knots=p["n_knots"], extrapolation="constant"), LogisticRegression(C=p["C"])
+        ),
+        (N_KNOTS, Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength")),
+        scale=True,
+    ),
+    feature_spec(
+        "spline_ridge",
+        "Spline ridge regression (additive)",
+        "spline",
+        REGRESSION_TASKS,
+        "Each feature expanded into cubic B-splines, then ridge regression: a smooth additive model (GAM).",
+        lambda p, task, seed: make_pipeline(
+            SplineTransformer(n_knots=p["n_knots"], extrapolation="constant"), Ridge(alpha=p["alpha"])
+        ),
+        (N_KNOTS, Param("alpha", "float", 10.0, 1e-4, 1e4, log=True, help="regularisation strength")),
+        scale=True,
+        scale_target=True,
+    ),
+    feature_spec(
+        "mlp_classifier",
+        "Neural network classifier (MLP)",
+        "neural_network",
+        ("direction",),
+        "A feed-forward network with ReLU layers trained by Adam on log-loss.",
+        _mlp(MLPClassifier),
+        HIDDEN,
+        scale=True,
+    ),
+    feature_spec(
+        "mlp_regressor",
+        "Neural network regressor (MLP)",
+        "neural_network",
+        REGRESSION_TASKS,
+        "A feed-forward network with ReLU layers trained by Adam on squared error.",
+        _mlp(MLPRegressor),
+        HIDDEN,
+        scale=True,
+        scale_target=True,
+    ),
+    feature_spec(
+        "dummy_classifier",
+        "Baseline: class prior",
+        "baseline",
+        ("direction",),
+        "Ignores the features: always the training majority class, with the training share of up moves as P(up).",
+        kwargs_of(DummyClassifier),
+        (Param("strategy", "choice", "prior", choices=("prior", "most_frequent")),),
+    ),
+    feature_spec(
+        "dummy_regressor",
+        "Baseline: training mean",
+        "baseline",
+        REGRESSION_TASKS,
+        "Ignores the features: always the training mean (or median) of the target.",
+        kwargs_of(DummyRegressor),
+        (Param("strategy", "choice", "mean", choices=("mean", "median")),),
+    ),
+]
