@@ -1,0 +1,1 @@
+"""Local HTTP fakes of the outside data providers (Polygon, FRED) for tests; see base.py for the knobs."""
