@@ -12,6 +12,8 @@ FAMILY_MODULES = [
     "sklearn_ensembles",
     "xgboost_family",
     "lightgbm_family",
+    "statsmodels_ts",
+    "arch_volatility",
 ]
 
 

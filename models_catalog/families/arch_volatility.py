@@ -1,0 +1,182 @@
+"""Conditional-volatility models from arch (GARCH and relatives), for the volatility target.
+
+Each fold fits the model on the training window's percent log returns. Forecasts then fix those parameters on
+the return history up to the last date asked for (`fix(..., last_obs=end of training)`, so the start-up backcast
+is the training window's) and filter forward: the forecast made at date t uses returns up to t only.
+"""
+
+import warnings
+
+import numpy as np
+from arch.univariate import EWMAVariance, ZeroMean, arch_model
+from arch.utility.exceptions import ConvergenceWarning
+
+from ..adapters import Forecast, ForecastModel
+from ..spec import ModelSpec, Param
+from .common import HORIZON
+
+PCT = 100.0
+SIMULATIONS = 500  # paths for horizons without analytic forecasts (EGARCH, APARCH), seeded
+
+
+class ArchForecast(ForecastModel):
+    def __init__(self, build, *, task: str, horizon: int = 1, analytic: bool = True, seed: int = 0):
+        super().__init__(task=task, horizon=horizon)
+        self.build = build
+        self.analytic = analytic
+        self.seed = seed
+
+    def fit_returns(self, returns, y):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.params_ = self.build(returns.to_numpy() * PCT).fit(disp="off").params
+        self.train_end_ = returns.index[-1]
+
+    def forecast(self, returns, origins):
+        model = self.build(returns.to_numpy() * PCT)
+        where = returns.index.get_indexer(origins)
+        if (where < 0).any():
+            raise ValueError("forecast origins must be dates of the bars")
+        fixed = model.fix(self.params_, last_obs=int(returns.index.get_loc(self.train_end_)) + 1)
+        simulate = self.horizon > 1 and not self.analytic
+        forecast = fixed.forecast(
+            horizon=self.horizon,
+            start=int(where.min()),
+            reindex=False,
+            method="simulation" if simulate else "analytic",
+            simulations=SIMULATIONS,
+            random_state=np.random.RandomState(self.seed) if simulate else None,
+        )
+        rows = where - where.min()
+        mean = forecast.mean.to_numpy()[rows] / PCT
+        var = forecast.variance.to_numpy()[rows] / PCT**2
+        return Forecast(mean=mean, var=var)
+
+
+def _garch(vol: str, dist: str, *, o: bool = False, power: float = 2.0, mean: str | None = None):
+    def factory(p, *, task, seed):
+        def build(y):
+            return arch_model(
+                y,
+                mean=mean or p["mean"],
+                lags=1 if mean == "AR" else 0,
+                vol=vol,
+                p=p["p"],
+                o=p["o"] if o else 0,
+                q=p["q"],
+                power=power,
+                dist=dist,
+                rescale=False,
+            )
+
+        return ArchForecast(build, task=task, horizon=p["horizon"], analytic=vol in ("GARCH", "FIGARCH"), seed=seed)
+
+    return factory
+
+
+def _ewma(p, *, task, seed):
+    return ArchForecast(
+        lambda y: ZeroMean(y, volatility=EWMAVariance(lam=p["lam"]), rescale=False), task=task, horizon=p["horizon"]
+    )
+
+
+ARCH_LAGS = Param("p", "int", 1, 1, 5, help="lags of squared (or absolute) shocks")
+ASYMMETRY_LAGS = Param("o", "int", 1, 1, 5, help="lags of the asymmetric (negative-shock) term")
+GARCH_LAGS = Param("q", "int", 1, 0, 5, help="lags of the conditional variance")
+MEAN = Param("mean", "choice", "Constant", choices=("Constant", "Zero"), help="mean model of daily returns")
+GARCH_PARAMS = (ARCH_LAGS, GARCH_LAGS, MEAN, HORIZON)
+ASYMMETRIC_PARAMS = (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, MEAN, HORIZON)
+DISTRIBUTIONS = (("normal", "normal", "normal errors"), ("t", "t", "Student-t errors"))
+
+
+def _spec(key, name, description, factory, params, tasks=("volatility",)):
+    return ModelSpec(
+        key=key,
+        name=name,
+        family="volatility",
+        library="arch",
+        tasks=tasks,
+        description=description,
+        factory=factory,
+        params=params,
+    )
+
+
+VARIANTS = (
+    ("garch_1_1", "GARCH(1,1)", "GARCH", False, "Bollerslev's GARCH: variance mean-reverts after shocks"),
+    (
+        "egarch_1_1",
+        "EGARCH(1,1)",
+        "EGARCH",
+        True,
+        "Nelson's exponential GARCH: models log variance, with a sign (leverage) term; no positivity constraints",
+    ),
+    (
+        "gjr_garch_1_1",
+        "GJR-GARCH(1,1)",
+        "GARCH",
+        True,
+        "Glosten-Jagannathan-Runkle GARCH: negative shocks raise variance more (the leverage effect)",
+    ),
+)
+
+SPECS = [
+    _spec(
+        key if dist == "normal" else f"{key}_t",
+        f"{name}, {label}",
+        f"{description}; {label}.",
+        _garch(vol, dist, o=asymmetric),
+        ASYMMETRIC_PARAMS if asymmetric else GARCH_PARAMS,
+    )
+    for key, name, vol, asymmetric, description in VARIANTS
+    for dist, _, label in DISTRIBUTIONS
+] + [
+    _spec(
+        "aparch_1_1",
+        "APARCH(1,1), Student-t errors",
+        "Ding-Granger-Engle asymmetric power ARCH: the power of volatility is estimated along with a leverage "
+        "term; Student-t errors.",
+        _garch("APARCH", "t", o=True),
+        ASYMMETRIC_PARAMS,
+    ),
+    _spec(
+        "figarch_1_1",
+        "FIGARCH(1,d,1), Student-t errors",
+        "Fractionally integrated GARCH: shocks to volatility decay hyperbolically (long memory); Student-t errors.",
+        _garch("FIGARCH", "t"),
+        (
+            Param("p", "int", 1, 0, 1, help="ARCH lag (0 or 1)"),
+            Param("q", "int", 1, 0, 1, help="GARCH lag (0 or 1)"),
+            MEAN,
+            HORIZON,
+        ),
+    ),
+    _spec(
+        "harch",
+        "HARCH (1, 5, 22)",
+        "Heterogeneous ARCH: variance driven by squared returns averaged over a day, a week and a month.",
+        lambda p, *, task, seed: ArchForecast(
+            lambda y: arch_model(y, mean=p["mean"], vol="HARCH", p=[1, 5, 22], rescale=False),
+            task=task,
+            horizon=p["horizon"],
+        ),
+        (MEAN, HORIZON),
+    ),
+    _spec(
+        "ewma_riskmetrics",
+        "RiskMetrics EWMA",
+        "J.P. Morgan RiskMetrics: exponentially weighted squared returns with a fixed decay (0.94 for daily "
+        "data); nothing is estimated, an honest volatility baseline.",
+        _ewma,
+        (Param("lam", "float", 0.94, 0.5, 0.999, help="decay of the weights"), HORIZON),
+    ),
+    _spec(
+        "ar_gjr_garch_skewt",
+        "AR(1)-GJR-GARCH(1,1), skewed-t errors",
+        "An AR(1) mean with GJR-GARCH variance and Hansen's skewed-t errors: forecasts the mean and the variance, "
+        "so it serves direction (P(up) from the forecast distribution), return and volatility.",
+        _garch("GARCH", "skewt", o=True, mean="AR"),
+        (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, HORIZON),
+        tasks=("direction", "return", "volatility"),
+    ),
+]

@@ -1,0 +1,336 @@
+"""Time-series models from statsmodels, fitted per fold on the training window's daily log returns and
+filtered forward with those fixed parameters, so the forecast made at date t uses prices up to t only.
+
+Series are modelled in percent (returns x 100), where the optimisers are well conditioned.
+"""
+
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy.stats import norm
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, EstimationWarning
+from statsmodels.tsa.ar_model import AutoReg, ar_select_order
+from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
+from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+from ..adapters import Forecast, ForecastModel, log_returns
+from ..spec import ModelSpec, Param
+from .common import HORIZON
+
+ALL_TASKS = ("direction", "return", "volatility")
+MEAN_TASKS = ("direction", "return")
+PCT = 100.0
+
+
+@contextmanager
+def quiet():
+    """Silence the optimisers' routine chatter (non-convergence notes, start-value fallbacks, overflow in
+    trial steps of the likelihood search); exceptions still propagate."""
+    with warnings.catch_warnings():
+        for category in (ConvergenceWarning, EstimationWarning, RuntimeWarning):
+            warnings.simplefilter("ignore", category)
+        yield
+
+
+def positions(index: pd.DatetimeIndex, origins: pd.DatetimeIndex) -> np.ndarray:
+    where = index.get_indexer(origins)
+    if (where < 0).any():
+        raise ValueError("forecast origins must be dates of the bars")
+    return where
+
+
+class StateSpaceForecast(ForecastModel):
+    """A linear Gaussian state-space model (SARIMAX, exponential smoothing) of percent log returns, or of the
+    percent log price when `level` is set. Forecasts at each origin come from the Kalman filter's predicted
+    state, propagated `horizon` steps through the fitted system matrices."""
+
+    def __init__(self, build, *, task: str, horizon: int = 1, level: bool = False):
+        super().__init__(task=task, horizon=horizon)
+        self.build = build
+        self.level = level
+
+    def _endog(self, returns: pd.Series) -> np.ndarray:
+        values = returns.to_numpy() * PCT
+        return np.cumsum(values) if self.level else values
+
+    def fit_returns(self, returns, y):
+        with quiet():
+            self.params_ = self.build(self._endog(returns)).fit(disp=False).params
+
+    def forecast(self, returns, origins):
+        endog = self._endog(returns)
+        with quiet():
+            result = self.build(endog).filter(self.params_).filter_results
+        where = positions(returns.index, origins)
+        Z, d = result.design[..., 0], result.obs_intercept[:, 0]
+        T, c = result.transition[..., 0], result.state_intercept[:, 0]
+        R, Q, H = result.selection[..., 0], result.state_cov[..., 0], result.obs_cov[..., 0]
+        RQR = R @ Q @ R.T
+        # predicted_state[:, t + 1] is the state for t + 1 given data up to t.
+        state = result.predicted_state[:, where + 1]
+        cov = result.predicted_state_cov[:, :, where + 1]
+        means, variances = [], []
+        for _ in range(self.horizon):
+            means.append(d[0] + Z[0] @ state)
+            variances.append(np.einsum("i,ijn,j->n", Z[0], cov, Z[0]) + H[0, 0])
+            state = c[:, None] + T @ state
+            cov = np.einsum("ij,jkn,lk->iln", T, cov, T) + RQR[:, :, None]
+        means, variances = np.array(means).T, np.array(variances).T
+        if self.level:
+            # Level forecasts to per-step return forecasts: increments of the mean; variance increments add up
+            # to the exact variance of the cumulative return.
+            means = np.diff(means, axis=1, prepend=endog[where][:, None])
+            variances = np.diff(variances, axis=1, prepend=0.0)
+        return Forecast(mean=means / PCT, var=np.maximum(variances, 1e-12) / PCT**2)
+
+
+class AutoRegForecast(ForecastModel):
+    """AutoReg fitted by OLS (optionally with lags chosen by AIC); forecasts iterate the AR recursion."""
+
+    def __init__(self, *, task: str, lags: int, select_lags: bool, horizon: int = 1):
+        super().__init__(task=task, horizon=horizon)
+        self.lags = lags
+        self.select_lags = select_lags
+
+    def fit_returns(self, returns, y):
+        endog = returns.to_numpy() * PCT
+        lags = list(range(1, self.lags + 1))
+        if self.select_lags:
+            lags = ar_select_order(endog, maxlag=self.lags, ic="aic", trend="c").ar_lags or []
+        result = AutoReg(endog, lags=lags, trend="c").fit()
+        self.const_ = result.params[0]
+        self.coefs_ = np.zeros(self.lags)
+        self.coefs_[np.array(lags, dtype=int) - 1] = result.params[1:]
+        self.sigma2_ = result.sigma2
+
+    def forecast(self, returns, origins):
+        endog = returns.to_numpy() * PCT
+        where = positions(returns.index, origins)
+        # state[:, j] = the return j bars before the origin (0 before the series starts: no peeking ahead).
+        state = np.stack([np.where(where - j >= 0, endog[np.maximum(where - j, 0)], 0.0) for j in range(self.lags)], 1)
+        means, impulse, psi = [], [1.0], np.zeros(self.horizon)
+        for step in range(self.horizon):
+            step_mean = self.const_ + state @ self.coefs_
+            means.append(step_mean)
+            state = np.column_stack([step_mean, state[:, :-1]])
+            if step:
+                impulse.append(sum(self.coefs_[i] * impulse[-1 - i] for i in range(min(step, self.lags))))
+            psi[step] = impulse[-1] ** 2
+        variances = np.tile(self.sigma2_ * psi, (len(where), 1))
+        return Forecast(mean=np.array(means).T / PCT, var=variances / PCT**2)
+
+
+class MarkovSwitchingForecast(ForecastModel):
+    """Hamilton's Markov-switching regression: regimes with their own mean and variance. The filtered (not
+    smoothed) regime probabilities at each date, pushed through the transition matrix, weight the regimes'
+    normal distributions for the next bars."""
+
+    def __init__(self, *, task: str, k_regimes: int, horizon: int = 1):
+        super().__init__(task=task, horizon=horizon)
+        self.k_regimes = k_regimes
+
+    def _model(self, endog):
+        return MarkovRegression(endog, k_regimes=self.k_regimes, trend="c", switching_variance=True)
+
+    def fit_returns(self, returns, y):
+        with quiet():
+            self.params_ = self._model(returns.to_numpy() * PCT).fit(disp=False).params
+
+    def forecast(self, returns, origins):
+        model = self._model(returns.to_numpy() * PCT)
+        with quiet():
+            result = model.filter(self.params_)
+        names = list(model.param_names)
+        mu = np.array([self.params_[names.index(f"const[{k}]")] for k in range(self.k_regimes)])
+        sigma2 = np.array([self.params_[names.index(f"sigma2[{k}]")] for k in range(self.k_regimes)])
+        transition = model.regime_transition_matrix(self.params_)[..., 0]  # [i, j] = P(next = i | now = j)
+        probs = np.asarray(result.filtered_marginal_probabilities)[positions(returns.index, origins)].T
+        means, variances, p_up = [], [], None
+        for step in range(self.horizon):
+            probs = transition @ probs
+            mean = mu @ probs
+            means.append(mean)
+            variances.append((sigma2 + mu**2) @ probs - mean**2)
+            if step == 0 and self.horizon == 1:
+                p_up = norm.cdf(mu / np.sqrt(sigma2)) @ probs
+        return Forecast(mean=np.array(means).T / PCT, var=np.array(variances).T / PCT**2, p_up=p_up)
+
+
+class SmoothedVarianceForecast(ForecastModel):
+    """Exponential smoothing of squared percent returns (state-space, smoothing weight by maximum likelihood):
+    a fitted RiskMetrics-style variance, flat over the horizon. Mean forecast zero."""
+
+    def _model(self, endog):
+        return ExponentialSmoothing(endog, initialization_method="estimated")
+
+    def fit_returns(self, returns, y):
+        with quiet():
+            self.params_ = self._model((returns.to_numpy() * PCT) ** 2).fit(disp=False).params
+
+    def forecast(self, returns, origins):
+        with quiet():
+            result = self._model((returns.to_numpy() * PCT) ** 2).filter(self.params_).filter_results
+        state = result.predicted_state[:, positions(returns.index, origins) + 1]
+        level = result.obs_intercept[0, 0] + result.design[0, :, 0] @ state
+        variances = np.tile(np.maximum(level, 1e-8)[:, None], (1, self.horizon))
+        return Forecast(mean=np.zeros_like(variances), var=variances / PCT**2)
+
+
+class HeterogeneousAutoregressiveVol:
+    """Corsi's HAR-RV: OLS of the volatility target on daily, weekly (5) and monthly (22) realised volatility
+    from bars up to each date. Learns from the supplied targets, so it fits whatever horizon the trial uses."""
+
+    def __init__(self, *, task: str, log: bool):
+        self.log = log
+
+    def _design(self, bars: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray:
+        squared = log_returns(bars) ** 2
+        parts = [np.sqrt(squared.rolling(window).mean()) for window in (1, 5, 22)]
+        frame = pd.concat(parts, axis=1).reindex(dates)
+        values = frame.to_numpy()
+        values = np.log(np.maximum(values, 1e-6)) if self.log else values
+        return sm.add_constant(values, has_constant="add")
+
+    def fit(self, X, y, bars):
+        design = self._design(bars, X.index)
+        target = np.log(np.maximum(y.to_numpy(), 1e-6)) if self.log else y.to_numpy()
+        ok = np.isfinite(design).all(axis=1)
+        result = sm.OLS(target[ok], design[ok]).fit()
+        self.params_ = result.params
+        # Log model: Duan's smearing turns a forecast of mean log volatility into one of volatility.
+        self.smearing_ = float(np.mean(np.exp(result.resid))) if self.log else 1.0
+        return self
+
+    def predict(self, X, bars):
+        forecast = self._design(bars, X.index) @ self.params_
+        forecast = np.exp(forecast) * self.smearing_ if self.log else forecast
+        return np.nan_to_num(np.maximum(forecast, 0.0), nan=0.0)
+
+
+def _spec(key, name, tasks, description, factory, params):
+    return ModelSpec(
+        key=key,
+        name=name,
+        family="time_series",
+        library="statsmodels",
+        tasks=tasks,
+        description=description,
+        factory=factory,
+        params=params,
+    )
+
+
+SPECS = [
+    _spec(
+        "arima",
+        "ARIMA on returns",
+        MEAN_TASKS,
+        "ARIMA(p, d, q) with a constant on daily log returns (ARMA(1, 1) by default), fitted by exact maximum "
+        "likelihood per fold; P(up) from the Gaussian forecast distribution.",
+        lambda p, *, task, seed: StateSpaceForecast(
+            lambda endog: SARIMAX(endog, order=(p["p"], p["d"], p["q"]), trend="c" if p["d"] == 0 else "n"),
+            task=task,
+            horizon=p["horizon"],
+        ),
+        (
+            Param("p", "int", 1, 0, 10, help="autoregressive lags"),
+            Param("d", "int", 0, 0, 1, help="differences of the return series"),
+            Param("q", "int", 1, 0, 10, help="moving-average lags"),
+            HORIZON,
+        ),
+    ),
+    _spec(
+        "sarimax_weekly",
+        "Seasonal ARIMA (weekly)",
+        MEAN_TASKS,
+        "SARIMAX with an AR(1) term and a seasonal AR term at the 5-bar trading week: short-term dependence "
+        "plus day-of-week effects in daily returns.",
+        lambda p, *, task, seed: StateSpaceForecast(
+            lambda endog: SARIMAX(
+                endog, order=(p["p"], 0, 0), seasonal_order=(p["seasonal_p"], 0, 0, p["season"]), trend="c"
+            ),
+            task=task,
+            horizon=p["horizon"],
+        ),
+        (
+            Param("p", "int", 1, 0, 5, help="autoregressive lags"),
+            Param("seasonal_p", "int", 1, 1, 3, help="seasonal autoregressive lags"),
+            Param("season", "int", 5, 2, 22, help="bars per season"),
+            HORIZON,
+        ),
+    ),
+    _spec(
+        "exponential_smoothing",
+        "Simple exponential smoothing of returns",
+        MEAN_TASKS,
+        "Exponentially weighted level of daily returns (state-space ETS(A,N,N), smoothing weight fitted by "
+        "maximum likelihood): a fitted trend-following mean.",
+        lambda p, *, task, seed: StateSpaceForecast(
+            lambda endog: ExponentialSmoothing(endog, initialization_method="estimated"),
+            task=task,
+            horizon=p["horizon"],
+        ),
+        (HORIZON,),
+    ),
+    _spec(
+        "holt_trend",
+        "Holt's linear trend on log price",
+        MEAN_TASKS,
+        "Holt's level-and-trend smoothing of the log price (optionally damped): the forecast return is the "
+        "smoothed local trend.",
+        lambda p, *, task, seed: StateSpaceForecast(
+            lambda endog: ExponentialSmoothing(
+                endog, trend=True, damped_trend=p["damped"], initialization_method="estimated"
+            ),
+            task=task,
+            horizon=p["horizon"],
+            level=True,
+        ),
+        (Param("damped", "bool", True, help="damp the trend towards flat"), HORIZON),
+    ),
+    _spec(
+        "autoreg",
+        "Autoregression (OLS)",
+        MEAN_TASKS,
+        "AR(p) on daily log returns fitted by least squares; optionally keeps only the lags AIC selects.",
+        lambda p, *, task, seed: AutoRegForecast(
+            task=task, lags=p["lags"], select_lags=p["select_lags"], horizon=p["horizon"]
+        ),
+        (
+            Param("lags", "int", 5, 1, 60, help="(maximum) lags"),
+            Param("select_lags", "bool", False, help="choose the lags by AIC"),
+            HORIZON,
+        ),
+    ),
+    _spec(
+        "markov_switching",
+        "Markov-switching regime model",
+        ALL_TASKS,
+        "Hamilton's Markov-switching model: hidden regimes (e.g. calm and turbulent) each with their own mean "
+        "and variance; forecasts are regime-probability mixtures, so it serves direction, return and volatility.",
+        lambda p, *, task, seed: MarkovSwitchingForecast(task=task, k_regimes=p["k_regimes"], horizon=p["horizon"]),
+        (Param("k_regimes", "int", 2, 2, 4, help="hidden regimes"), HORIZON),
+    ),
+    _spec(
+        "exponential_smoothing_volatility",
+        "Exponential smoothing of squared returns",
+        ("volatility",),
+        "Exponentially weighted squared returns with the weight fitted by maximum likelihood: a fitted "
+        "RiskMetrics variance forecast.",
+        lambda p, *, task, seed: SmoothedVarianceForecast(task=task, horizon=p["horizon"]),
+        (HORIZON,),
+    ),
+    _spec(
+        "har_rv",
+        "HAR realised volatility",
+        ("volatility",),
+        "Corsi's heterogeneous autoregressive model: next-horizon volatility regressed (OLS) on daily, weekly and "
+        "monthly realised volatility, optionally in logs.",
+        lambda p, *, task, seed: HeterogeneousAutoregressiveVol(task=task, log=p["log"]),
+        (Param("log", "bool", True, help="regress log volatility (with smearing back to volatility)"),),
+    ),
+]
