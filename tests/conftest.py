@@ -12,9 +12,18 @@ def pytest_report_header(config):
     return [f"mlTrainer backends: database={database['ENGINE'].rsplit('.', 1)[-1]} ({database['NAME']}), redis={redis}"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the bundled history once into the fresh test database (tests roll back around it)."""
+    from market_data.services import bundled_load
+
+    with django_db_blocker.unblock():
+        bundled_load()
+
+
 @pytest.fixture
 def bundled(db):
-    """The bundled real history (SPX, IXIC, macro series), loaded once per database state."""
+    """The bundled real history (SPX, IXIC, macro series); reloaded if a transactional test flushed it."""
     from market_data.models import Dataset
     from market_data.services import bundled_load
 

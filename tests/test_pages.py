@@ -1,0 +1,75 @@
+"""The web pages a person uses: login, dashboard, catalog, new-trial form with field errors, trial page."""
+
+import pytest
+from django.test import Client
+
+from trials.models import Trial
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(alice):
+    client = Client()
+    assert client.post("/login/", {"username": "alice", "password": "alice-pw-123"}).status_code == 302
+    return client
+
+
+def test_pages_need_login():
+    response = Client().get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_dashboard_lists_team_trials(browser, alice, team_a, make_trial):
+    make_trial(alice, team_a, name="momentum probe")
+    page = browser.get("/").content.decode()
+    assert "momentum probe" in page and "queued" in page
+
+
+def test_catalog_and_model_page(browser, bundled):
+    catalog = browser.get("/models/?search=forest").content.decode()
+    assert "/models/random_forest_classifier/" in catalog and "/models/logistic_regression/" not in catalog
+    detail = browser.get("/models/random_forest_classifier/").content.decode()
+    assert "n_estimators" in detail and "2000" in detail
+
+
+def test_new_trial_form_creates_a_trial(browser, bundled):
+    form = {
+        "team": "team-a",
+        "model": "ridge",
+        "target": "return",
+        "symbol": "SPX",
+        "start": "2010-01-01",
+        "end": "2015-12-31",
+        "horizon": 1,
+        "folds": 4,
+        "gap": 1,
+        "seed": 3,
+        "params": '{"alpha": 2.0}',
+    }
+    response = browser.post("/trials/new/", form)
+    trial = Trial.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/trials/{trial.pk}/"
+    assert (trial.model_key, trial.params, trial.validation_spec["folds"], trial.seed) == ("ridge", {"alpha": 2.0}, 4, 3)
+    page = browser.get(f"/trials/{trial.pk}/").content.decode()
+    assert "ridge" in page and f"/api/trials/{trial.pk}/predictions.csv" in page
+
+
+def test_new_trial_form_shows_errors_next_to_fields(browser, bundled):
+    form = {
+        "team": "team-a",
+        "model": "ridge",
+        "target": "direction",
+        "symbol": "SPX",
+        "start": "2030-01-01",
+        "horizon": 1,
+        "folds": 4,
+        "gap": 1,
+        "seed": 0,
+        "params": '{"alpha": -1}',
+    }
+    page = browser.post("/trials/new/", form).content.decode()
+    assert "alpha: must be at least" in page
+    assert "ridge supports return, not direction" in page
+    assert "no SPX bars between 2030-01-01" in page
+    assert not Trial.objects.exists()
