@@ -59,16 +59,6 @@ class FredClient:
             sleep=sleep,
         )
 
-    def close(self) -> None:
-        """Close the connection pool; the client also works as a context manager."""
-        self._http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
     def series_info(self, series_id: str) -> dict:
         """FRED's description of a series: id, title, frequency, units, seasonal_adjustment, observation_start..."""
         body = self._http.get("/fred/series", {"series_id": series_id})

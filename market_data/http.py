@@ -9,11 +9,13 @@ import email.utils
 import logging
 import math
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -54,6 +56,12 @@ def _install_log_filter() -> None:
 
 
 _install_log_filter()
+
+
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    # Building a context (loading the CA bundle) costs ~40 ms; build it once per process.
+    return httpx.create_ssl_context()
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -152,11 +160,6 @@ class JsonHttpClient:
         self.retry_after_max = retry_after_max
         self._sleep = sleep
         self._limiter = RateLimiter(rate_limit_per_minute, sleep=sleep, clock=clock)
-        # One connection pool per client: paging reuses the connection instead of a TLS handshake per page.
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
-
-    def close(self) -> None:
-        self._client.close()
 
     def get(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a path under base_url, or an absolute URL on the same origin (a pagination link); returns JSON."""
@@ -169,7 +172,9 @@ class JsonHttpClient:
             self._limiter.wait()
             wait = self._backoff(attempt)
             try:
-                response = self._client.get(url)
+                # A connection per request: nothing to close or leak; the rate limit dwarfs the handshake.
+                with httpx.Client(timeout=self.timeout, verify=_ssl_context(), follow_redirects=False) as client:
+                    response = client.get(url)
             except httpx.TimeoutException:
                 problem, last_status = f"did not respond within {self.timeout:g} s", None
             except httpx.TransportError as exc:

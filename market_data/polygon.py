@@ -53,16 +53,6 @@ class PolygonClient:
             sleep=sleep,
         )
 
-    def close(self) -> None:
-        """Close the connection pool; the client also works as a context manager."""
-        self._http.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
     def aggregates(
         self, *, ticker: str, multiplier: int, timespan: str, start: date, end: date, adjusted: bool = True
     ) -> pd.DataFrame:
