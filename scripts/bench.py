@@ -38,8 +38,9 @@ BARE = textwrap.dedent(
     import time, numpy as np, pandas as pd, arch.data.sp500
     from sklearn.ensemble import RandomForestClassifier
     from trials.features import make_dataset
-    bars = arch.data.sp500.load().rename(columns=str.lower)[["open", "high", "low", "close", "volume"]].astype("float64")
-    X, y, _ = make_dataset(bars, task="direction", horizon=1, start=pd.Timestamp("2000-01-01"), end=pd.Timestamp("2018-12-31"))
+    bars = arch.data.sp500.load().rename(columns=str.lower)[["open", "high", "low", "close", "volume"]]
+    X, y, _ = make_dataset(bars.astype("float64"), task="direction", horizon=1,
+                           start=pd.Timestamp("2000-01-01"), end=pd.Timestamp("2018-12-31"))
     start = time.perf_counter()
     n, folds, gap = len(X), 5, 1
     size = n // (folds + 1)
