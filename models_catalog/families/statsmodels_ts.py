@@ -59,7 +59,12 @@ class StateSpaceForecast(ForecastModel):
 
     def fit_returns(self, returns, y):
         with quiet():
-            self.params_ = self.build(self._endog(returns)).fit(disp=False).params
+            result = self.build(self._endog(returns)).fit(disp=False)
+        self.params_ = result.params
+        # Models that concentrate the scale out of the likelihood (exponential smoothing) re-estimate it from
+        # whatever they filter, later data included, and scale their covariances by it; forecasts must use the
+        # training window's scale instead.
+        self.scale_ = float(result.filter_results.scale) if result.model.ssm.filter_concentrated else None
 
     def forecast(self, returns, origins):
         endog = self._endog(returns)
@@ -80,6 +85,8 @@ class StateSpaceForecast(ForecastModel):
             state = c[:, None] + T @ state
             cov = np.einsum("ij,jkn,lk->iln", T, cov, T) + RQR[:, :, None]
         means, variances = np.array(means).T, np.array(variances).T
+        if self.scale_ is not None:
+            variances *= self.scale_ / float(result.scale)
         if self.level:
             # Level forecasts to per-step return forecasts: increments of the mean; variance increments add up
             # to the exact variance of the cumulative return.
