@@ -14,6 +14,8 @@ FAMILY_MODULES = [
     "lightgbm_family",
     "statsmodels_ts",
     "arch_volatility",
+    "rules",
+    "regimes",
 ]
 
 

@@ -4,6 +4,7 @@ Every model here sees standardised features; regressors also learn on a standard
 so penalties such as `alpha` are on the scale of a unit-variance target rather than of a 1% daily return.
 """
 
+import numpy as np
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
@@ -25,6 +26,7 @@ from sklearn.linear_model import (
     QuantileRegressor,
     RANSACRegressor,
     RidgeClassifier,
+    RidgeCV,
     SGDClassifier,
     SGDRegressor,
     TheilSenRegressor,
@@ -181,6 +183,15 @@ SPECS = [
             alphas=p["n_alphas"], max_iter=10000, cv=TimeSeriesSplit(n_splits=p["cv_splits"])
         ),
         (Param("n_alphas", "int", 50, 5, 500, log=True, help="penalties on the path"), CV_SPLITS),
+    ),
+    _regressor(
+        "ridge_cv",
+        "Ridge (alpha chosen by time-series CV)",
+        "Ridge regression whose penalty is picked from a log grid by expanding-window folds of the training rows.",
+        lambda p, task, seed: RidgeCV(
+            alphas=np.logspace(-3, 4, p["n_alphas"]), cv=TimeSeriesSplit(n_splits=p["cv_splits"])
+        ),
+        (Param("n_alphas", "int", 20, 3, 200, log=True, help="penalties on the grid from 1e-3 to 1e4"), CV_SPLITS),
     ),
     _regressor(
         "elastic_net",

@@ -9,11 +9,11 @@ from sklearn.kernel_approximation import Nystroem
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import TimeSeriesSplit
-from sklearn.naive_bayes import BernoulliNB, GaussianNB
+from sklearn.naive_bayes import BernoulliNB, CategoricalNB, GaussianNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestCentroid, RadiusNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import SplineTransformer
+from sklearn.preprocessing import KBinsDiscretizer, SplineTransformer
 from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 
 from ..spec import Param
@@ -266,6 +266,24 @@ SPECS = [
         kwargs_of(BernoulliNB, binarize=0.0),
         (Param("alpha", "float", 1.0, 1e-3, 100.0, log=True, help="additive smoothing"),),
         scale=True,
+    ),
+    feature_spec(
+        "binned_categorical_nb",
+        "Binned categorical naive Bayes",
+        "naive_bayes",
+        ("direction",),
+        "Each feature cut into quantile bins, then categorical naive Bayes: any per-feature shape, not just a "
+        "Gaussian.",
+        lambda p, task, seed: make_pipeline(
+            KBinsDiscretizer(
+                n_bins=p["n_bins"], encode="ordinal", strategy="quantile", quantile_method="averaged_inverted_cdf"
+            ),
+            CategoricalNB(alpha=p["alpha"], min_categories=p["n_bins"]),
+        ),
+        (
+            Param("n_bins", "int", 5, 2, 50, help="quantile bins per feature"),
+            Param("alpha", "float", 1.0, 1e-3, 100.0, log=True, help="additive smoothing"),
+        ),
     ),
     feature_spec(
         "gaussian_process_classifier",

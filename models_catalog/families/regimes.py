@@ -1,0 +1,280 @@
+"""Regime models: a Gaussian mixture (scikit-learn) or a Gaussian hidden Markov model (hmmlearn) fitted on the
+training window's daily returns and short-term volatility. Their regime probabilities as of each date feed
+another model as features, gate a trading rule, or (HMM) forecast the next return's distribution directly.
+
+The HMM's probabilities are forward-filtered: P(regime at t | observations up to t), never hmmlearn's
+forward-backward smoothing, which would use later observations. Regimes are ordered calmest first, so
+"regime 0" means the same thing in every fold.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from hmmlearn.hmm import GaussianHMM
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal, norm
+from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.mixture import GaussianMixture
+
+from ..adapters import FeatureModel, Forecast, ForecastModel, RuleModel
+from ..spec import ModelSpec, Param
+from .common import REGRESSION_TASKS
+from .rules import ma_crossover, momentum
+
+PCT = 100.0
+VOL_WINDOW = 10
+
+
+def observations(bars: pd.DataFrame) -> pd.DataFrame:
+    """Per bar: the daily log return and the 10-bar realised volatility, in percent."""
+    returns = np.log(bars["close"]).diff() * PCT
+    return pd.DataFrame({"ret": returns, "vol": returns.rolling(VOL_WINDOW).std()}).dropna()
+
+
+class RegimeDetector:
+    def __init__(self, kind: str, n_regimes: int, seed: int):
+        self.kind = kind
+        self.n_regimes = n_regimes
+        self.seed = seed
+
+    def fit(self, bars: pd.DataFrame, start, end):
+        obs = observations(bars).loc[start:end]
+        self.start_ = obs.index[0]
+        if self.kind == "gmm":
+            self.model_ = GaussianMixture(self.n_regimes, covariance_type="full", random_state=self.seed)
+        else:
+            self.model_ = GaussianHMM(self.n_regimes, covariance_type="full", n_iter=50, random_state=self.seed)
+        with warnings.catch_warnings():
+            # hmmlearn logs non-monotone EM steps and GaussianMixture warns on non-convergence: both routine.
+            warnings.simplefilter("ignore")
+            self.model_.fit(obs.to_numpy())
+        self.order_ = np.argsort(self.model_.means_[:, 1])  # by mean volatility: calmest regime first
+        return self
+
+    def probabilities(self, bars: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray:
+        """(dates, regimes) probabilities of each regime at each date given observations up to that date."""
+        obs = observations(bars).loc[min(self.start_, dates[0]) :]
+        probs = self.model_.predict_proba(obs.to_numpy()) if self.kind == "gmm" else self._filtered(obs.to_numpy())
+        frame = pd.DataFrame(probs[:, self.order_], index=obs.index)
+        return frame.reindex(dates).fillna(1.0 / self.n_regimes).to_numpy()
+
+    def _filtered(self, obs: np.ndarray) -> np.ndarray:
+        model = self.model_
+        log_b = np.column_stack(
+            [multivariate_normal(model.means_[k], model.covars_[k]).logpdf(obs) for k in range(self.n_regimes)]
+        )
+        log_transmat = np.log(np.maximum(model.transmat_, 1e-300))
+        log_alpha = np.log(np.maximum(model.startprob_, 1e-300)) + log_b[0]
+        filtered = np.empty_like(log_b)
+        for t in range(len(obs)):
+            if t:
+                log_alpha = logsumexp(log_alpha[:, None] + log_transmat, axis=0) + log_b[t]
+            log_alpha = log_alpha - logsumexp(log_alpha)
+            filtered[t] = log_alpha
+        return np.exp(filtered)
+
+
+class RegimeFeatureModel:
+    """A feature model trained on the features plus the regime probabilities (the calmest one left out)."""
+
+    def __init__(self, detector: RegimeDetector, model: FeatureModel):
+        self.detector = detector
+        self.model = model
+
+    def _with_regimes(self, X, bars):
+        probs = self.detector.probabilities(bars, X.index)[:, 1:]
+        extra = pd.DataFrame(probs, index=X.index, columns=[f"regime_{k}" for k in range(1, probs.shape[1] + 1)])
+        return X.join(extra)
+
+    def fit(self, X, y, bars):
+        self.detector.fit(bars, X.index[0], X.index[-1])
+        self.model.fit(self._with_regimes(X, bars), y)
+        return self
+
+    def predict(self, X, bars):
+        return self.model.predict(self._with_regimes(X, bars))
+
+    def predict_proba(self, X, bars):
+        return self.model.predict_proba(self._with_regimes(X, bars))
+
+
+class RegimeFilteredRule(RuleModel):
+    """A trading rule that may only be long while the calmest regime's probability is at least `calm`."""
+
+    def __init__(self, detector: RegimeDetector, score, params: dict, *, calm: float, task: str):
+        super().__init__(self._gated, params, task=task)
+        self.detector = detector
+        self.rule = score
+        self.calm = calm
+
+    def _gated(self, bars, **params):
+        score = self.rule(bars, **params)
+        calm = self.detector.probabilities(bars, bars.index[bars.index >= self.detector.start_])[:, 0]
+        calm = pd.Series(calm, index=bars.index[bars.index >= self.detector.start_]).reindex(bars.index)
+        return score.where(calm >= self.calm, np.minimum(score, 0.5))
+
+    def fit(self, X, y, bars):
+        self.detector.fit(bars, X.index[0], X.index[-1])
+        return self
+
+
+class HmmForecast(ForecastModel):
+    """The HMM's own forecast: filtered regime probabilities pushed through the transition matrix weight each
+    regime's normal distribution of the next daily return."""
+
+    def __init__(self, detector: RegimeDetector, *, task: str, horizon: int = 1):
+        super().__init__(task=task, horizon=horizon)
+        self.detector = detector
+
+    def fit(self, X, y, bars):
+        self.start_ = X.index[0]
+        self.detector.fit(bars, X.index[0], X.index[-1])
+        return self
+
+    def _forecast(self, X, bars):
+        model, order = self.detector.model_, self.detector.order_
+        probs = self.detector.probabilities(bars, X.index)  # columns in calm-first order
+        transmat = model.transmat_[np.ix_(order, order)]
+        mu, sigma2 = model.means_[order, 0], model.covars_[order, 0, 0]
+        means, variances, p_up = [], [], None
+        for _ in range(self.horizon):
+            probs = probs @ transmat
+            mean = probs @ mu
+            means.append(mean)
+            variances.append(probs @ (sigma2 + mu**2) - mean**2)
+            if self.horizon == 1:
+                p_up = probs @ norm.cdf(mu / np.sqrt(sigma2))
+        return Forecast(mean=np.array(means).T / PCT, var=np.array(variances).T / PCT**2, p_up=p_up)
+
+
+N_REGIMES = Param("n_regimes", "int", 2, 2, 5, help="regimes to find")
+CALM = Param("calm", "float", 0.5, 0.0, 1.0, help="minimum probability of the calm regime to be long")
+BOOSTING = (
+    Param("n_estimators", "int", 100, 10, 2000, log=True, help="boosting stages"),
+    Param("learning_rate", "float", 0.05, 0.001, 1.0, log=True),
+    Param("max_depth", "int", 3, 1, 10),
+)
+DETECTORS = {"gmm": "Gaussian mixture", "hmm": "hidden Markov model"}
+LIBRARY = {"gmm": "scikit-learn", "hmm": "hmmlearn"}
+
+
+def _spec(key, name, kind, tasks, description, factory, params):
+    return ModelSpec(
+        key=key,
+        name=name,
+        family="regime",
+        library=LIBRARY[kind],
+        tasks=tasks,
+        description=description,
+        factory=factory,
+        params=(N_REGIMES, *params),
+    )
+
+
+def _feature_factory(kind, make, *, scale):
+    def factory(p, *, task, seed):
+        estimator = make(p, task, seed)
+        return RegimeFeatureModel(
+            RegimeDetector(kind, p["n_regimes"], seed), FeatureModel(estimator, task=task, scale=scale)
+        )
+
+    return factory
+
+
+def _boosting(p, task, seed):
+    cls = GradientBoostingClassifier if task == "direction" else GradientBoostingRegressor
+    return cls(
+        n_estimators=p["n_estimators"],
+        learning_rate=p["learning_rate"],
+        max_depth=p["max_depth"],
+        subsample=0.8,
+        random_state=seed,
+    )
+
+
+def _filter_factory(kind, rule, rule_keys):
+    def factory(p, *, task, seed):
+        params = {name: p[name] for name in rule_keys}
+        return RegimeFilteredRule(RegimeDetector(kind, p["n_regimes"], seed), rule, params, calm=p["calm"], task=task)
+
+    return factory
+
+
+SPECS = []
+for kind, detector in DETECTORS.items():
+    what = f"a {detector} on daily returns and 10-day volatility, fitted on the training window"
+    SPECS += [
+        _spec(
+            f"{kind}_regime_logistic",
+            f"Logistic regression with {detector.split()[-1] if kind == 'gmm' else 'HMM'} regimes",
+            kind,
+            ("direction",),
+            f"L2 logistic regression on the features plus regime probabilities from {what}.",
+            _feature_factory(kind, lambda p, task, seed: LogisticRegression(C=p["C"], max_iter=1000), scale=True),
+            (Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength"),),
+        ),
+        _spec(
+            f"{kind}_regime_ridge",
+            f"Ridge regression with {'mixture' if kind == 'gmm' else 'HMM'} regimes",
+            kind,
+            REGRESSION_TASKS,
+            f"Ridge regression on the features plus regime probabilities from {what}.",
+            _feature_factory(kind, lambda p, task, seed: Ridge(alpha=p["alpha"]), scale=True),
+            (Param("alpha", "float", 1.0, 1e-6, 1e6, log=True, help="regularisation strength"),),
+        ),
+        _spec(
+            f"{kind}_regime_gradient_boosting",
+            f"Gradient boosting with {'mixture' if kind == 'gmm' else 'HMM'} regimes",
+            kind,
+            ("direction", *REGRESSION_TASKS),
+            f"Gradient-boosted trees on the features plus regime probabilities from {what}: trees can split "
+            "on the regime.",
+            _feature_factory(kind, _boosting, scale=False),
+            BOOSTING,
+        ),
+        _spec(
+            f"{kind}_regime_filter_momentum",
+            f"Momentum, long only in the calm {'mixture' if kind == 'gmm' else 'HMM'} regime",
+            kind,
+            ("direction", "return"),
+            f"The time-series momentum rule, allowed to be long only while the calm regime of {what} is likely.",
+            _filter_factory(kind, momentum, ("lookback", "skip")),
+            (
+                Param("lookback", "int", 120, 5, 1000),
+                Param("skip", "int", 0, 0, 100, help="most recent bars left out"),
+                CALM,
+            ),
+        ),
+    ]
+
+SPECS += [
+    _spec(
+        "hmm_regime_filter_ma_crossover",
+        "MA crossover, long only in the calm HMM regime",
+        "hmm",
+        ("direction", "return"),
+        "The moving-average crossover rule, allowed to be long only while the calm regime of a hidden Markov "
+        "model (on daily returns and 10-day volatility, fitted on the training window) is likely.",
+        _filter_factory("hmm", ma_crossover, ("fast", "slow", "kind")),
+        (
+            Param("fast", "int", 20, 2, 500),
+            Param("slow", "int", 100, 5, 1000),
+            Param("kind", "choice", "sma", choices=("sma", "ema")),
+            CALM,
+        ),
+    ),
+    _spec(
+        "hmm_gaussian",
+        "Gaussian hidden Markov model forecast",
+        "hmm",
+        ("direction", "return", "volatility"),
+        "A Gaussian HMM on daily returns and 10-day volatility: filtered regime probabilities, moved one step "
+        "by the transition matrix, give a mixture forecast of the next returns (mean, P(up), volatility).",
+        lambda p, *, task, seed: HmmForecast(
+            RegimeDetector("hmm", p["n_regimes"], seed), task=task, horizon=p["horizon"]
+        ),
+        (Param("horizon", "int", 1, 1, 60, help="bars ahead to forecast; set it to the trial's horizon"),),
+    ),
+]
