@@ -18,6 +18,7 @@ class Trial(models.Model):
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="trials")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    study = models.ForeignKey("Study", null=True, blank=True, on_delete=models.SET_NULL, related_name="trials")
     name = models.CharField(max_length=200, blank=True)
     model_key = models.CharField(max_length=80)
     family = models.CharField(max_length=50, blank=True)
@@ -73,3 +74,43 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trial_id}@{self.date:%Y-%m-%d}"
+
+
+class Study(models.Model):
+    """A hyperparameter search: Optuna asks for parameters, each evaluation is an ordinary trial."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    class Direction(models.TextChoices):
+        MAXIMIZE = "maximize"
+        MINIMIZE = "minimize"
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="studies")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=200, blank=True)
+    model_keys = models.JSONField(default=list)
+    fixed_params = models.JSONField(default=dict, blank=True)
+    data_spec = models.JSONField(default=dict)
+    validation_spec = models.JSONField(default=dict)
+    metric = models.CharField(max_length=40)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    budget = models.PositiveIntegerField()
+    parallelism = models.PositiveIntegerField(default=2)
+    seed = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    best_trial = models.ForeignKey(Trial, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    best_value = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return f"study {self.pk} {self.metric} ({self.status})"

@@ -1,0 +1,280 @@
+"""Study services: hyperparameter search where Optuna asks and every evaluation is an ordinary trial.
+
+The database is the study's memory: each step rebuilds an in-memory Optuna study from the stored trials (finished
+ones with their metric, active ones as running), asks for as many new evaluations as the study may run in
+parallel, and creates them through `trial_create`, so each is validated, compliance-checked, exportable and run by
+the ordinary workers. A step runs when a study starts, whenever one of its trials ends, and from a periodic tick,
+so a study carries on after a worker restart or a lost message.
+"""
+
+import logging
+
+import optuna
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Team, User
+from models_catalog.registry import CATALOG
+from models_catalog.selectors import spec_get_enabled
+
+from . import search_space
+from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
+from .models import Study, Trial
+
+logger = logging.getLogger(__name__)
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+MAX_BUDGET = 500
+MAX_PARALLELISM = 8
+LOWER_IS_BETTER = {"rmse", "mae", "qlike", "turnover", "annual_volatility"}
+
+
+def metrics_for_task(task: str) -> tuple[str, ...]:
+    if task == "volatility":
+        return VOLATILITY
+    base = CLASSIFICATION if task == "direction" else REGRESSION
+    return (*base, "directional_accuracy", *STRATEGY)
+
+
+class StudySpecInvalid(ValueError):
+    def __init__(self, errors: dict):
+        self.errors = errors
+        super().__init__(str(errors))
+
+
+def _bounded_int(payload: dict, name: str, default: int, high: int, errors: dict) -> int:
+    value = payload.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        errors[name] = f"must be a whole number from 1 to {high}, got {value!r}"
+        return default
+    return value
+
+
+def study_spec_clean(*, team: Team, payload: dict) -> dict:
+    """Validate a study request; the data and validation parts are checked exactly as a trial's are."""
+    from .services import TrialSpecInvalid, trial_spec_clean
+
+    errors: dict = {}
+    models = payload.get("models") or ([payload["model"]] if payload.get("model") else [])
+    if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+        errors["models"] = "give a catalog key in `model`, or a list of keys in `models` for model selection"
+        models = []
+    specs = []
+    for key in dict.fromkeys(models):
+        spec = spec_get_enabled(key=key)
+        if spec is None:
+            errors["models"] = f"unknown or disabled catalog model {key!r}"
+        else:
+            specs.append(spec)
+    task = (payload.get("data") or {}).get("target", "direction") if isinstance(payload.get("data"), dict) else None
+    for spec in specs:
+        if task not in spec.tasks:
+            errors["models"] = f"{spec.key} supports {', '.join(spec.tasks)}, not {task}"
+    fixed = payload.get("fixed_params") or {}
+    if not isinstance(fixed, dict) or not all(isinstance(v, dict) for v in fixed.values()):
+        errors["fixed_params"] = "must map a model key to an object of parameter values"
+        fixed = {}
+    for spec in specs:
+        by_name = {p.name: p for p in spec.params}
+        for name, value in fixed.get(spec.key, {}).items():
+            try:
+                if name not in by_name:
+                    raise ValueError(f"unknown parameter for {spec.key}")
+                fixed[spec.key][name] = by_name[name].coerce(value)
+            except ValueError as exc:
+                errors.setdefault("fixed_params", {})[f"{spec.key}.{name}"] = str(exc)
+    metric = payload.get("metric", "sharpe")
+    if task in ("direction", "return", "volatility") and metric not in metrics_for_task(task):
+        errors["metric"] = f"must be one of {', '.join(metrics_for_task(task))} for a {task} target, got {metric!r}"
+    default_direction = "minimize" if metric in LOWER_IS_BETTER else "maximize"
+    direction = payload.get("direction", default_direction)
+    if direction not in Study.Direction.values:
+        errors["direction"] = f"must be maximize or minimize, got {direction!r}"
+    budget = _bounded_int(payload, "budget", 20, MAX_BUDGET, errors)
+    parallelism = _bounded_int(payload, "parallelism", 2, MAX_PARALLELISM, errors)
+    name = payload.get("name") or ""
+    if not isinstance(name, str) or len(name) > 200:
+        errors["name"] = "must be text of at most 200 characters"
+    probe = {key: payload.get(key) for key in ("data", "validation", "seed", "name") if key in payload}
+    try:
+        trial_spec = trial_spec_clean(team=team, payload={**probe, "model": specs[0].key if specs else None})
+    except TrialSpecInvalid as exc:
+        errors.update({key: value for key, value in exc.errors.items() if key not in ("model", "params")})
+        trial_spec = None
+    if errors:
+        raise StudySpecInvalid(errors)
+    return {
+        "name": name,
+        "models": [spec.key for spec in specs],
+        "fixed_params": {key: fixed.get(key, {}) for key in (spec.key for spec in specs) if fixed.get(key)},
+        "data": trial_spec["data"],
+        "validation": trial_spec["validation"],
+        "seed": trial_spec["seed"],
+        "metric": metric,
+        "direction": direction,
+        "budget": budget,
+        "parallelism": parallelism,
+    }
+
+
+def study_create(*, team: Team, user: User, payload: dict) -> Study:
+    from .services import _writable_membership
+
+    _writable_membership(user=user, team=team)
+    spec = study_spec_clean(team=team, payload=payload)
+    with transaction.atomic():
+        study = Study.objects.create(
+            team=team,
+            created_by=user,
+            name=spec["name"],
+            model_keys=spec["models"],
+            fixed_params=spec["fixed_params"],
+            data_spec=spec["data"],
+            validation_spec=spec["validation"],
+            seed=spec["seed"],
+            metric=spec["metric"],
+            direction=spec["direction"],
+            budget=spec["budget"],
+            parallelism=spec["parallelism"],
+        )
+        study_enqueue_step(study_id=study.pk)
+    return study
+
+
+def study_enqueue_step(*, study_id: int) -> None:
+    from .tasks import run_study_step
+
+    transaction.on_commit(lambda: run_study_step.delay(study_id))
+
+
+def _metric_value(study: Study, trial: Trial) -> float | None:
+    if trial.status != Trial.Status.SUCCEEDED:
+        return None
+    return (trial.metrics or {}).get(study.metric)
+
+
+def _rebuild(study: Study, trials: list[Trial]) -> optuna.Study:
+    specs = [CATALOG[key] for key in study.model_keys]
+    sampler = optuna.samplers.TPESampler(seed=study.seed + len(trials), constant_liar=True)
+    optuna_study = optuna.create_study(direction=study.direction, sampler=sampler)
+    for trial in trials:
+        params, dists = search_space.optuna_params(specs, trial.model_key, trial.params, study.fixed_params)
+        value = _metric_value(study, trial)
+        if not trial.is_finished:
+            state = optuna.trial.TrialState.RUNNING
+        elif value is not None:
+            state = optuna.trial.TrialState.COMPLETE
+        else:
+            state = optuna.trial.TrialState.FAIL
+        optuna_study.add_trial(
+            optuna.trial.create_trial(
+                params=params,
+                distributions=dists,
+                value=value if state == optuna.trial.TrialState.COMPLETE else None,
+                state=state,
+            )
+        )
+    return optuna_study
+
+
+def _evaluation_payload(study: Study, model: str, params: dict, number: int) -> dict:
+    return {
+        "name": f"{study.name or f'study {study.pk}'} #{number + 1}",
+        "model": model,
+        "params": params,
+        "data": study.data_spec,
+        "validation": study.validation_spec,
+        "seed": study.seed,
+    }
+
+
+def _launch(study: Study, model: str, params: dict, number: int) -> None:
+    from compliance.services import ComplianceRejected
+
+    from .services import PermissionDenied, TrialSpecInvalid, trial_create
+
+    payload = _evaluation_payload(study, model, params, number)
+    try:
+        trial_create(team=study.team, user=study.created_by, payload=payload, study=study)
+    except (ComplianceRejected, TrialSpecInvalid, PermissionDenied) as exc:
+        # The evaluation is kept as a rejected trial: it uses budget and Optuna learns it failed.
+        Trial.objects.create(
+            team=study.team,
+            created_by=study.created_by,
+            study=study,
+            name=payload["name"],
+            model_key=model,
+            family=CATALOG[model].family,
+            task=study.data_spec["target"],
+            params=params,
+            data_spec=study.data_spec,
+            validation_spec=study.validation_spec,
+            seed=study.seed,
+            status=Trial.Status.REJECTED,
+            error=f"{type(exc).__name__}: {exc}",
+            finished_at=timezone.now(),
+        )
+
+
+def study_step(*, study_id: int) -> None:
+    """Launch evaluations up to the parallelism and the budget; finish the study when all are done."""
+    with transaction.atomic():
+        study = (
+            Study.objects.select_for_update(of=("self",))
+            .select_related("team", "created_by")
+            .filter(pk=study_id)
+            .first()
+        )
+        if study is None or study.status != Study.Status.RUNNING:
+            return
+        trials = list(study.trials.order_by("id"))
+        active = [trial for trial in trials if not trial.is_finished]
+        _update_best(study, trials)
+        if len(trials) >= study.budget and not active:
+            Study.objects.filter(pk=study.pk).update(status=Study.Status.SUCCEEDED, finished_at=timezone.now())
+            return
+        launches = min(study.parallelism - len(active), study.budget - len(trials))
+        if launches <= 0:
+            return
+        optuna_study = _rebuild(study, trials)
+        specs = [CATALOG[key] for key in study.model_keys]
+        for offset in range(launches):
+            asked = optuna_study.ask()
+            model, params = search_space.suggest(asked, specs, study.fixed_params)
+            _launch(study, model, params, len(trials) + offset)
+        if launches and len(trials) + launches >= study.budget:
+            # Every slot may have been rejected at once: come back to close the study.
+            study_enqueue_step(study_id=study.pk)
+
+
+def _update_best(study: Study, trials: list[Trial]) -> None:
+    scored = [(value, trial) for trial in trials if (value := _metric_value(study, trial)) is not None]
+    if not scored:
+        return
+    pick = max if study.direction == Study.Direction.MAXIMIZE else min
+    value, trial = pick(scored, key=lambda pair: pair[0])
+    if study.best_trial_id != trial.pk:
+        Study.objects.filter(pk=study.pk).update(best_trial=trial, best_value=value)
+        study.best_trial, study.best_value = trial, value
+
+
+def study_tick() -> int:
+    """Step every running study (the periodic safety net). Returns how many were stepped."""
+    ids = list(Study.objects.filter(status=Study.Status.RUNNING).values_list("id", flat=True))
+    for study_id in ids:
+        study_step(study_id=study_id)
+    return len(ids)
+
+
+def study_cancel(*, study: Study, user: User) -> Study:
+    from .services import _writable_membership, trial_cancel
+
+    _writable_membership(user=user, team=study.team)
+    with transaction.atomic():
+        if Study.objects.filter(pk=study.pk, status=Study.Status.RUNNING).update(
+            status=Study.Status.CANCELLED, finished_at=timezone.now()
+        ):
+            for trial in study.trials.exclude(status__in=Trial.FINISHED):
+                trial_cancel(trial=trial, user=user)
+    study.refresh_from_db()
+    return study
