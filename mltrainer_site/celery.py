@@ -2,10 +2,16 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from observability import worker as worker_metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mltrainer_site.settings")
 
 app = Celery("mltrainer_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# `celery worker` only (not beat, not `celery inspect`): serve the pool's metrics on WORKER_METRICS_PORT.
+signals.celeryd_init.connect(worker_metrics.start_worker_exporter, weak=False)
+signals.worker_process_shutdown.connect(worker_metrics.mark_child_dead, weak=False)

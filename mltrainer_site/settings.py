@@ -1,5 +1,6 @@
 """Django settings for mlTrainer: safe local defaults, production values from the environment."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,13 +33,19 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "channels",
+    "django_prometheus",
     "accounts",
     "models_catalog",
     "market_data",
     "trials",
+    "observability",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz, /readyz and /metrics answer whatever the Host header, over plain HTTP (pod IPs, kubelet).
+    "observability.middleware.ProbeMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "observability.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -47,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "mltrainer_site.urls"
@@ -77,6 +85,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg's pool, one per process. DB_POOL_MAX_SIZE=0 turns it off (e.g. behind PgBouncer in transaction mode).
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4, minimum=0)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not hold them as well
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    if DB_POOL_MAX_SIZE:
+        # timeout: how long a request waits for a free connection before failing, rather than hanging.
+        DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 10}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -121,6 +137,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    # Fails running trials whose worker died (see trials.services.trial_reap_stuck).
+    "reap-stuck-trials": {"task": "trials.tasks.reap_stuck_trials", "schedule": 60.0, "options": {"expires": 50}},
+}
 
 CHANNEL_LAYERS = {
     "default": {
@@ -151,12 +171,52 @@ TRIAL_MAX_FOLDS = env_int("TRIAL_MAX_FOLDS", 20, minimum=2)
 # A running trial whose worker has not touched its heartbeat for this long is taken to be orphaned.
 TRIAL_STALE_AFTER_SECONDS = env_int("TRIAL_STALE_AFTER_SECONDS", 120, minimum=30)
 
+# --- HTTPS, HSTS and cookies whenever DEBUG is off: `manage.py check --deploy` is clean with these defaults.
+# TLS ends at the proxy (ingress-nginx), which says so in X-Forwarded-Proto; it must overwrite a client's value.
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)/?$"]  # probes call pods over plain HTTP
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Monitoring (observability/). /metrics answers a bearer METRICS_TOKEN, or a client connecting directly (not
+# through a proxy) from METRICS_ALLOWED_NETWORKS; with neither set, nobody unless DEBUG is on.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+
+
+def _networks(name: str) -> list:
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in env_list(name, [])]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a comma-separated list of CIDR networks: {exc}") from None
+
+
+METRICS_ALLOWED_NETWORKS = _networks("METRICS_ALLOWED_NETWORKS")
+# /readyz fails while no Celery worker answers (set 0 to keep web pods ready when workers scale to zero).
+READYZ_REQUIRE_WORKER = env_bool("READYZ_REQUIRE_WORKER", True)
+READYZ_TIMEOUT_SECONDS = 2.5
+READYZ_WORKER_PING_SECONDS = 1.0
+
+# --- Logs: one JSON object per line in production (with request_id, user_id, trial_id), plain text under DEBUG.
 LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
+LOG_FORMAT = (env_str("LOG_FORMAT") or ("plain" if DEBUG else "json")).lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "observability.logging.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "observability.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"level": LOG_LEVEL, "propagate": True}},
 }

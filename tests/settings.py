@@ -39,6 +39,7 @@ def _embedded_redis() -> str:
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
 os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client speaks plain HTTP
 os.environ.setdefault("MLTRAINER_ENCRYPTION_KEY", "qL1Xx8m1hMbT0tq0tQj0N8Qm9z0wPp3Tq5sF1G4a7Zc=")  # test-only key
 if "DATABASE_URL" not in os.environ and _reachable("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/mltrainer"

@@ -3,6 +3,8 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from observability.metrics import websocket_closed, websocket_opened
+
 from .events import group_name, trial_event
 from .selectors import trial_get
 
@@ -14,6 +16,8 @@ def _current_state(user, trial_id: int) -> dict | None:
 
 
 class TrialConsumer(AsyncJsonWebsocketConsumer):
+    counted = False  # in mltrainer_websocket_connections: only sockets that were accepted
+
     async def connect(self):
         trial_id = int(self.scope["url_route"]["kwargs"]["trial_id"])
         self.group = group_name(trial_id)
@@ -25,9 +29,14 @@ class TrialConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4404)  # before accept: the handshake is refused
             return
         await self.accept()
+        self.counted = True
+        websocket_opened()
         await self.send_json(dict(state, type="trial.state"))
 
     async def disconnect(self, code):
+        if self.counted:
+            self.counted = False
+            websocket_closed()
         await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def trial_event(self, event):

@@ -1,8 +1,11 @@
 """Reads of trials, always scoped to the teams of the user asking."""
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import team_list_for_user
@@ -25,6 +28,15 @@ def trial_list(*, user: User, filters: dict | None = None) -> QuerySet[Trial]:
 def trial_get(*, user: User, trial_id: int) -> Trial | None:
     """The trial if it belongs to one of the user's teams, else None (callers answer 404)."""
     return trial_list(user=user).filter(pk=trial_id).first()
+
+
+def trial_stale_running(*, now: datetime | None = None) -> QuerySet[Trial]:
+    """Running trials whose worker has not touched the heartbeat for TRIAL_STALE_AFTER_SECONDS (all teams).
+
+    For the reaper and the stuck-trials gauge, never for a user-facing list.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.TRIAL_STALE_AFTER_SECONDS)
+    return Trial.objects.filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True), status=Trial.Status.RUNNING)
 
 
 def prediction_rows(*, trial: Trial) -> Iterator[tuple]:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
@@ -15,12 +15,15 @@ from market_data.models import Bar, Dataset
 from market_data.selectors import dataset_frame, dataset_get
 from models_catalog.selectors import spec_get_enabled
 from models_catalog.spec import ParamError
+from observability import metrics as observability_metrics
+from observability.logging import trial_log_context
 
 from . import features as feature_pipeline
 from .events import publish_after_commit
 from .metrics import PERIODS_PER_YEAR
 from .models import Prediction, Trial
 from .runner import Cancelled, RunResult, walk_forward_run
+from .selectors import trial_stale_running
 from .walkforward import effective_gap
 
 logger = logging.getLogger(__name__)
@@ -236,6 +239,7 @@ def trial_cancel(*, trial: Trial, user: User) -> Trial:
         trial.refresh_from_db()
         if cancelled:
             publish_after_commit(trial)
+            transaction.on_commit(lambda: observability_metrics.trial_finished(trial))
     return trial
 
 
@@ -401,14 +405,43 @@ def _to_utc_ts(ts: pd.Timestamp) -> datetime:
     return (ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")).to_pydatetime()
 
 
-def _finish(trial: Trial, *, status: str, error: str = "", **fields) -> bool:
-    """End a running trial; False if it was no longer running (cancelled or reaped meanwhile)."""
+def _finish(trial: Trial, *, status: str, error: str = "", only_if: Q | None = None, **fields) -> bool:
+    """End a running trial; False if it was no longer running (cancelled or reaped meanwhile).
+
+    `only_if` narrows the conditional update further (the reaper: only while the heartbeat is still stale).
+    """
     with transaction.atomic():
         fields.update(status=status, error=error, finished_at=timezone.now())
-        if not Trial.objects.filter(pk=trial.pk, status=Trial.Status.RUNNING).update(**fields):
+        running = Trial.objects.filter(pk=trial.pk, status=Trial.Status.RUNNING)
+        if only_if is not None:
+            running = running.filter(only_if)
+        if not running.update(**fields):
             logger.warning("trial %s was no longer running; not marking it %s", trial.pk, status)
             return False
         trial.refresh_from_db()
         publish_after_commit(trial)
+        transaction.on_commit(lambda: observability_metrics.trial_finished(trial))
     logger.info("trial %s %s", trial.pk, status)
     return True
+
+
+def trial_reap_stuck(*, now: datetime | None = None) -> list[int]:
+    """Fail running trials whose worker stopped beating (killed, out of memory, node gone); returns their ids.
+
+    Conditional on the heartbeat still being stale, so a worker that beats again in the meantime keeps its trial.
+    """
+    reaped = []
+    for trial in trial_stale_running(now=now).order_by("pk"):
+        last = trial.heartbeat_at or trial.started_at
+        since = f"{last:%Y-%m-%d %H:%M:%S} UTC" if last else "it started"
+        still_stale = Q(heartbeat_at__isnull=True) if trial.heartbeat_at is None else Q(heartbeat_at=trial.heartbeat_at)
+        with trial_log_context(trial.pk):
+            if _finish(
+                trial,
+                status=Trial.Status.FAILED,
+                error=f"worker stopped responding (no heartbeat since {since})",
+                only_if=still_stale,
+            ):
+                logger.warning("trial %s reaped: no heartbeat since %s", trial.pk, since)
+                reaped.append(trial.pk)
+    return reaped

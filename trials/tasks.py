@@ -2,9 +2,18 @@
 
 from celery import shared_task
 
-from .services import trial_execute
+from observability.logging import trial_log_context
+
+from .services import trial_execute, trial_reap_stuck
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_trial(trial_id: int) -> None:
-    trial_execute(trial_id=trial_id)
+    with trial_log_context(trial_id):
+        trial_execute(trial_id=trial_id)
+
+
+@shared_task(ignore_result=True)
+def reap_stuck_trials() -> None:
+    """Periodic (CELERY_BEAT_SCHEDULE): fail running trials whose worker died."""
+    trial_reap_stuck()

@@ -1,0 +1,1 @@
+"""Monitoring and operations: Prometheus series, health and readiness probes, request-scoped JSON logs."""
