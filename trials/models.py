@@ -45,7 +45,12 @@ class Trial(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The trial list, the dashboard and the CSV export: a team's trials, newest first, optionally
+            # filtered by status or by model (trials.selectors.trial_list).
             models.Index(fields=["team", "-created_at"]),
+            models.Index(fields=["team", "status", "-created_at"]),
+            models.Index(fields=["team", "model_key", "-created_at"]),
+            # The reaper and the stuck-trials gauge: running trials by heartbeat age.
             models.Index(fields=["status", "heartbeat_at"]),
         ]
 
