@@ -20,3 +20,13 @@ def membership_get(*, user: User, team: Team) -> Membership | None:
 def default_team_for_user(*, user: User) -> Team | None:
     """The team a user works in when a request does not name one: their first by name."""
     return team_list_for_user(user=user).first()
+
+
+def team_for_user(*, user: User, slug: str | None) -> Team | None:
+    """The team a request means: the one named by `slug` if the user belongs to it, else (no slug) their default.
+
+    None when the slug names a team the user is not in (or does not exist), or the user has no team at all.
+    """
+    if slug:
+        return team_list_for_user(user=user).filter(slug=slug).first()
+    return default_team_for_user(user=user)

@@ -1,15 +1,32 @@
-"""REST shell around the dataset selectors and services."""
+"""REST shell around the dataset selectors and services: datasets, uploads, fetch jobs, watch-list, keys, search.
 
-from rest_framework import serializers
+Every route scopes by the user's teams: another team's dataset, job, watch item or keys answers 404, a viewer's
+write 403. Provider keys are write-only: no response ever carries one (only a masked hint)."""
+
+from django.conf import settings
+from django.http import Http404
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .models import Dataset
-from .selectors import dataset_list
+from accounts.api import team_for_request
+from accounts.selectors import team_for_user
+
+from . import selectors, services
+from .crypto import EncryptionKeyMissing, SecretDecryptError
+from .errors import DataSourceAuthError, DataSourceError, DataSourceKeyMissing, UploadInvalid
+from .models import Dataset, FetchJob, ProviderSource, WatchItem
+
+LATEST_ROWS_DEFAULT, LATEST_ROWS_MAX = 20, 500
+VALUES_DEFAULT, VALUES_MAX = 500, 10000
 
 
 class DatasetSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = Dataset
@@ -27,15 +44,296 @@ class DatasetSerializer(serializers.ModelSerializer):
             "rows",
             "sha256",
             "provenance",
+            "created_by",
             "updated_at",
+            "last_refresh_at",
+            "last_refresh_status",
         ]
         read_only_fields = fields
 
 
+class FetchJobSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FetchJob
+        fields = [
+            "id",
+            "team",
+            "user",
+            "source",
+            "symbol",
+            "start",
+            "end",
+            "multiplier",
+            "timespan",
+            "adjusted",
+            "status",
+            "progress",
+            "error",
+            "dataset",
+            "rows_added",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class WatchItemSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = WatchItem
+        fields = [
+            "id",
+            "team",
+            "source",
+            "symbol",
+            "multiplier",
+            "timespan",
+            "adjusted",
+            "start",
+            "last_refresh_at",
+            "last_status",
+            "last_error",
+        ]
+        read_only_fields = fields
+
+
+class SeriesRequestSerializer(serializers.Serializer):
+    """What a fetch or a watch-list entry asks for; `series_id` is accepted for FRED in place of `symbol`."""
+
+    source = serializers.ChoiceField(choices=ProviderSource.values)
+    symbol = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    series_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    start = serializers.DateField()
+    end = serializers.DateField(required=False)
+    multiplier = serializers.IntegerField(required=False, default=1)
+    timespan = serializers.CharField(max_length=10, required=False, default="day")
+    adjusted = serializers.BooleanField(required=False, default=True)
+
+    def validate(self, attrs):
+        attrs["symbol"] = attrs.pop("symbol", "") or attrs.pop("series_id", "")
+        attrs.pop("series_id", None)
+        if not attrs["symbol"]:
+            raise ValidationError({"symbol": "is required: a Polygon ticker or a FRED series id"})
+        return attrs
+
+
+def _int_param(request, name: str, default: int, maximum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: f"must be a whole number, got {raw!r}"}) from None
+    if not 1 <= value <= maximum:
+        raise ValidationError({name: f"must be between 1 and {maximum}"})
+    return value
+
+
+def _dataset_or_404(request, dataset_id: int) -> Dataset:
+    dataset = selectors.dataset_get_for_user(user=request.user, dataset_id=dataset_id)
+    if dataset is None:
+        raise Http404("No such dataset.")
+    return dataset
+
+
+def _team_by_slug_or_404(request, slug: str):
+    team = team_for_user(user=request.user, slug=slug)
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+def _provider_problem(exc: Exception) -> Response:
+    """A provider or key problem as a response whose message is safe to show (never holds a key)."""
+    if isinstance(exc, DataSourceKeyMissing | DataSourceAuthError | EncryptionKeyMissing | SecretDecryptError):
+        code = status.HTTP_400_BAD_REQUEST
+    else:
+        code = status.HTTP_502_BAD_GATEWAY
+    message = exc.message if isinstance(exc, DataSourceError) else str(exc)
+    return Response({"detail": message}, status=code)
+
+
 class DatasetListApi(APIView):
     def get(self, request):
-        datasets = dataset_list(user=request.user)
+        datasets = selectors.dataset_list(user=request.user)
         for field in ("kind", "source"):
             if request.query_params.get(field):
                 datasets = datasets.filter(**{field: request.query_params[field]})
         return Response(DatasetSerializer(datasets, many=True).data)
+
+
+class DatasetDetailApi(APIView):
+    def get(self, request, dataset_id: int):
+        dataset = _dataset_or_404(request, dataset_id)
+        limit = _int_param(request, "rows", LATEST_ROWS_DEFAULT, LATEST_ROWS_MAX)
+        return Response(
+            {
+                **DatasetSerializer(dataset).data,
+                "latest_rows": selectors.dataset_latest_rows(dataset=dataset, limit=limit),
+            }
+        )
+
+
+class DatasetValuesApi(APIView):
+    def get(self, request, dataset_id: int):
+        dataset = _dataset_or_404(request, dataset_id)
+        limit = _int_param(request, "limit", VALUES_DEFAULT, VALUES_MAX)
+        points = selectors.dataset_values(dataset=dataset, limit=limit)
+        return Response(
+            {
+                "dataset": dataset.pk,
+                "field": "close" if dataset.kind == Dataset.Kind.BARS else "value",
+                "points": [[ts.isoformat(), value] for ts, value in points],
+            }
+        )
+
+
+class DatasetUploadApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    def post(self, request):
+        team = team_for_request(request)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"errors": ["file: attach the CSV as the multipart field 'file'."]}, status=400)
+        # Read one byte past the limit: enough to say the file is too large without holding all of it.
+        content = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+        try:
+            dataset = services.dataset_upload(
+                team=team,
+                user=request.user,
+                key=request.data.get("key", ""),
+                kind=request.data.get("kind", ""),
+                filename=upload.name,
+                content=content,
+            )
+        except services.PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        except UploadInvalid as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
+
+
+class FetchJobCreateApi(APIView):
+    def post(self, request):
+        team = team_for_request(request)
+        wanted = SeriesRequestSerializer(data=request.data)
+        wanted.is_valid(raise_exception=True)
+        fields = wanted.validated_data
+        try:
+            job = services.fetch_job_create(
+                team=team, user=request.user, end=fields.pop("end", None) or services.today_in_new_york(), **fields
+            )
+        except services.PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        except services.FetchInvalid as exc:
+            raise ValidationError(exc.errors) from exc
+        except (DataSourceError, EncryptionKeyMissing, SecretDecryptError) as exc:
+            return _provider_problem(exc)
+        return Response(FetchJobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+class FetchJobDetailApi(APIView):
+    def get(self, request, job_id: int):
+        job = selectors.fetch_job_get(user=request.user, job_id=job_id)
+        if job is None:
+            raise Http404("No such fetch job.")
+        return Response(FetchJobSerializer(job).data)
+
+
+class WatchListApi(APIView):
+    def get(self, request):
+        team = team_for_request(request)
+        return Response(WatchItemSerializer(selectors.watch_item_list(team=team), many=True).data)
+
+    def post(self, request):
+        team = team_for_request(request)
+        wanted = SeriesRequestSerializer(data=request.data)
+        wanted.is_valid(raise_exception=True)
+        fields = dict(wanted.validated_data)
+        fields.pop("end", None)
+        try:
+            item = services.watch_item_add(team=team, user=request.user, **fields)
+        except services.PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        except services.FetchInvalid as exc:
+            raise ValidationError(exc.errors) from exc
+        return Response(WatchItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class WatchItemApi(APIView):
+    def delete(self, request, item_id: int):
+        item = selectors.watch_item_get(user=request.user, item_id=item_id)
+        if item is None:
+            raise Http404("No such watch-list item.")
+        try:
+            services.watch_item_remove(item=item, user=request.user)
+        except services.PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TeamApiKeyListApi(APIView):
+    def get(self, request, slug: str):
+        team = _team_by_slug_or_404(request, slug)
+        return Response(selectors.team_api_key_status(team=team))
+
+
+class TeamApiKeyApi(APIView):
+    """PUT {"api_key": "..."} stores a key; the answer, like every other, shows only whether one is set."""
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def _status(self, team, source: str) -> dict:
+        return next(entry for entry in selectors.team_api_key_status(team=team) if entry["source"] == source)
+
+    def put(self, request, slug: str, source: str):
+        team = _team_by_slug_or_404(request, slug)
+        if source not in ProviderSource.values:
+            raise Http404("No such data source.")
+        api_key = request.data.get("api_key") if isinstance(request.data, dict) else None
+        if not isinstance(api_key, str):
+            raise ValidationError({"api_key": "is required"})
+        try:
+            services.team_api_key_set(team=team, user=request.user, source=source, api_key=api_key)
+        except services.PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        except services.FetchInvalid as exc:
+            raise ValidationError(exc.errors) from exc
+        except EncryptionKeyMissing as exc:
+            return Response({"detail": f"keys cannot be stored: {exc}"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(self._status(team, source))
+
+    def delete(self, request, slug: str, source: str):
+        team = _team_by_slug_or_404(request, slug)
+        if source not in ProviderSource.values:
+            raise Http404("No such data source.")
+        try:
+            services.team_api_key_delete(team=team, user=request.user, source=source)
+        except services.PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        return Response(self._status(team, source))
+
+
+class DataSearchApi(APIView):
+    def get(self, request):
+        team = team_for_request(request)
+        source = request.query_params.get("source", "")
+        if source not in ProviderSource.values:
+            raise ValidationError({"source": "must be polygon or fred"})
+        limit = _int_param(request, "limit", 20, 100)
+        try:
+            results = services.provider_search(
+                team=team, source=source, query=request.query_params.get("q", ""), limit=limit
+            )
+        except services.FetchInvalid as exc:
+            raise ValidationError(exc.errors) from exc
+        except (DataSourceError, EncryptionKeyMissing, SecretDecryptError) as exc:
+            return _provider_problem(exc)
+        return Response({"source": source, "results": results})

@@ -23,6 +23,10 @@ class DataSourceNotFound(DataSourceError):
     """The provider answered 404, or the requested symbol or series does not exist."""
 
 
+class DataSourceKeyMissing(DataSourceError):
+    """Neither the team nor the server has a key for the provider; the message says where to set one."""
+
+
 class UploadInvalid(ValueError):
     """An uploaded file was rejected; `errors` lists every problem found, each naming its line where it has one."""
 

@@ -31,6 +31,9 @@ class Dataset(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The last fetch from a provider (on demand or by the watch-list): when, and whether it worked.
+    last_refresh_at = models.DateTimeField(null=True, blank=True)
+    last_refresh_status = models.CharField(max_length=10, blank=True)
 
     class Meta:
         constraints = [
@@ -75,3 +78,92 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset_id}@{self.ts:%Y-%m-%d}={self.value}"
+
+
+class ProviderSource(models.TextChoices):
+    """The providers a team can hold an API key for and fetch from."""
+
+    POLYGON = "polygon", "Polygon"
+    FRED = "fred", "FRED"
+
+
+class TeamApiKey(models.Model):
+    """A team's key for one provider, encrypted at rest (market_data.crypto); only `hint` is ever shown."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="api_keys")
+    source = models.CharField(max_length=10, choices=ProviderSource.choices)
+    encrypted_key = models.TextField()
+    hint = models.CharField(max_length=16, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "source"], name="team_api_key_unique_source")]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.source} key {self.hint}"
+
+
+class FetchJob(models.Model):
+    """One request to bring a provider's series into the cache, run by a worker (market_data.tasks)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="fetch_jobs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    source = models.CharField(max_length=10, choices=ProviderSource.choices)
+    symbol = models.CharField(max_length=64)  # Polygon ticker or FRED series id
+    start = models.DateField()
+    end = models.DateField()
+    multiplier = models.PositiveIntegerField(default=1)
+    timespan = models.CharField(max_length=10, default="day")
+    adjusted = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
+    dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.SET_NULL, related_name="fetch_jobs")
+    rows_added = models.PositiveIntegerField(default=0)
+    watch_item = models.ForeignKey(
+        "WatchItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="fetch_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"fetch {self.source}:{self.symbol} ({self.status})"
+
+
+class WatchItem(models.Model):
+    """A series a team keeps fresh: the beat schedule fetches whatever dates it is missing."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="watch_items")
+    source = models.CharField(max_length=10, choices=ProviderSource.choices)
+    symbol = models.CharField(max_length=64)
+    multiplier = models.PositiveIntegerField(default=1)
+    timespan = models.CharField(max_length=10, default="day")
+    adjusted = models.BooleanField(default=True)
+    start = models.DateField()  # how far back the first refresh reaches
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_refresh_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=10, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "source", "symbol", "multiplier", "timespan", "adjusted"],
+                name="watch_item_unique_series",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} watches {self.source}:{self.symbol}"

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import Team, User
 from accounts.selectors import team_list_for_user
 
-from .models import Bar, Dataset, Observation
+from .models import Bar, Dataset, FetchJob, Observation, ProviderSource, TeamApiKey, WatchItem
 
 BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
 
@@ -44,3 +44,76 @@ def dataset_frame(*, dataset: Dataset) -> pd.DataFrame | pd.Series:
     frame = pd.DataFrame.from_records(list(rows), columns=["ts", "value"])
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True).dt.tz_localize(None)
     return frame.set_index("ts")["value"].astype("float64").rename(dataset.key)
+
+
+def dataset_get_for_user(*, user: User, dataset_id: int) -> Dataset | None:
+    """A dataset the user may read (shared, or one of their teams'); None hides another team's as not found."""
+    return dataset_list(user=user).filter(pk=dataset_id).first()
+
+
+def dataset_latest_rows(*, dataset: Dataset, limit: int = 20) -> list[dict]:
+    """The last `limit` rows, newest first: {"ts", open, high, low, close, volume} or {"ts", "value"}."""
+    if dataset.kind == Dataset.Kind.BARS:
+        rows = Bar.objects.filter(dataset=dataset).order_by("-ts").values("ts", *BAR_COLUMNS)[:limit]
+    else:
+        rows = Observation.objects.filter(dataset=dataset).order_by("-ts").values("ts", "value")[:limit]
+    return list(rows)
+
+
+def dataset_values(*, dataset: Dataset, limit: int = 500) -> list[tuple]:
+    """The last `limit` (ts, value) points in time order, the close for bars: what a chart draws."""
+    if dataset.kind == Dataset.Kind.BARS:
+        points = Bar.objects.filter(dataset=dataset).order_by("-ts").values_list("ts", "close")[:limit]
+    else:
+        points = Observation.objects.filter(dataset=dataset).order_by("-ts").values_list("ts", "value")[:limit]
+    return list(reversed(points))
+
+
+def dataset_version(*, dataset: Dataset) -> dict:
+    """Exactly which version of a series was used: its id and the SHA-256 of its values, plus, for fetched or
+    uploaded data, the request (endpoint, params, fetch time) or file it came from."""
+    version = {
+        "key": dataset.key,
+        "dataset_id": dataset.pk,
+        "source": dataset.source,
+        "sha256": dataset.sha256,
+        "rows": dataset.rows,
+    }
+    provenance = dataset.provenance or {}
+    if dataset.source != Dataset.Source.BUNDLED:
+        wanted = ("endpoint", "params", "fetched_at", "filename", "uploaded_at")
+        version["provenance"] = {k: provenance[k] for k in wanted if k in provenance}
+    return version
+
+
+def team_datasets(*, team: Team) -> QuerySet[Dataset]:
+    return Dataset.objects.filter(team=team).order_by("key", "source", "frequency")
+
+
+def fetch_job_get(*, user: User, job_id: int) -> FetchJob | None:
+    return (
+        FetchJob.objects.filter(pk=job_id, team__in=team_list_for_user(user=user))
+        .select_related("team", "dataset")
+        .first()
+    )
+
+
+def fetch_job_list(*, team: Team, limit: int = 20) -> list[FetchJob]:
+    return list(FetchJob.objects.filter(team=team).select_related("dataset", "user").order_by("-created_at")[:limit])
+
+
+def watch_item_list(*, team: Team) -> QuerySet[WatchItem]:
+    return WatchItem.objects.filter(team=team).order_by("source", "symbol")
+
+
+def watch_item_get(*, user: User, item_id: int) -> WatchItem | None:
+    return WatchItem.objects.filter(pk=item_id, team__in=team_list_for_user(user=user)).select_related("team").first()
+
+
+def team_api_key_status(*, team: Team) -> list[dict]:
+    """Per provider: whether the team has a key, and its masked hint. Never the key, never the ciphertext."""
+    hints = dict(TeamApiKey.objects.filter(team=team).values_list("source", "hint"))
+    return [
+        {"source": source.value, "configured": source.value in hints, "hint": hints.get(source.value, "")}
+        for source in ProviderSource
+    ]

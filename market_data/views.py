@@ -1,11 +1,186 @@
-"""Data pages: the datasets a team can train on."""
+"""Data pages: the team's series (with their refresh status), one series' chart and latest rows, and the forms
+that fetch from a provider, upload a CSV, keep the watch-list and set the team's provider keys."""
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from .selectors import dataset_list
+from accounts.selectors import membership_get, team_for_user, team_list_for_user
+
+from . import selectors, services
+from .charts import line_chart
+from .crypto import EncryptionKeyMissing, SecretDecryptError
+from .errors import DataSourceError, UploadInvalid
+from .forms import FetchForm, SeriesForm, UploadForm
+from .models import Dataset, ProviderSource
+
+CHART_POINTS = 500
+LATEST_ROWS = 20
+
+
+def _team(request):
+    """The team the page acts for: ?team= / the form's team (if the user is in it), else their default team."""
+    slug = request.POST.get("team") or request.GET.get("team")
+    team = team_for_user(user=request.user, slug=slug)
+    if team is None and slug:
+        raise Http404("No such team.")
+    return team
+
+
+def _data_url(team, **params) -> str:
+    query = "&".join(f"{k}={v}" for k, v in {"team": team.slug if team else "", **params}.items() if v)
+    return reverse("datasets") + (f"?{query}" if query else "")
+
+
+def _page(request, team, *, status: int = 200, **forms):
+    membership = membership_get(user=request.user, team=team) if team else None
+    datasets = selectors.dataset_list(user=request.user)
+    context = {
+        "team": team,
+        "teams": team_list_for_user(user=request.user),
+        "can_write": bool(membership and membership.can_write),
+        "is_owner": bool(membership and membership.role == membership.Role.OWNER),
+        "team_datasets": [d for d in datasets if team and d.team_id == team.pk],
+        "shared_datasets": [d for d in datasets if d.team_id is None],
+        "jobs": selectors.fetch_job_list(team=team) if team else [],
+        "watch_items": selectors.watch_item_list(team=team) if team else [],
+        "keys": selectors.team_api_key_status(team=team) if team else [],
+        "fetch_form": forms.get("fetch_form") or FetchForm(initial={"source": "polygon", "timespan": "day"}),
+        "watch_form": forms.get("watch_form") or SeriesForm(initial={"source": "polygon", "timespan": "day"}),
+        "upload_form": forms.get("upload_form") or UploadForm(),
+        "upload_errors": forms.get("upload_errors") or [],
+        "key_error": forms.get("key_error") or "",
+        "watch_job": request.GET.get("job", ""),
+    }
+    return render(request, "market_data/datasets.html", context, status=status)
 
 
 @login_required
 def datasets(request):
-    return render(request, "market_data/datasets.html", {"datasets": dataset_list(user=request.user)})
+    return _page(request, _team(request))
+
+
+@login_required
+def dataset_detail(request, dataset_id: int):
+    dataset = selectors.dataset_get_for_user(user=request.user, dataset_id=dataset_id)
+    if dataset is None:
+        raise Http404("No such dataset.")
+    context = {
+        "dataset": dataset,
+        "chart": line_chart(selectors.dataset_values(dataset=dataset, limit=CHART_POINTS)),
+        "chart_field": "close" if dataset.kind == Dataset.Kind.BARS else "value",
+        "rows": selectors.dataset_latest_rows(dataset=dataset, limit=LATEST_ROWS),
+        "jobs": dataset.fetch_jobs.order_by("-created_at")[:10],
+    }
+    return render(request, "market_data/detail.html", context)
+
+
+@login_required
+@require_POST
+def dataset_upload(request):
+    team = _team(request)
+    form = UploadForm(request.POST, request.FILES)
+    if team is None or not form.is_valid():
+        return _page(request, team, upload_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    try:
+        dataset = services.dataset_upload(
+            team=team,
+            user=request.user,
+            key=form.cleaned_data["key"],
+            kind=form.cleaned_data["kind"],
+            filename=upload.name,
+            content=upload.read(settings.UPLOAD_MAX_BYTES + 1),
+        )
+    except services.PermissionDenied as exc:
+        return _page(request, team, upload_form=form, upload_errors=[str(exc)], status=403)
+    except UploadInvalid as exc:
+        return _page(request, team, upload_form=form, upload_errors=exc.errors, status=400)
+    messages.success(request, f"Uploaded {dataset.key}: {dataset.rows} rows.")
+    return redirect("dataset-detail", dataset_id=dataset.pk)
+
+
+@login_required
+@require_POST
+def fetch_create(request):
+    team = _team(request)
+    form = FetchForm(request.POST)
+    if team is None or not form.is_valid():
+        return _page(request, team, fetch_form=form, status=400)
+    fields = form.series_fields()
+    fields["end"] = fields.get("end") or services.today_in_new_york()
+    try:
+        job = services.fetch_job_create(team=team, user=request.user, **fields)
+    except services.PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return _page(request, team, fetch_form=form, status=403)
+    except services.FetchInvalid as exc:
+        form.add_service_errors(exc.errors)
+        return _page(request, team, fetch_form=form, status=400)
+    except (DataSourceError, EncryptionKeyMissing, SecretDecryptError) as exc:
+        form.add_error(None, exc.message if isinstance(exc, DataSourceError) else str(exc))
+        return _page(request, team, fetch_form=form, status=400)
+    messages.info(request, f"Fetching {job.symbol} from {job.get_source_display()} (job {job.pk}).")
+    return redirect(_data_url(team, job=job.pk))
+
+
+@login_required
+@require_POST
+def watch_add(request):
+    team = _team(request)
+    form = SeriesForm(request.POST)
+    if team is None or not form.is_valid():
+        return _page(request, team, watch_form=form, status=400)
+    try:
+        item = services.watch_item_add(team=team, user=request.user, **form.series_fields())
+    except services.PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return _page(request, team, watch_form=form, status=403)
+    except services.FetchInvalid as exc:
+        form.add_service_errors(exc.errors)
+        return _page(request, team, watch_form=form, status=400)
+    messages.success(request, f"{item.symbol} is on the watch-list; it is refreshed on the schedule.")
+    return redirect(_data_url(team))
+
+
+@login_required
+@require_POST
+def watch_remove(request, item_id: int):
+    item = selectors.watch_item_get(user=request.user, item_id=item_id)
+    if item is None:
+        raise Http404("No such watch-list item.")
+    try:
+        services.watch_item_remove(item=item, user=request.user)
+    except services.PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{item.symbol} is off the watch-list.")
+    return redirect(_data_url(item.team))
+
+
+@login_required
+@require_POST
+def api_key_set(request, source: str):
+    team = _team(request)
+    if team is None or source not in ProviderSource.values:
+        raise Http404("No such team or data source.")
+    try:
+        if request.POST.get("remove"):
+            services.team_api_key_delete(team=team, user=request.user, source=source)
+            messages.success(request, f"Removed {team.name}'s {ProviderSource(source).label} key.")
+        else:
+            services.team_api_key_set(
+                team=team, user=request.user, source=source, api_key=request.POST.get("api_key", "")
+            )
+            messages.success(request, f"Saved {team.name}'s {ProviderSource(source).label} key.")
+    except services.PermissionDenied as exc:
+        return _page(request, team, key_error=str(exc), status=403)
+    except services.FetchInvalid as exc:
+        return _page(request, team, key_error="; ".join(exc.errors.values()), status=400)
+    except EncryptionKeyMissing as exc:
+        return _page(request, team, key_error=f"keys cannot be stored: {exc}", status=503)
+    return redirect(_data_url(team))
