@@ -33,12 +33,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "channels",
+    "simple_history",
     "django_prometheus",
     "accounts",
     "models_catalog",
     "market_data",
     "trials",
     "observability",
+    "compliance",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -170,6 +173,10 @@ SIMPLE_JWT = {
 TRIAL_MAX_FOLDS = env_int("TRIAL_MAX_FOLDS", 20, minimum=2)
 # A running trial whose worker has not touched its heartbeat for this long is taken to be orphaned.
 TRIAL_STALE_AFTER_SECONDS = env_int("TRIAL_STALE_AFTER_SECONDS", 120, minimum=30)
+
+# --- Compliance: repeated-violation block used when no RepeatedViolationRule applies (0 turns it off).
+COMPLIANCE_BLOCK_AFTER_REJECTIONS = env_int("COMPLIANCE_BLOCK_AFTER_REJECTIONS", 5, minimum=0)
+COMPLIANCE_BLOCK_WINDOW_MINUTES = env_int("COMPLIANCE_BLOCK_WINDOW_MINUTES", 60, minimum=1)
 
 # --- HTTPS, HSTS and cookies whenever DEBUG is off: `manage.py check --deploy` is clean with these defaults.
 # TLS ends at the proxy (ingress-nginx), which says so in X-Forwarded-Proto; it must overwrite a client's value.

@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from compliance import api as compliance_api
+from compliance import views as compliance_views
 from market_data import api as data_api
 from market_data import views as data_views
 from models_catalog import api as catalog_api
@@ -27,6 +29,14 @@ api = [
         trials_api.TrialPredictionsExportApi.as_view(),
         name="api-trial-predictions",
     ),
+    path("api/trials/<int:trial_id>/approve/", compliance_api.TrialApproveApi.as_view(), name="api-trial-approve"),
+    path("api/trials/<int:trial_id>/reject/", compliance_api.TrialRejectApi.as_view(), name="api-trial-reject"),
+    path("api/compliance/decisions/", compliance_api.DecisionListApi.as_view(), name="api-compliance-decisions"),
+    path(
+        "api/compliance/decisions/export.csv",
+        compliance_api.DecisionExportApi.as_view(),
+        name="api-compliance-decision-export",
+    ),
 ]
 
 pages = [
@@ -35,6 +45,9 @@ pages = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("trials/new/", trials_views.trial_new, name="trial-new"),
     path("trials/<int:trial_id>/", trials_views.trial_detail, name="trial-detail"),
+    path("trials/<int:trial_id>/approve/", compliance_views.trial_decide, {"verdict": "approve"}, name="trial-approve"),
+    path("trials/<int:trial_id>/reject/", compliance_views.trial_decide, {"verdict": "reject"}, name="trial-reject"),
+    path("compliance/", compliance_views.audit, name="compliance-audit"),
     path("models/", catalog_views.catalog, name="catalog"),
     path("models/<slug:key>/", catalog_views.model_detail, name="model-detail"),
     path("data/", data_views.datasets, name="datasets"),

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import default_team_for_user, team_list_for_user
+from compliance.services import ComplianceRejected
 
 from . import selectors, services
 from .exports import PREDICTION_HEADER, TRIAL_COLUMNS, csv_response, prediction_row, trial_row
@@ -56,6 +57,8 @@ class TrialListCreateApi(APIView):
             raise ValidationError(exc.errors) from exc
         except services.PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
+        except ComplianceRejected as exc:
+            return Response({"compliance": exc.as_list()}, status=status.HTTP_400_BAD_REQUEST)
         return Response(TrialSerializer(trial).data, status=status.HTTP_201_CREATED)
 
 

@@ -88,3 +88,8 @@ class TrialForm(forms.Form):
                         self.add_error(FIELD_OF_ERROR.get((key, sub)), f"{sub}: {message}")
             else:
                 self.add_error(key if key in self.fields else None, str(value))
+
+    def add_compliance_errors(self, violations) -> None:
+        """Put each compliance refusal next to the field it concerns, or above the form when it concerns none."""
+        for violation in violations:
+            self.add_error(violation.field if violation.field in self.fields else None, violation.message)

@@ -11,6 +11,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
+from compliance import services as compliance
+from compliance.services import ComplianceRejected, decision_record, gateway_check, spec_with_free_text
 from market_data.models import Bar, Dataset
 from market_data.selectors import dataset_frame, dataset_get
 from models_catalog.selectors import spec_get_enabled
@@ -199,24 +201,38 @@ def _writable_membership(*, user: User, team: Team) -> Membership:
 
 
 def trial_create(*, team: Team, user: User, payload: dict) -> Trial:
-    """Validate and store a trial, and queue it for a worker once the transaction commits."""
+    """Validate a trial, pass it through the compliance gateway, store it, and queue it for a worker once the
+    transaction commits (or leave it waiting for a second owner's approval when a rule asks for that).
+
+    Raises TrialSpecInvalid, PermissionDenied or compliance.services.ComplianceRejected."""
     _writable_membership(user=user, team=team)
     spec = trial_spec_clean(team=team, payload=payload)
-    with transaction.atomic():
-        trial = Trial.objects.create(
-            team=team,
-            created_by=user,
-            name=spec["name"],
-            model_key=spec["model"],
-            family=spec["family"],
-            task=spec["data"]["target"],
-            params=spec["params"],
-            data_spec=spec["data"],
-            validation_spec=spec["validation"],
-            seed=spec["seed"],
-            status=Trial.Status.QUEUED,
-        )
-        trial_enqueue(trial=trial)
+    judged = spec_with_free_text(spec=spec, payload=payload)
+    try:
+        with transaction.atomic():
+            verdict = gateway_check(spec=judged, user=user, team=team, stage="submit")
+            if verdict.rejected:
+                raise ComplianceRejected(verdict.violations, result=verdict)
+            trial = Trial.objects.create(
+                team=team,
+                created_by=user,
+                name=spec["name"],
+                model_key=spec["model"],
+                family=spec["family"],
+                task=spec["data"]["target"],
+                params=spec["params"],
+                data_spec=spec["data"],
+                validation_spec=spec["validation"],
+                seed=spec["seed"],
+                status=Trial.Status.PENDING_APPROVAL if verdict.needs_approval else Trial.Status.QUEUED,
+            )
+            decision_record(result=verdict, spec=judged, user=user, team=team, trial=trial)
+            if not verdict.needs_approval:
+                trial_enqueue(trial=trial)
+    except ComplianceRejected as refused:
+        # Outside the rolled-back transaction: the refusal is part of the audit trail though no trial exists.
+        decision_record(result=refused.result, spec=judged, user=user, team=team)
+        raise
     return trial
 
 
@@ -324,7 +340,11 @@ def trial_execute(*, trial_id: int) -> None:
     logger.info("trial %s started: %s on %s", trial_id, trial.model_key, trial.data_spec.get("symbol"))
     try:
         with _Heartbeat(trial_id):
+            # Rules may have changed since submission, and the data hash is verified now: refused, nothing trains.
+            compliance.trial_execute_check(trial=trial)
             result = _train(trial)
+    except ComplianceRejected as refused:
+        _finish(trial, status=Trial.Status.REJECTED, error=refused.summary())
     except Cancelled:
         _finish(trial, status=Trial.Status.CANCELLED)
     except Exception as exc:  # noqa: BLE001 - any failure must end the trial as failed, with its reason

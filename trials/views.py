@@ -6,6 +6,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from accounts.selectors import team_list_for_user
+from compliance.selectors import decision_list_for_trial
+from compliance.services import ComplianceRejected, approver_can_decide
 from market_data.selectors import dataset_list
 from models_catalog.selectors import spec_list
 
@@ -40,8 +42,13 @@ def trial_new(request):
                 form.add_service_errors(exc.errors)
             except services.PermissionDenied as exc:
                 form.add_error("team", str(exc))
+            except ComplianceRejected as exc:
+                form.add_compliance_errors(exc.violations)
             else:
-                messages.success(request, f"Trial {trial.pk} queued.")
+                if trial.status == Trial.Status.PENDING_APPROVAL:
+                    messages.info(request, f"Trial {trial.pk} waits for approval by another owner of {team.name}.")
+                else:
+                    messages.success(request, f"Trial {trial.pk} queued.")
                 return redirect("trial-detail", trial_id=trial.pk)
     else:
         initial = {"model": request.GET.get("model", "random_forest_classifier"), "symbol": "SPX"}
@@ -55,4 +62,11 @@ def trial_detail(request, trial_id: int):
     if trial is None:
         raise Http404("No such trial.")
     metrics = [(name, trial.metrics.get(name)) for name in METRIC_COLUMNS if name in (trial.metrics or {})]
-    return render(request, "trials/detail.html", {"trial": trial, "metrics": metrics})
+    context = {
+        "trial": trial,
+        "metrics": metrics,
+        "decisions": decision_list_for_trial(trial=trial),
+        "can_approve": trial.status == Trial.Status.PENDING_APPROVAL
+        and approver_can_decide(trial=trial, user=request.user),
+    }
+    return render(request, "trials/detail.html", context)

@@ -1,0 +1,356 @@
+"""The compliance gateway: one function decides whether a trial may be submitted or run, every decision is
+recorded with the exact rule versions it applied, owners approve or reject trials that need four eyes, and
+users who keep breaking rules are blocked until an admin clears them."""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Membership, Team, User
+from trials.models import Trial
+
+from .checks import CHECKS, TEXT_FIELDS, Context, Violation, check_approval
+from .models import ApprovalRule, Decision, QuotaRule, RepeatedViolationRule, Rule, SubmissionBlock
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("submit", "execute")
+
+
+class ComplianceRejected(Exception):
+    """The gateway refused a trial; `violations` says which rules and why."""
+
+    def __init__(self, violations: list[Violation], *, result: "GatewayResult | None" = None):
+        self.violations = violations
+        self.result = result
+        super().__init__(self.summary())
+
+    def as_list(self) -> list[dict]:
+        return [violation.as_dict() for violation in self.violations]
+
+    def summary(self) -> str:
+        return "refused by compliance: " + "; ".join(f"[{v.rule}] {v.message}" for v in self.violations)
+
+
+class ApprovalDenied(Exception):
+    """This user may not approve or reject this trial (not an owner of its team, or its submitter)."""
+
+
+class ApprovalConflict(Exception):
+    """The trial is not waiting for approval (any more)."""
+
+
+@dataclass
+class GatewayResult:
+    stage: str
+    violations: list[Violation] = field(default_factory=list)
+    approvals: list[Violation] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        return bool(self.violations)
+
+    @property
+    def needs_approval(self) -> bool:
+        return not self.violations and bool(self.approvals)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.violations and not self.approvals
+
+    @property
+    def outcome(self) -> str:
+        if self.rejected:
+            return Decision.Outcome.REJECTED
+        return Decision.Outcome.NEEDS_APPROVAL if self.needs_approval else Decision.Outcome.ALLOWED
+
+
+# --- The gateway ----------------------------------------------------------------------------------------------
+
+
+def rules_applicable(model: type[Rule], *, team: Team) -> QuerySet:
+    """The enabled rules of one kind that bind `team`: its own and the global ones. Read fresh every time, so an
+    edit in the admin applies to the next submission without a restart."""
+    return model.objects.filter(Q(team__isnull=True) | Q(team=team), enabled=True).select_related("team").order_by("pk")
+
+
+def _lock_submitter(*, user: User | None, team: Team) -> None:
+    # Serialises submissions by the same user and to the same team until the creating transaction commits, so
+    # two concurrent requests cannot both count N-1 active trials and both be admitted. Lock order: user, team.
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("quota checks must run inside the transaction that creates the trial")
+    if user is not None:
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    list(Team.objects.select_for_update().filter(pk=team.pk).values_list("pk", flat=True))
+
+
+def gateway_check(
+    *, spec: dict, user: User | None, team: Team, stage: str, trial: Trial | None = None
+) -> GatewayResult:
+    """Judge a normalised trial spec (see trials.services.trial_spec_clean) against every rule binding `team`.
+
+    stage="submit" runs before a trial exists, inside the transaction that will create it (quotas lock rows);
+    stage="execute" runs when a worker is about to train it, and verifies the data hash.
+    Returns the violations (rejected), the approval conditions met (needs approval), and the rules applied.
+    """
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
+    ctx = Context(spec=spec, user=user, team=team, stage=stage, trial=trial)
+    result = GatewayResult(stage=stage)
+    if stage == "submit" and user is not None:
+        block = SubmissionBlock.objects.filter(user=user, cleared_at__isnull=True).first()
+        if block is not None:
+            result.violations.append(
+                Violation(
+                    rule="repeated_violations",
+                    message=(
+                        f"your submissions are refused since {block.created_at:%Y-%m-%d %H:%M} UTC after repeated "
+                        "rule violations; ask an admin to clear the block"
+                    ),
+                )
+            )
+    for model, (check, stages) in CHECKS.items():
+        if stage not in stages:
+            continue
+        rules = list(rules_applicable(model, team=team))
+        if model is QuotaRule and rules:
+            _lock_submitter(user=user, team=team)
+        for rule in rules:
+            result.rules.append(rule)
+            result.violations.extend(check(rule, ctx))
+    if stage == "submit":
+        for rule in rules_applicable(ApprovalRule, team=team):
+            result.rules.append(rule)
+            result.approvals.extend(check_approval(rule, ctx))
+    return result
+
+
+def spec_with_free_text(*, spec: dict, payload: dict) -> dict:
+    """The spec as the gateway judges it at submission: plus free text (notes, goals) the trial does not keep."""
+    extra = {name: payload[name] for name in TEXT_FIELDS if name not in spec and isinstance(payload.get(name), str)}
+    return {**spec, **extra}
+
+
+def spec_of_trial(trial: Trial) -> dict:
+    """A stored trial as the normalised spec it was created from."""
+    return {
+        "name": trial.name,
+        "model": trial.model_key,
+        "family": trial.family,
+        "params": trial.params,
+        "data": trial.data_spec,
+        "validation": trial.validation_spec,
+        "seed": trial.seed,
+    }
+
+
+def trial_execute_check(*, trial: Trial) -> GatewayResult:
+    """The second look, when a worker starts the trial: rules may have changed and the data is hashed.
+
+    Records the decision; raises ComplianceRejected if the trial must not train."""
+    spec = spec_of_trial(trial)
+    result = gateway_check(spec=spec, user=trial.created_by, team=trial.team, stage="execute", trial=trial)
+    decision_record(result=result, spec=spec, user=trial.created_by, team=trial.team, trial=trial)
+    if result.rejected:
+        raise ComplianceRejected(result.violations, result=result)
+    return result
+
+
+# --- The audit trail ------------------------------------------------------------------------------------------
+
+
+def _snapshot(rule: Rule) -> dict:
+    return {f.attname: f.value_from_object(rule) for f in rule._meta.concrete_fields}
+
+
+def _rule_versions(rules: list[Rule]) -> list[dict]:
+    """Each rule applied, with the id of its latest history row (the exact version) and a copy of its fields."""
+    by_model: dict[type[Rule], list[int]] = defaultdict(list)
+    for rule in rules:
+        by_model[type(rule)].append(rule.pk)
+    latest: dict[tuple[type[Rule], int], int] = {}
+    for model, ids in by_model.items():
+        rows = model.history.filter(id__in=ids).order_by("id", "-history_date", "-history_id")
+        for rule_id, history_id in rows.values_list("id", "history_id"):
+            latest.setdefault((model, rule_id), history_id)
+    return [
+        {
+            "kind": rule.kind,
+            "id": rule.pk,
+            "history_id": latest.get((type(rule), rule.pk)),
+            "team": rule.team.slug if rule.team_id else None,
+            "reason": rule.reason,
+            "snapshot": _snapshot(rule),
+        }
+        for rule in rules
+    ]
+
+
+def _decision_create(
+    *, trial: Trial | None, user: User | None, team: Team | None, stage: str, outcome: str, reasons, rules, spec
+) -> Decision:
+    return Decision.objects.create(
+        trial=trial,
+        user=user,
+        team=team,
+        username=user.get_username() if user is not None else "",
+        team_slug=team.slug if team is not None else "",
+        stage=stage,
+        outcome=outcome,
+        reasons=reasons,
+        rules=rules,
+        spec=spec,
+    )
+
+
+def decision_record(
+    *, result: GatewayResult, spec: dict, user: User | None, team: Team, trial: Trial | None = None
+) -> Decision:
+    """Store a gateway decision. A refused submission has no trial; its spec says what was asked for."""
+    reasons = [v.as_dict() for v in (result.violations if result.rejected else result.approvals)]
+    decision = _decision_create(
+        trial=trial,
+        user=user,
+        team=team,
+        stage=result.stage,
+        outcome=result.outcome,
+        reasons=reasons,
+        rules=_rule_versions(result.rules),
+        spec=spec,
+    )
+    if result.rejected and result.stage == "submit" and user is not None:
+        _block_if_repeated(user=user, team=team)
+    return decision
+
+
+# --- Repeated violations --------------------------------------------------------------------------------------
+
+
+def _violation_limit(*, team: Team) -> tuple[int, int, RepeatedViolationRule | None]:
+    """(rejections, window in minutes, rule): the team's own rule over a global one, the strictest of several;
+    the COMPLIANCE_BLOCK_* settings when no rule applies."""
+    rules = sorted(rules_applicable(RepeatedViolationRule, team=team), key=lambda r: (r.team_id is None, r.rejections))
+    if rules:
+        return rules[0].rejections, rules[0].window_minutes, rules[0]
+    return settings.COMPLIANCE_BLOCK_AFTER_REJECTIONS, settings.COMPLIANCE_BLOCK_WINDOW_MINUTES, None
+
+
+def _block_if_repeated(*, user: User, team: Team) -> SubmissionBlock | None:
+    limit, window, rule = _violation_limit(team=team)
+    if not limit or SubmissionBlock.objects.filter(user=user, cleared_at__isnull=True).exists():
+        return None
+    since = timezone.now() - timedelta(minutes=window)
+    cleared = SubmissionBlock.objects.filter(user=user).aggregate(last=Max("cleared_at"))["last"]
+    if cleared is not None and cleared > since:
+        since = cleared  # a cleared user starts afresh
+    rejected = list(
+        Decision.objects.filter(
+            user=user, stage=Decision.Stage.SUBMIT, outcome=Decision.Outcome.REJECTED, created_at__gte=since
+        ).values("id", "reasons")
+    )
+    if len(rejected) < limit:
+        return None
+    broken = sorted({reason["rule"] for decision in rejected for reason in decision["reasons"]})
+    source = f"repeated violations rule #{rule.pk}" if rule else "the COMPLIANCE_BLOCK_* settings"
+    reason = (
+        f"{len(rejected)} rejected submissions within {window} minutes (limit {limit}, from {source}); "
+        f"rules broken: {', '.join(broken)}"
+    )
+    try:
+        with transaction.atomic():
+            block = SubmissionBlock.objects.create(
+                user=user, team=team, reason=reason, decisions=[decision["id"] for decision in rejected]
+            )
+    except IntegrityError:  # a concurrent rejection tripped it first
+        return None
+    logger.warning("compliance: blocked submissions by %s: %s", user.get_username(), reason)
+    return block
+
+
+def submission_block_clear(*, block: SubmissionBlock, user: User) -> SubmissionBlock:
+    SubmissionBlock.objects.filter(pk=block.pk, cleared_at__isnull=True).update(
+        cleared_at=timezone.now(), cleared_by=user
+    )
+    block.refresh_from_db()
+    return block
+
+
+# --- Four-eyes approval ---------------------------------------------------------------------------------------
+
+
+def _check_approver(*, trial: Trial, user: User) -> None:
+    membership = Membership.objects.filter(user=user, team=trial.team).first()
+    if membership is None or membership.role != Membership.Role.OWNER:
+        raise ApprovalDenied(f"only an owner of {trial.team.name} can approve or reject its trials")
+    if trial.created_by_id == user.pk:
+        raise ApprovalDenied("you submitted this trial: another owner of the team must approve or reject it")
+
+
+def approver_can_decide(*, trial: Trial, user: User) -> bool:
+    """Whether `user` may approve or reject `trial` (for showing the buttons; the services check again)."""
+    try:
+        _check_approver(trial=trial, user=user)
+    except ApprovalDenied:
+        return False
+    return True
+
+
+def _decide_pending(*, trial: Trial, user: User, to_status: str, outcome: str, message: str, **fields) -> Trial:
+    from trials.events import publish_after_commit
+
+    _check_approver(trial=trial, user=user)
+    with transaction.atomic():
+        moved = Trial.objects.filter(pk=trial.pk, status=Trial.Status.PENDING_APPROVAL).update(
+            status=to_status, **fields
+        )
+        trial.refresh_from_db()
+        if not moved:
+            raise ApprovalConflict(f"trial {trial.pk} is {trial.status}, not waiting for approval")
+        _decision_create(
+            trial=trial,
+            user=user,
+            team=trial.team,
+            stage=Decision.Stage.APPROVAL,
+            outcome=outcome,
+            reasons=[{"rule": "approval", "rule_id": None, "message": message, "field": None}],
+            rules=[],
+            spec=spec_of_trial(trial),
+        )
+        publish_after_commit(trial)
+    return trial
+
+
+def trial_approve(*, trial: Trial, user: User) -> Trial:
+    """An owner other than the submitter lets a pending trial go to the queue."""
+    from trials.services import trial_enqueue
+
+    trial = _decide_pending(
+        trial=trial,
+        user=user,
+        to_status=Trial.Status.QUEUED,
+        outcome=Decision.Outcome.APPROVED,
+        message=f"approved by {user.get_username()}",
+    )
+    trial_enqueue(trial=trial)
+    return trial
+
+
+def trial_reject(*, trial: Trial, user: User, reason: str = "") -> Trial:
+    """An owner other than the submitter refuses a pending trial; it ends as rejected and never trains."""
+    message = f"rejected by {user.get_username()}" + (f": {reason}" if reason else "")
+    return _decide_pending(
+        trial=trial,
+        user=user,
+        to_status=Trial.Status.REJECTED,
+        outcome=Decision.Outcome.REJECTED,
+        message=message,
+        error=message,
+        finished_at=timezone.now(),
+    )
