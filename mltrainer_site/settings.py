@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
@@ -173,6 +174,33 @@ SIMPLE_JWT = {
 TRIAL_MAX_FOLDS = env_int("TRIAL_MAX_FOLDS", 20, minimum=2)
 # A running trial whose worker has not touched its heartbeat for this long is taken to be orphaned.
 TRIAL_STALE_AFTER_SECONDS = env_int("TRIAL_STALE_AFTER_SECONDS", 120, minimum=30)
+
+# --- Market data (market_data/). Server-wide provider keys are optional: a team's own key (entered on the Data
+# page, stored encrypted) comes first. Rate limits are per worker process; 0 means no spacing (paid plans).
+POLYGON_API_KEY = env_str("POLYGON_API_KEY", "") or ""
+FRED_API_KEY = env_str("FRED_API_KEY", "") or ""
+POLYGON_BASE_URL = env_str("POLYGON_BASE_URL", "https://api.polygon.io") or "https://api.polygon.io"
+FRED_BASE_URL = env_str("FRED_BASE_URL", "https://api.stlouisfed.org") or "https://api.stlouisfed.org"
+POLYGON_RATE_LIMIT_PER_MINUTE = env_int("POLYGON_RATE_LIMIT_PER_MINUTE", 5, minimum=0)  # the free plan's limit
+FRED_RATE_LIMIT_PER_MINUTE = env_int("FRED_RATE_LIMIT_PER_MINUTE", 120, minimum=0)
+MARKET_DATA_TIMEOUT_SECONDS = env_int("MARKET_DATA_TIMEOUT_SECONDS", 10, minimum=1)
+MARKET_DATA_MAX_RETRIES = env_int("MARKET_DATA_MAX_RETRIES", 3, minimum=0)
+WATCHLIST_REFRESH_SECONDS = env_int("WATCHLIST_REFRESH_SECONDS", 3600, minimum=60)
+CELERY_BEAT_SCHEDULE["refresh-watchlists"] = {
+    "task": "market_data.tasks.refresh_watchlists",
+    "schedule": float(WATCHLIST_REFRESH_SECONDS),
+    "options": {"expires": WATCHLIST_REFRESH_SECONDS - 30},
+}
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Fernet keys for secrets at rest, newest first; empty means teams cannot store keys (server-wide keys still work).
+MLTRAINER_ENCRYPTION_KEYS = env_list("MLTRAINER_ENCRYPTION_KEY", [])
+for _position, _key in enumerate(MLTRAINER_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(
+            f"MLTRAINER_ENCRYPTION_KEY key #{_position} is not a Fernet key (32 url-safe base64-encoded bytes)"
+        ) from None
 
 # --- Compliance: repeated-violation block used when no RepeatedViolationRule applies (0 turns it off).
 COMPLIANCE_BLOCK_AFTER_REJECTIONS = env_int("COMPLIANCE_BLOCK_AFTER_REJECTIONS", 5, minimum=0)

@@ -8,7 +8,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import default_team_for_user, team_list_for_user
+from accounts.api import team_for_request
 from compliance.services import ComplianceRejected
 
 from . import selectors, services
@@ -18,15 +18,6 @@ from .serializers import TrialSerializer
 
 def _filters(request) -> dict:
     return {key: request.query_params.get(key, "") for key in ("status", "model", "team")}
-
-
-def _team_for_request(request):
-    slug = request.data.get("team") if isinstance(request.data, dict) else None
-    teams = team_list_for_user(user=request.user)
-    team = teams.filter(slug=slug).first() if slug else default_team_for_user(user=request.user)
-    if team is None:
-        raise ValidationError({"team": f"you are not a member of team {slug!r}" if slug else "you belong to no team"})
-    return team
 
 
 def get_trial_or_404(request, trial_id: int):
@@ -50,7 +41,7 @@ class TrialListCreateApi(APIView):
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": "send a JSON object"})
-        team = _team_for_request(request)
+        team = team_for_request(request)
         try:
             trial = services.trial_create(team=team, user=request.user, payload=request.data)
         except services.TrialSpecInvalid as exc:

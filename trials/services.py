@@ -14,7 +14,7 @@ from accounts.models import Membership, Team, User
 from compliance import services as compliance
 from compliance.services import ComplianceRejected, decision_record, gateway_check, spec_with_free_text
 from market_data.models import Bar, Dataset
-from market_data.selectors import dataset_frame, dataset_get
+from market_data.selectors import dataset_frame, dataset_get, dataset_version
 from models_catalog.selectors import spec_get_enabled
 from models_catalog.spec import ParamError
 from observability import metrics as observability_metrics
@@ -323,9 +323,8 @@ def _load_inputs(trial: Trial):
     features, target, next_returns = feature_pipeline.make_dataset(
         bars, task=trial.task, horizon=spec["horizon"], start=start, end=end, macro=macro
     )
-    data_used = [
-        {"key": d.key, "dataset_id": d.pk, "source": d.source, "sha256": d.sha256, "rows": d.rows} for d in used
-    ]
+    # Exactly which version of each series: its id and SHA-256, and for fetched data the request it came from.
+    data_used = [dataset_version(dataset=d) for d in used]
     return bars, features, target, next_returns, data_used, bars_dataset.frequency
 
 
