@@ -12,7 +12,6 @@ import warnings
 import numpy as np
 import pandas as pd
 from hmmlearn.hmm import GaussianHMM
-from scipy.special import logsumexp
 from scipy.stats import multivariate_normal, norm
 from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -65,15 +64,18 @@ class RegimeDetector:
         log_b = np.column_stack(
             [multivariate_normal(model.means_[k], model.covars_[k]).logpdf(obs) for k in range(self.n_regimes)]
         )
-        log_transmat = np.log(np.maximum(model.transmat_, 1e-300))
-        log_alpha = np.log(np.maximum(model.startprob_, 1e-300)) + log_b[0]
-        filtered = np.empty_like(log_b)
-        for t in range(len(obs)):
-            if t:
-                log_alpha = logsumexp(log_alpha[:, None] + log_transmat, axis=0) + log_b[t]
-            log_alpha = log_alpha - logsumexp(log_alpha)
-            filtered[t] = log_alpha
-        return np.exp(filtered)
+        # Scaled forward recursion: alpha_t = normalise((alpha_{t-1} @ A) * b_t), emission densities shifted by
+        # each row's maximum (the shift cancels in the normalisation).
+        emission = np.exp(log_b - log_b.max(axis=1, keepdims=True))
+        filtered = np.empty_like(emission)
+        alpha = model.startprob_ * emission[0]
+        filtered[0] = alpha / alpha.sum()
+        for t in range(1, len(obs)):
+            alpha = (filtered[t - 1] @ model.transmat_) * emission[t]
+            total = alpha.sum()
+            # An observation impossible under every reachable regime: fall back on the emissions alone.
+            filtered[t] = alpha / total if total > 0 else emission[t] / emission[t].sum()
+        return filtered
 
 
 class RegimeFeatureModel:

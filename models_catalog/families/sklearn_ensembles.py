@@ -21,7 +21,7 @@ TREE_COUNT = {
 }
 
 PARAMS = (
-    Param("n_estimators", "int", 100, 10, 2000, log=True, help="trees (or boosting rounds) in each tree member"),
+    Param("n_estimators", "int", 50, 10, 2000, log=True, help="trees (or boosting rounds) in each tree member"),
     N_JOBS,
 )
 STACKING_PARAMS = (
