@@ -278,6 +278,8 @@ class Decision(models.Model):
     reasons = models.JSONField(default=list, encoder=DjangoJSONEncoder)
     rules = models.JSONField(default=list, encoder=DjangoJSONEncoder)
     spec = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    # A submission a machine made on the user's behalf (a study's optimiser): not counted towards a block.
+    automated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = DecisionQuerySet.as_manager()

@@ -8,5 +8,17 @@ from .models import Decision
 class DecisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Decision
-        fields = ["id", "trial", "outcome", "stage", "reasons", "rules", "username", "team_slug", "spec", "created_at"]
+        fields = [
+            "id",
+            "trial",
+            "outcome",
+            "stage",
+            "reasons",
+            "rules",
+            "username",
+            "team_slug",
+            "spec",
+            "automated",
+            "created_at",
+        ]
         read_only_fields = fields

@@ -194,9 +194,19 @@ def _rule_versions(rules: list[Rule]) -> list[dict]:
 
 
 def _decision_create(
-    *, trial: Trial | None, user: User | None, team: Team | None, stage: str, outcome: str, reasons, rules, spec
+    *,
+    trial: Trial | None,
+    user: User | None,
+    team: Team | None,
+    stage: str,
+    outcome: str,
+    reasons,
+    rules,
+    spec,
+    automated: bool = False,
 ) -> Decision:
     return Decision.objects.create(
+        automated=automated,
         trial=trial,
         user=user,
         team=team,
@@ -211,9 +221,18 @@ def _decision_create(
 
 
 def decision_record(
-    *, result: GatewayResult, spec: dict, user: User | None, team: Team, trial: Trial | None = None
+    *,
+    result: GatewayResult,
+    spec: dict,
+    user: User | None,
+    team: Team,
+    trial: Trial | None = None,
+    automated: bool = False,
 ) -> Decision:
-    """Store a gateway decision. A refused submission has no trial; its spec says what was asked for."""
+    """Store a gateway decision. A refused submission has no trial; its spec says what was asked for.
+
+    automated=True marks a submission a machine made on the user's behalf (a study's optimiser sampling outside a
+    bound): recorded like any other, but not counted towards blocking the user."""
     reasons = [v.as_dict() for v in (result.violations if result.rejected else result.approvals)]
     decision = _decision_create(
         trial=trial,
@@ -224,8 +243,9 @@ def decision_record(
         reasons=reasons,
         rules=_rule_versions(result.rules),
         spec=spec,
+        automated=automated,
     )
-    if result.rejected and result.stage == "submit" and user is not None:
+    if not automated and result.rejected and result.stage == "submit" and user is not None:
         _block_if_repeated(user=user, team=team)
     return decision
 
@@ -252,7 +272,11 @@ def _block_if_repeated(*, user: User, team: Team) -> SubmissionBlock | None:
         since = cleared  # a cleared user starts afresh
     rejected = list(
         Decision.objects.filter(
-            user=user, stage=Decision.Stage.SUBMIT, outcome=Decision.Outcome.REJECTED, created_at__gte=since
+            user=user,
+            stage=Decision.Stage.SUBMIT,
+            outcome=Decision.Outcome.REJECTED,
+            automated=False,
+            created_at__gte=since,
         ).values("id", "reasons")
     )
     if len(rejected) < limit:

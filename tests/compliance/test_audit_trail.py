@@ -130,3 +130,14 @@ def test_audit_page_and_trial_page_show_decisions(decisions, bob, charlie):
     trial_page = as_bob.get(f"/trials/{decisions.pk}/").content.decode()
     assert "Compliance decisions" in trial_page and "allowed" in trial_page
     assert "IXIC is on the instrument deny-list" not in trial_page  # that refusal concerns no trial
+
+
+def test_decision_list_query_count_does_not_grow_with_rows(
+    decisions, alice, team_a, submit, api_as, django_assert_max_num_queries
+):
+    for _ in range(10):
+        submit(alice, team_a)
+    client = api_as(alice)
+    with django_assert_max_num_queries(6):
+        body = client.get("/api/compliance/decisions/").json()
+    assert body["count"] == 12

@@ -83,3 +83,19 @@ def test_zero_turns_blocking_off(alice, team_a, submit, no_hype, settings):
     for _ in range(6):
         refuse(submit, alice, team_a, name="guaranteed")
     assert not SubmissionBlock.objects.exists()
+
+
+def test_automated_submissions_do_not_count(alice, team_a, bundled, trial_payload, rule, no_hype, settings):
+    """A study's optimiser sampling outside a rule is recorded but does not lock its owner out."""
+    from compliance.models import Decision
+    from compliance.services import decision_record, gateway_check
+    from trials.services import trial_spec_clean
+
+    settings.COMPLIANCE_BLOCK_AFTER_REJECTIONS = 2
+    spec = trial_spec_clean(team=team_a, payload={**trial_payload, "name": "guaranteed"})
+    for _ in range(3):
+        result = gateway_check(spec=spec, user=alice, team=team_a, stage="submit")
+        assert result.rejected
+        decision_record(result=result, spec=spec, user=alice, team=team_a, automated=True)
+    assert Decision.objects.filter(automated=True, outcome="rejected").count() == 3
+    assert not SubmissionBlock.objects.exists()
