@@ -34,8 +34,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "channels",
-    "simple_history",
     "django_prometheus",
+    "simple_history",
     "accounts",
     "models_catalog",
     "market_data",
@@ -57,8 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "mltrainer_site.urls"
@@ -144,6 +144,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Fails running trials whose worker died (see trials.services.trial_reap_stuck).
     "reap-stuck-trials": {"task": "trials.tasks.reap_stuck_trials", "schedule": 60.0, "options": {"expires": 50}},
+    # Steps running studies, so a study carries on after a lost message or a worker restart.
+    "tick-studies": {"task": "trials.tasks.tick_studies", "schedule": 30.0, "options": {"expires": 25}},
 }
 
 CHANNEL_LAYERS = {

@@ -12,6 +12,7 @@ from market_data import views as data_views
 from models_catalog import api as catalog_api
 from models_catalog import views as catalog_views
 from trials import api as trials_api
+from trials import study_api, study_views
 from trials import views as trials_views
 
 api = [
@@ -49,7 +50,16 @@ api = [
     ),
 ]
 
+api += [
+    path("api/studies/", study_api.StudyListCreateApi.as_view(), name="api-studies"),
+    path("api/studies/<int:study_id>/", study_api.StudyDetailApi.as_view(), name="api-study-detail"),
+    path("api/studies/<int:study_id>/cancel/", study_api.StudyCancelApi.as_view(), name="api-study-cancel"),
+    path("api/studies/<int:study_id>/export.csv", study_api.StudyExportApi.as_view(), name="api-study-export"),
+]
+
 pages = [
+    path("studies/", study_views.study_list, name="studies"),
+    path("studies/<int:study_id>/", study_views.study_detail, name="study-detail"),
     path("", trials_views.dashboard, name="dashboard"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import team_list_for_user
 
-from .models import Prediction, Trial
+from .models import Prediction, Study, Trial
 
 
 def trial_list(*, user: User, filters: dict | None = None) -> QuerySet[Trial]:
@@ -46,3 +46,12 @@ def prediction_rows(*, trial: Trial) -> Iterator[tuple]:
         .values_list("date", "y_true", "y_pred", "proba", "position", "strategy_return", "equity")
         .iterator(chunk_size=2000)
     )
+
+
+def study_list(*, user: User) -> QuerySet[Study]:
+    return Study.objects.filter(team__in=team_list_for_user(user=user)).select_related("team", "best_trial")
+
+
+def study_get(*, user: User, study_id: int) -> Study | None:
+    """The study if it belongs to one of the user's teams, else None (callers answer 404)."""
+    return study_list(user=user).filter(pk=study_id).first()

@@ -200,7 +200,7 @@ def _writable_membership(*, user: User, team: Team) -> Membership:
     return membership
 
 
-def trial_create(*, team: Team, user: User, payload: dict) -> Trial:
+def trial_create(*, team: Team, user: User, payload: dict, study=None) -> Trial:
     """Validate a trial, pass it through the compliance gateway, store it, and queue it for a worker once the
     transaction commits (or leave it waiting for a second owner's approval when a rule asks for that).
 
@@ -216,6 +216,7 @@ def trial_create(*, team: Team, user: User, payload: dict) -> Trial:
             trial = Trial.objects.create(
                 team=team,
                 created_by=user,
+                study=study,
                 name=spec["name"],
                 model_key=spec["model"],
                 family=spec["family"],
@@ -234,6 +235,14 @@ def trial_create(*, team: Team, user: User, payload: dict) -> Trial:
         decision_record(result=refused.result, spec=judged, user=user, team=team)
         raise
     return trial
+
+
+def _study_continues(trial: Trial) -> None:
+    """A study's evaluation ended: let the study launch the next one (or finish) after commit."""
+    if trial.study_id:
+        from .studies import study_enqueue_step
+
+        study_enqueue_step(study_id=trial.study_id)
 
 
 def trial_enqueue(*, trial: Trial) -> None:
@@ -255,6 +264,7 @@ def trial_cancel(*, trial: Trial, user: User) -> Trial:
         trial.refresh_from_db()
         if cancelled:
             publish_after_commit(trial)
+            _study_continues(trial)
             transaction.on_commit(lambda: observability_metrics.trial_finished(trial))
     return trial
 
@@ -440,6 +450,7 @@ def _finish(trial: Trial, *, status: str, error: str = "", only_if: Q | None = N
         trial.refresh_from_db()
         publish_after_commit(trial)
         transaction.on_commit(lambda: observability_metrics.trial_finished(trial))
+        _study_continues(trial)
     logger.info("trial %s %s", trial.pk, status)
     return True
 

@@ -5,6 +5,7 @@ from celery import shared_task
 from observability.logging import trial_log_context
 
 from .services import trial_execute, trial_reap_stuck
+from .studies import study_step, study_tick
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -17,3 +18,14 @@ def run_trial(trial_id: int) -> None:
 def reap_stuck_trials() -> None:
     """Periodic (CELERY_BEAT_SCHEDULE): fail running trials whose worker died."""
     trial_reap_stuck()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_study_step(study_id: int) -> None:
+    study_step(study_id=study_id)
+
+
+@shared_task(ignore_result=True)
+def tick_studies() -> None:
+    """Periodic (CELERY_BEAT_SCHEDULE): step running studies, so none stalls on a lost message."""
+    study_tick()
