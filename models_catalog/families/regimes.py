@@ -14,6 +14,7 @@ import pandas as pd
 from hmmlearn.hmm import GaussianHMM
 from scipy.stats import multivariate_normal, norm
 from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.mixture import GaussianMixture
 
@@ -46,8 +47,8 @@ class RegimeDetector:
         else:
             self.model_ = GaussianHMM(self.n_regimes, covariance_type="full", n_iter=50, random_state=self.seed)
         with warnings.catch_warnings():
-            # hmmlearn logs non-monotone EM steps and GaussianMixture warns on non-convergence: both routine.
-            warnings.simplefilter("ignore")
+            # EM stopping at its iteration cap is routine here (hmmlearn only logs it; scikit-learn warns).
+            warnings.simplefilter("ignore", ConvergenceWarning)
             self.model_.fit(obs.to_numpy())
         self.order_ = np.argsort(self.model_.means_[:, 1])  # by mean volatility: calmest regime first
         return self
