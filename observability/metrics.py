@@ -16,9 +16,11 @@ from django.db.models import Count
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
-from .multiproc import multiprocess_dir
+from .multiproc import ensure_multiprocess_dir, multiprocess_dir
 
 logger = logging.getLogger(__name__)
+
+ensure_multiprocess_dir()  # before the first metric: prometheus_client opens its file there at once
 
 TRIALS_TOTAL = Counter(
     "mltrainer_trials_total",

@@ -1,21 +1,22 @@
 """prometheus_client multiprocess mode: where its files go, and starting each run with none.
 
-Read straight from the environment and free of Django models: used before Django is set up.
+Read straight from the environment, importing nothing of ours: used before Django (and mltrainer_site) is set up.
 """
 
 import os
 from pathlib import Path
-
-from mltrainer_site.env import env_int
 
 
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-def metrics_port() -> int:
-    """WORKER_METRICS_PORT: where a Celery worker serves /metrics; 0 turns the worker exporter off."""
-    return env_int("WORKER_METRICS_PORT", 9808, minimum=0)
+def ensure_multiprocess_dir() -> None:
+    """Create the directory if missing: beat and the migrate job share the setting but mount an empty /tmp, and
+    prometheus_client fails at the first metric when the directory is not there."""
+    directory = multiprocess_dir()
+    if directory:
+        Path(directory).mkdir(parents=True, exist_ok=True)
 
 
 def clean_multiprocess_dir() -> None:
@@ -27,7 +28,6 @@ def clean_multiprocess_dir() -> None:
     directory = multiprocess_dir()
     if not directory:
         return
-    path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):
+    ensure_multiprocess_dir()
+    for stale in Path(directory).glob("*.db"):
         stale.unlink(missing_ok=True)

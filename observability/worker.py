@@ -10,9 +10,16 @@ Nothing here may import Django models: `celeryd_init` fires before Django is set
 import logging
 import os
 
-from .multiproc import clean_multiprocess_dir, metrics_port, multiprocess_dir
+from .multiproc import clean_multiprocess_dir, multiprocess_dir
 
 logger = logging.getLogger(__name__)
+
+
+def metrics_port() -> int:
+    """WORKER_METRICS_PORT: where a Celery worker serves /metrics; 0 turns the worker exporter off."""
+    from mltrainer_site.env import env_int  # not at import: mltrainer_site/celery.py imports this module
+
+    return env_int("WORKER_METRICS_PORT", 9808, minimum=0)
 
 
 def start_worker_exporter(**_signal_kwargs) -> None:
