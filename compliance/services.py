@@ -13,6 +13,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
+from observability import metrics as observability_metrics
 from trials.models import Trial
 
 from .checks import CHECKS, TEXT_FIELDS, Context, Violation, check_approval
@@ -245,6 +246,9 @@ def decision_record(
         spec=spec,
         automated=automated,
     )
+    if result.rejected:
+        for reason in reasons:
+            observability_metrics.record_compliance_rejection(reason["rule"])
     if not automated and result.rejected and result.stage == "submit" and user is not None:
         _block_if_repeated(user=user, team=team)
     return decision

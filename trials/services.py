@@ -227,12 +227,12 @@ def trial_create(*, team: Team, user: User, payload: dict, study=None) -> Trial:
                 seed=spec["seed"],
                 status=Trial.Status.PENDING_APPROVAL if verdict.needs_approval else Trial.Status.QUEUED,
             )
-            decision_record(result=verdict, spec=judged, user=user, team=team, trial=trial)
+            decision_record(result=verdict, spec=judged, user=user, team=team, trial=trial, automated=study is not None)
             if not verdict.needs_approval:
                 trial_enqueue(trial=trial)
     except ComplianceRejected as refused:
         # Outside the rolled-back transaction: the refusal is part of the audit trail though no trial exists.
-        decision_record(result=refused.result, spec=judged, user=user, team=team)
+        decision_record(result=refused.result, spec=judged, user=user, team=team, automated=study is not None)
         raise
     return trial
 

@@ -132,3 +132,23 @@ def test_outsider_cannot_see_or_cancel_a_study(bundled, alice, team_a, charlie, 
     assert outsider.get(f"/api/studies/{study.pk}/export.csv").status_code == 404
     assert outsider.get("/api/studies/").json() == []
     assert Study.objects.get(pk=study.pk).status == "running"
+
+
+@pytest.mark.django_db
+def test_evaluations_refused_by_compliance_use_budget_without_locking_the_owner_out(bundled, alice, team_a, api_as):
+    from compliance.models import ParamBoundRule
+    from trials.studies import study_create
+
+    ParamBoundRule.objects.create(param="C", model_key="logistic_regression", max_value=1e-4, reason="tiny C only")
+    study = study_create(team=team_a, user=alice, payload=dict(STUDY, budget=6, parallelism=6))
+    study_step(study_id=study.pk)
+    trials = Trial.objects.filter(study=study)
+    assert trials.count() == 6 and set(trials.values_list("status", flat=True)) == {"rejected"}
+    assert all("tiny C only" in t.error or "C" in t.error for t in trials)
+    study_step(study_id=study.pk)
+    assert Study.objects.get(pk=study.pk).status == "succeeded"  # finished, with no successful evaluation
+    # Six refusals by the optimiser are not the owner's violations: alice can still submit by hand.
+    response = api_as(alice).post("/api/trials/", dict(STUDY["data"] and {
+        "model": "logistic_regression", "params": {"C": 1e-4}, "data": STUDY["data"], "validation": STUDY["validation"]
+    }), format="json")  # fmt: skip
+    assert response.status_code == 201, response.content
