@@ -570,6 +570,23 @@ def _provenance(*, previous: dict, fetches: list[dict], sha256: str) -> dict:
     return {**top, "fetched_at": fetched_at, "sha256": sha256, "requested_from": requested_from, "fetches": history}
 
 
+# A job still queued or running this long after it was created lost its worker (or its message): fail it, so the
+# watch-list item it belongs to is refreshed again instead of waiting for it forever.
+STALE_FETCH_JOB_AFTER = timedelta(hours=2)
+
+
+def fetch_job_reap_stale() -> int:
+    """Fail fetch jobs that have been queued or running for longer than STALE_FETCH_JOB_AFTER; returns how many."""
+    now = timezone.now()
+    return FetchJob.objects.filter(
+        status__in=[FetchJob.Status.QUEUED, FetchJob.Status.RUNNING], created_at__lt=now - STALE_FETCH_JOB_AFTER
+    ).update(
+        status=FetchJob.Status.FAILED,
+        error="the job did not finish within 2 hours (its worker stopped?); nothing was stored, fetch again",
+        finished_at=now,
+    )
+
+
 # --- Watch-list ---------------------------------------------------------------------------------------------
 
 
@@ -613,6 +630,7 @@ def watchlist_refresh(*, team: Team | None = None) -> list[FetchJob]:
     items = WatchItem.objects.select_related("team").order_by("team_id", "source", "symbol")
     if team is not None:
         items = items.filter(team=team)
+    fetch_job_reap_stale()
     busy = set(
         FetchJob.objects.filter(
             watch_item__in=items, status__in=[FetchJob.Status.QUEUED, FetchJob.Status.RUNNING]

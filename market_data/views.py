@@ -74,7 +74,6 @@ def dataset_detail(request, dataset_id: int):
         "chart": line_chart(selectors.dataset_values(dataset=dataset, limit=CHART_POINTS)),
         "chart_field": "close" if dataset.kind == Dataset.Kind.BARS else "value",
         "rows": selectors.dataset_latest_rows(dataset=dataset, limit=LATEST_ROWS),
-        "jobs": dataset.fetch_jobs.order_by("-created_at")[:10],
     }
     return render(request, "market_data/detail.html", context)
 

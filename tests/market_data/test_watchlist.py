@@ -110,3 +110,24 @@ def test_watchlist_validation_duplicates_roles_and_isolation(bob, victor, charli
     assert api_as(charlie).get("/api/datasets/watchlist/").json() == []
     assert api_as(bob).delete(f"/api/datasets/watchlist/{item.pk}/").status_code == 204
     assert WatchItem.objects.filter(team=team_a).count() == 1
+
+
+def test_a_job_that_lost_its_worker_stops_blocking_its_item(
+    fake_polygon_server, polygon_key, bob, api_as, team_a, frozen_today
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    add(api_as(bob), symbol="SPY")
+    item = WatchItem.objects.get()
+    lost = FetchJob.objects.create(
+        team=team_a, source="polygon", symbol="SPY", start=date(2018, 1, 1), end=date(2018, 3, 2), watch_item=item
+    )
+    FetchJob.objects.filter(pk=lost.pk).update(status="running", created_at=timezone.now() - timedelta(hours=3))
+
+    jobs = watchlist_refresh()
+
+    lost.refresh_from_db()
+    assert lost.status == "failed" and "did not finish within 2 hours" in lost.error
+    assert [j.status for j in jobs] == ["succeeded"]
