@@ -78,3 +78,35 @@ def test_new_trial_form_shows_errors_next_to_fields(browser, bundled):
     assert "ridge supports return, not direction" in page
     assert "no SPX bars between 2030-01-01" in page
     assert not Trial.objects.exists()
+
+
+def test_study_form_starts_a_study_and_shows_errors(browser, bundled):
+    from trials.models import Study
+
+    form = {
+        "team": "team-a",
+        "models": ["logistic_regression", "random_forest_classifier"],
+        "target": "direction",
+        "symbol": "SPX",
+        "start": "2010-01-01",
+        "horizon": 1,
+        "folds": 3,
+        "gap": 1,
+        "seed": 0,
+        "metric": "rmse",
+        "direction": "maximize",
+        "budget": 5,
+        "parallelism": 2,
+    }
+    page = browser.post("/studies/", form).content.decode()
+    assert "must be one of" in page and "for a direction target" in page
+    assert not Study.objects.exists()
+    response = browser.post("/studies/", dict(form, metric="sharpe"))
+    study = Study.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/studies/{study.pk}/"
+    assert (study.model_keys, study.metric, study.budget) == (
+        ["logistic_regression", "random_forest_classifier"],
+        "sharpe",
+        5,
+    )
+    assert "sharpe" in browser.get(f"/studies/{study.pk}/").content.decode()

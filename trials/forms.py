@@ -1,10 +1,13 @@
-"""The new-trial web form: gathers the same payload the API takes and shows the service's errors per field."""
+"""The new-trial and new-study web forms: they gather the payload the API takes and show the service's errors
+next to the fields they concern."""
 
 import json
 
 from django import forms
 
 from market_data.models import Dataset
+
+from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
 
 FIELD_OF_ERROR = {
     ("data", "symbol"): "symbol",
@@ -19,10 +22,11 @@ FIELD_OF_ERROR = {
 }
 
 
-class TrialForm(forms.Form):
+class ExperimentForm(forms.Form):
+    """What trials and studies share: the team, the data and the walk-forward validation."""
+
     team = forms.ChoiceField()
     name = forms.CharField(required=False, max_length=200)
-    model = forms.ChoiceField()
     target = forms.ChoiceField(
         choices=[("direction", "direction (up/down)"), ("return", "return"), ("volatility", "volatility")]
     )
@@ -34,37 +38,19 @@ class TrialForm(forms.Form):
     folds = forms.IntegerField(initial=5, min_value=2)
     gap = forms.IntegerField(initial=1, min_value=0)
     seed = forms.IntegerField(initial=0, min_value=0)
-    params = forms.CharField(
-        required=False, widget=forms.Textarea, help_text='JSON object, e.g. {"n_estimators": 100}; empty for defaults'
-    )
 
-    def __init__(self, *args, teams, specs, datasets, **kwargs):
+    def __init__(self, *args, teams, datasets, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = [(team.slug, team.name) for team in teams]
-        self.fields["model"].choices = [(spec.key, f"{spec.name} ({spec.family})") for spec in specs]
         bars = sorted({d.key for d in datasets if d.kind == Dataset.Kind.BARS})
         series = sorted({d.key for d in datasets if d.kind == Dataset.Kind.SERIES})
         self.fields["symbol"].choices = [(key, key) for key in bars]
         self.fields["macro"].choices = [(key, key) for key in series]
 
-    def clean_params(self):
-        text = (self.cleaned_data.get("params") or "").strip()
-        if not text:
-            return {}
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
-        if not isinstance(value, dict):
-            raise forms.ValidationError("must be a JSON object of parameter names to values")
-        return value
-
-    def payload(self) -> dict:
+    def experiment_payload(self) -> dict:
         data = self.cleaned_data
         return {
             "name": data["name"],
-            "model": data["model"],
-            "params": data["params"],
             "data": {
                 "symbol": data["symbol"],
                 "start": data["start"].isoformat() if data["start"] else None,
@@ -82,8 +68,8 @@ class TrialForm(forms.Form):
         for key, value in errors.items():
             if isinstance(value, dict):
                 for sub, message in value.items():
-                    if key == "params":
-                        self.add_error("params", f"{sub}: {message}")
+                    if key in ("params", "fixed_params"):
+                        self.add_error(None, f"{sub}: {message}")
                     else:
                         self.add_error(FIELD_OF_ERROR.get((key, sub)), f"{sub}: {message}")
             else:
@@ -93,3 +79,55 @@ class TrialForm(forms.Form):
         """Put each compliance refusal next to the field it concerns, or above the form when it concerns none."""
         for violation in violations:
             self.add_error(violation.field if violation.field in self.fields else None, violation.message)
+
+
+class TrialForm(ExperimentForm):
+    model = forms.ChoiceField()
+    params = forms.CharField(
+        required=False, widget=forms.Textarea, help_text='JSON object, e.g. {"n_estimators": 100}; empty for defaults'
+    )
+    field_order = ["team", "name", "model"]
+
+    def __init__(self, *args, specs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [(spec.key, f"{spec.name} ({spec.family})") for spec in specs]
+
+    def clean_params(self):
+        text = (self.cleaned_data.get("params") or "").strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("must be a JSON object of parameter names to values")
+        return value
+
+    def payload(self) -> dict:
+        return {**self.experiment_payload(), "model": self.cleaned_data["model"], "params": self.cleaned_data["params"]}
+
+    def add_service_errors(self, errors: dict) -> None:
+        for name, message in (errors.pop("params", None) or {}).items():
+            self.add_error("params", f"{name}: {message}")
+        super().add_service_errors(errors)
+
+
+class StudyForm(ExperimentForm):
+    models = forms.MultipleChoiceField(help_text="one model to tune, or several for automatic model selection")
+    metric = forms.ChoiceField(
+        choices=[(m, m) for m in dict.fromkeys([*STRATEGY, *CLASSIFICATION, *REGRESSION, *VOLATILITY])],
+        initial="sharpe",
+    )
+    direction = forms.ChoiceField(choices=[("maximize", "maximize"), ("minimize", "minimize")])
+    budget = forms.IntegerField(initial=20, min_value=1)
+    parallelism = forms.IntegerField(initial=2, min_value=1)
+    field_order = ["team", "name", "models"]
+
+    def __init__(self, *args, specs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["models"].choices = [(spec.key, f"{spec.name} ({spec.family})") for spec in specs]
+
+    def payload(self) -> dict:
+        fields = ("models", "metric", "direction", "budget", "parallelism")
+        return {**self.experiment_payload(), **{name: self.cleaned_data[name] for name in fields}}
