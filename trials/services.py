@@ -351,16 +351,14 @@ def trial_execute(*, trial_id: int) -> None:
         with _Heartbeat(trial_id):
             # Rules may have changed since submission, and the data hash is verified now: refused, nothing trains.
             compliance.trial_execute_check(trial=trial)
-            result = _train(trial)
+            _store_result(trial, _train(trial))
     except ComplianceRejected as refused:
         _finish(trial, status=Trial.Status.REJECTED, error=refused.summary())
     except Cancelled:
         _finish(trial, status=Trial.Status.CANCELLED)
-    except Exception as exc:  # noqa: BLE001 - any failure must end the trial as failed, with its reason
+    except Exception as exc:  # noqa: BLE001 - any failure, storing included, must end the trial as failed
         logger.exception("trial %s failed", trial_id)
         _finish(trial, status=Trial.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
-    else:
-        _store_result(trial, result)
 
 
 def _train(trial: Trial) -> RunResult:
