@@ -23,3 +23,20 @@ def member_add(*, team_name: str, username: str, role: str, password: str | None
         user = User.objects.create_user(username=username, password=password)
     membership, _ = Membership.objects.update_or_create(user=user, team=team, defaults={"role": role})
     return membership, created
+
+
+class PermissionDenied(Exception):
+    """The user's role in the team does not allow the action (viewers read; some actions are for owners)."""
+
+
+WRITERS = (Membership.Role.OWNER, Membership.Role.MEMBER)
+OWNERS = (Membership.Role.OWNER,)
+
+
+def membership_require(*, user: User, team: Team, action: str, roles: tuple[str, ...] = WRITERS) -> Membership:
+    """The user's membership of `team` if its role may do `action`, else PermissionDenied saying why."""
+    membership = Membership.objects.filter(user=user, team=team).first()
+    if membership is None or membership.role not in roles:
+        why = "viewers can only read" if roles == WRITERS else "only owners can"
+        raise PermissionDenied(f"you cannot {action} in {team.name} ({why})")
+    return membership

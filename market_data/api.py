@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.api import team_for_request
 from accounts.selectors import team_for_user
+from accounts.services import PermissionDenied
 
 from . import selectors, services
 from .crypto import EncryptionKeyMissing, SecretDecryptError
@@ -213,7 +214,7 @@ class DatasetUploadApi(APIView):
                 filename=upload.name,
                 content=content,
             )
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         except UploadInvalid as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
@@ -230,7 +231,7 @@ class FetchJobCreateApi(APIView):
             job = services.fetch_job_create(
                 team=team, user=request.user, end=fields.pop("end", None) or services.today_in_new_york(), **fields
             )
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         except services.FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
@@ -260,7 +261,7 @@ class WatchListApi(APIView):
         fields.pop("end", None)
         try:
             item = services.watch_item_add(team=team, user=request.user, **fields)
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         except services.FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
@@ -274,7 +275,7 @@ class WatchItemApi(APIView):
             raise Http404("No such watch-list item.")
         try:
             services.watch_item_remove(item=item, user=request.user)
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -302,7 +303,7 @@ class TeamApiKeyApi(APIView):
             raise ValidationError({"api_key": "is required"})
         try:
             services.team_api_key_set(team=team, user=request.user, source=source, api_key=api_key)
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         except services.FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
@@ -316,7 +317,7 @@ class TeamApiKeyApi(APIView):
             raise Http404("No such data source.")
         try:
             services.team_api_key_delete(team=team, user=request.user, source=source)
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         return Response(self._status(team, source))
 

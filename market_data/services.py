@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Membership, Team, User
+from accounts.models import Team, User
+from accounts.services import OWNERS, membership_require
 from observability import metrics as observability_metrics
 
 from .crypto import EncryptionKeyMissing, SecretDecryptError, decrypt_secret, encrypt_secret, mask_secret
@@ -145,27 +146,12 @@ def bundled_load() -> list[tuple[Dataset, bool]]:
 # --- Who may do what ----------------------------------------------------------------------------------------
 
 
-class PermissionDenied(Exception):
-    """The user's role in the team does not allow this (viewers read; keys are for owners)."""
-
-
 class FetchInvalid(ValueError):
     """A fetch or watch-list request has problems; `errors` maps each field to what is wrong with it."""
 
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
         self.errors = errors
-
-
-def _require_role(*, user: User, team: Team, roles: tuple[str, ...], action: str) -> Membership:
-    membership = Membership.objects.filter(user=user, team=team).first()
-    if membership is None or membership.role not in roles:
-        raise PermissionDenied(f"you cannot {action} in {team.name}")
-    return membership
-
-
-WRITERS = (Membership.Role.OWNER, Membership.Role.MEMBER)
-OWNERS = (Membership.Role.OWNER,)
 
 
 # --- Provider keys ------------------------------------------------------------------------------------------
@@ -185,7 +171,7 @@ def _provider(source: str) -> tuple[str, str]:
 
 def team_api_key_set(*, team: Team, user: User, source: str, api_key: str) -> TeamApiKey:
     """Store (or replace) the team's key for a provider, encrypted; owners only. The key is never returned."""
-    _require_role(user=user, team=team, roles=OWNERS, action="change API keys")
+    membership_require(user=user, team=team, roles=OWNERS, action="change API keys")
     _provider(source)
     api_key = (api_key or "").strip()
     if not api_key:
@@ -203,7 +189,7 @@ def team_api_key_set(*, team: Team, user: User, source: str, api_key: str) -> Te
 
 
 def team_api_key_delete(*, team: Team, user: User, source: str) -> bool:
-    _require_role(user=user, team=team, roles=OWNERS, action="change API keys")
+    membership_require(user=user, team=team, roles=OWNERS, action="change API keys")
     _provider(source)
     deleted, _ = TeamApiKey.objects.filter(team=team, source=source).delete()
     if deleted:
@@ -314,7 +300,7 @@ def fetch_job_create(
     """Queue a fetch of a series into the team's cache; a worker runs it once the transaction commits.
 
     Raises PermissionDenied (viewers), FetchInvalid, or DataSourceKeyMissing when no key is configured."""
-    _require_role(user=user, team=team, roles=WRITERS, action="fetch data")
+    membership_require(user=user, team=team, action="fetch data")
     symbol = (symbol or "").strip().upper()
     errors = _clean_series_request(
         source=source, symbol=symbol, start=start, end=end, multiplier=multiplier, timespan=timespan
@@ -601,7 +587,7 @@ def watch_item_add(
     timespan: str = "day",
     adjusted: bool = True,
 ) -> WatchItem:
-    _require_role(user=user, team=team, roles=WRITERS, action="change the watch-list")
+    membership_require(user=user, team=team, action="change the watch-list")
     symbol = (symbol or "").strip().upper()
     errors = _clean_series_request(
         source=source, symbol=symbol, start=start, end=start, multiplier=multiplier, timespan=timespan
@@ -618,7 +604,7 @@ def watch_item_add(
 
 
 def watch_item_remove(*, item: WatchItem, user: User) -> None:
-    _require_role(user=user, team=item.team, roles=WRITERS, action="change the watch-list")
+    membership_require(user=user, team=item.team, action="change the watch-list")
     item.delete()
 
 
@@ -688,7 +674,7 @@ def dataset_upload(*, team: Team, user: User, key: str, kind: str, filename: str
     """Validate a CSV and store it as the team's series with source `upload`; a bad file stores nothing.
 
     Raises PermissionDenied (viewers) or UploadInvalid listing every problem, each naming its line."""
-    _require_role(user=user, team=team, roles=WRITERS, action="upload data")
+    membership_require(user=user, team=team, action="upload data")
     key = (key or "").strip()
     errors = []
     if not _UPLOAD_KEY.match(key):

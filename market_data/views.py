@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import membership_get, team_for_user, team_list_for_user
+from accounts.services import PermissionDenied
 
 from . import selectors, services
 from .charts import line_chart
@@ -95,7 +96,7 @@ def dataset_upload(request):
             filename=upload.name,
             content=upload.read(settings.UPLOAD_MAX_BYTES + 1),
         )
-    except services.PermissionDenied as exc:
+    except PermissionDenied as exc:
         return _page(request, team, upload_form=form, upload_errors=[str(exc)], status=403)
     except UploadInvalid as exc:
         return _page(request, team, upload_form=form, upload_errors=exc.errors, status=400)
@@ -114,7 +115,7 @@ def fetch_create(request):
     fields["end"] = fields.get("end") or services.today_in_new_york()
     try:
         job = services.fetch_job_create(team=team, user=request.user, **fields)
-    except services.PermissionDenied as exc:
+    except PermissionDenied as exc:
         form.add_error(None, str(exc))
         return _page(request, team, fetch_form=form, status=403)
     except services.FetchInvalid as exc:
@@ -136,7 +137,7 @@ def watch_add(request):
         return _page(request, team, watch_form=form, status=400)
     try:
         item = services.watch_item_add(team=team, user=request.user, **form.series_fields())
-    except services.PermissionDenied as exc:
+    except PermissionDenied as exc:
         form.add_error(None, str(exc))
         return _page(request, team, watch_form=form, status=403)
     except services.FetchInvalid as exc:
@@ -154,7 +155,7 @@ def watch_remove(request, item_id: int):
         raise Http404("No such watch-list item.")
     try:
         services.watch_item_remove(item=item, user=request.user)
-    except services.PermissionDenied as exc:
+    except PermissionDenied as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{item.symbol} is off the watch-list.")
@@ -176,7 +177,7 @@ def api_key_set(request, source: str):
                 team=team, user=request.user, source=source, api_key=request.POST.get("api_key", "")
             )
             messages.success(request, f"Saved {team.name}'s {ProviderSource(source).label} key.")
-    except services.PermissionDenied as exc:
+    except PermissionDenied as exc:
         return _page(request, team, key_error=str(exc), status=403)
     except services.FetchInvalid as exc:
         return _page(request, team, key_error="; ".join(exc.errors.values()), status=400)

@@ -61,3 +61,7 @@ _RUN = os.getpid()
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_mltrainer_{_RUN}"}  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"mltrainer-test-{_RUN}"  # noqa: F405
+# The quota test sends parallel requests that queue on a row lock while holding a connection: give the pool room
+# so a slow machine shows lock behaviour, not pool timeouts.
+if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 16  # noqa: F405

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
+from accounts.services import PermissionDenied
 from compliance.services import ComplianceRejected
 
 from . import selectors, services
@@ -46,7 +47,7 @@ class TrialListCreateApi(APIView):
             trial = services.trial_create(team=team, user=request.user, payload=request.data)
         except services.TrialSpecInvalid as exc:
             raise ValidationError(exc.errors) from exc
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         except ComplianceRejected as exc:
             return Response({"compliance": exc.as_list()}, status=status.HTTP_400_BAD_REQUEST)
@@ -63,7 +64,7 @@ class TrialCancelApi(APIView):
         trial = get_trial_or_404(request, trial_id)
         try:
             trial = services.trial_cancel(trial=trial, user=request.user)
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         return Response(TrialSerializer(trial).data)
 

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import Membership, Team, User
+from accounts.models import Team, User
+from accounts.services import membership_require
 from compliance import services as compliance
 from compliance.services import ComplianceRejected, decision_record, gateway_check, spec_with_free_text
 from market_data.models import Bar, Dataset
@@ -41,10 +42,6 @@ class TrialSpecInvalid(ValueError):
     def __init__(self, errors: dict):
         self.errors = errors
         super().__init__(str(errors))
-
-
-class PermissionDenied(Exception):
-    pass
 
 
 # --- Validation --------------------------------------------------------------------------------------------
@@ -193,19 +190,12 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
 # --- Creating and stopping ----------------------------------------------------------------------------------
 
 
-def _writable_membership(*, user: User, team: Team) -> Membership:
-    membership = Membership.objects.filter(user=user, team=team).first()
-    if membership is None or not membership.can_write:
-        raise PermissionDenied(f"you cannot launch trials in {team.name} (viewers can only read)")
-    return membership
-
-
 def trial_create(*, team: Team, user: User, payload: dict, study=None) -> Trial:
     """Validate a trial, pass it through the compliance gateway, store it, and queue it for a worker once the
     transaction commits (or leave it waiting for a second owner's approval when a rule asks for that).
 
     Raises TrialSpecInvalid, PermissionDenied or compliance.services.ComplianceRejected."""
-    _writable_membership(user=user, team=team)
+    membership_require(user=user, team=team, action="launch trials")
     spec = trial_spec_clean(team=team, payload=payload)
     judged = spec_with_free_text(spec=spec, payload=payload)
     try:
@@ -253,7 +243,7 @@ def trial_enqueue(*, trial: Trial) -> None:
 
 def trial_cancel(*, trial: Trial, user: User) -> Trial:
     """A queued trial is cancelled at once; a running one stops at the end of its current fold."""
-    _writable_membership(user=user, team=trial.team)
+    membership_require(user=user, team=trial.team, action="cancel trials")
     with transaction.atomic():
         now = timezone.now()
         cancelled = Trial.objects.filter(

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
+from accounts.services import PermissionDenied, membership_require
 from models_catalog.registry import CATALOG
 from models_catalog.selectors import spec_get_enabled
 
@@ -118,9 +119,7 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
 
 
 def study_create(*, team: Team, user: User, payload: dict) -> Study:
-    from .services import _writable_membership
-
-    _writable_membership(user=user, team=team)
+    membership_require(user=user, team=team, action="start studies")
     spec = study_spec_clean(team=team, payload=payload)
     with transaction.atomic():
         study = Study.objects.create(
@@ -191,7 +190,7 @@ def _evaluation_payload(study: Study, model: str, params: dict, number: int) -> 
 def _launch(study: Study, model: str, params: dict, number: int) -> None:
     from compliance.services import ComplianceRejected
 
-    from .services import PermissionDenied, TrialSpecInvalid, trial_create
+    from .services import TrialSpecInvalid, trial_create
 
     payload = _evaluation_payload(study, model, params, number)
     try:
@@ -267,9 +266,9 @@ def study_tick() -> int:
 
 
 def study_cancel(*, study: Study, user: User) -> Study:
-    from .services import _writable_membership, trial_cancel
+    from .services import trial_cancel
 
-    _writable_membership(user=user, team=study.team)
+    membership_require(user=user, team=study.team, action="cancel studies")
     with transaction.atomic():
         if Study.objects.filter(pk=study.pk, status=Study.Status.RUNNING).update(
             status=Study.Status.CANCELLED, finished_at=timezone.now()

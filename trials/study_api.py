@@ -8,8 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
+from accounts.services import PermissionDenied
 
-from . import selectors, services, studies
+from . import selectors, studies
 from .exports import TRIAL_COLUMNS, csv_response, trial_row
 from .models import Study
 
@@ -70,7 +71,7 @@ class StudyListCreateApi(APIView):
             study = studies.study_create(team=team, user=request.user, payload=request.data)
         except studies.StudySpecInvalid as exc:
             raise ValidationError(exc.errors) from exc
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
 
@@ -85,7 +86,7 @@ class StudyCancelApi(APIView):
         study = _get_study_or_404(request, study_id)
         try:
             study = studies.study_cancel(study=study, user=request.user)
-        except services.PermissionDenied as exc:
+        except PermissionDenied as exc:
             raise DRFPermissionDenied(str(exc)) from exc
         return Response(StudySerializer(study).data)
 

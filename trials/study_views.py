@@ -6,10 +6,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from accounts.selectors import team_list_for_user
+from accounts.services import PermissionDenied
 from market_data.selectors import dataset_list
 from models_catalog.selectors import spec_list
 
-from . import selectors, services, studies
+from . import selectors, studies
 from .forms import StudyForm
 
 
@@ -25,7 +26,7 @@ def study_list(request):
                 study = studies.study_create(team=team, user=request.user, payload=form.payload())
             except studies.StudySpecInvalid as exc:
                 form.add_service_errors(exc.errors)
-            except services.PermissionDenied as exc:
+            except PermissionDenied as exc:
                 form.add_error("team", str(exc))
             else:
                 messages.success(request, f"Study {study.pk} started.")

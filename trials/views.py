@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 
 from accounts.selectors import team_list_for_user
+from accounts.services import PermissionDenied
 from compliance.selectors import decision_list_for_trial
 from compliance.services import ComplianceRejected, approver_can_decide
 from market_data.selectors import dataset_list
@@ -40,7 +41,7 @@ def trial_new(request):
                 trial = services.trial_create(team=team, user=request.user, payload=form.payload())
             except services.TrialSpecInvalid as exc:
                 form.add_service_errors(exc.errors)
-            except services.PermissionDenied as exc:
+            except PermissionDenied as exc:
                 form.add_error("team", str(exc))
             except ComplianceRejected as exc:
                 form.add_compliance_errors(exc.violations)
