@@ -1,0 +1,32 @@
+"""Admin: conversations with their messages and proposals, read-only (they are written by the coach service)."""
+
+from django.contrib import admin
+
+from .models import Conversation, Message, Proposal
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "title", "team", "user", "updated_at")
+    list_filter = ("team",)
+    search_fields = ("title", "goal")
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "conversation", "role", "user", "model", "created_at")
+    list_filter = ("role",)
+
+
+@admin.register(Proposal)
+class ProposalAdmin(ReadOnlyAdmin):
+    list_display = ("id", "conversation", "status", "trial", "created_at")
+    list_filter = ("status",)

@@ -1,0 +1,121 @@
+"""REST shell around the coach's services and selectors."""
+
+from django.http import Http404
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api import team_for_request
+from accounts.services import PermissionDenied
+from compliance.services import ComplianceRejected
+from trials.services import TrialSpecInvalid
+
+from . import selectors, services
+from .serializers import ConversationDetailSerializer, ConversationSerializer, MessageSerializer, ProposalSerializer
+
+
+def _object(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ValidationError({"non_field_errors": "send a JSON object"})
+    return request.data
+
+
+def _text(data: dict, name: str) -> str:
+    value = data.get(name, "")
+    if not isinstance(value, str):
+        raise ValidationError({name: "must be text"})
+    return value
+
+
+def _conversation_or_404(request, conversation_id: int):
+    conversation = selectors.conversation_get(user=request.user, conversation_id=conversation_id)
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def _proposal_or_404(request, proposal_id: int):
+    proposal = selectors.proposal_get(user=request.user, proposal_id=proposal_id)
+    if proposal is None:
+        raise Http404("No such proposal.")
+    return proposal
+
+
+def _coach_error(exc: services.CoachError) -> Response:
+    if isinstance(exc, services.CoachInputInvalid):
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, services.CoachNotConfigured) or getattr(exc, "retryable", False):
+        return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    return Response({"detail": str(exc)}, status=status.HTTP_502_BAD_GATEWAY)
+
+
+class ConversationListCreateApi(APIView):
+    def get(self, request):
+        conversations = selectors.conversation_list(user=request.user)
+        if request.query_params.get("team"):
+            conversations = conversations.filter(team__slug=request.query_params["team"])
+        return Response(ConversationSerializer(conversations[:200], many=True).data)
+
+    def post(self, request):
+        data = _object(request)
+        team = team_for_request(request)
+        try:
+            conversation = services.conversation_start(
+                team=team, user=request.user, goal=_text(data, "goal"), title=_text(data, "title")
+            )
+        except PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        except services.CoachInputInvalid as exc:
+            raise ValidationError({"goal": str(exc)}) from exc
+        return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationDetailApi(APIView):
+    def get(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        context = {"messages": selectors.message_list(conversation=conversation)}
+        return Response(ConversationDetailSerializer(conversation, context=context).data)
+
+
+class MessageCreateApi(APIView):
+    def post(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        text = _text(_object(request), "text")
+        try:
+            reply = services.coach_reply(conversation=conversation, user=request.user, text=text)
+        except PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        except services.CoachError as exc:
+            return _coach_error(exc)
+        return Response(MessageSerializer(reply).data, status=status.HTTP_201_CREATED)
+
+
+class ProposalLaunchApi(APIView):
+    def post(self, request, proposal_id: int):
+        proposal = _proposal_or_404(request, proposal_id)
+        try:
+            trial = services.proposal_launch(proposal=proposal, user=request.user)
+        except PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        except services.ProposalConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except TrialSpecInvalid as exc:
+            raise ValidationError(exc.errors) from exc
+        except ComplianceRejected as exc:
+            return Response({"compliance": exc.as_list()}, status=status.HTTP_400_BAD_REQUEST)
+        body = {"trial": trial.pk, "status": trial.status, "proposal": ProposalSerializer(proposal).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ProposalDismissApi(APIView):
+    def post(self, request, proposal_id: int):
+        proposal = _proposal_or_404(request, proposal_id)
+        try:
+            proposal = services.proposal_dismiss(proposal=proposal, user=request.user)
+        except PermissionDenied as exc:
+            raise DRFPermissionDenied(str(exc)) from exc
+        except services.ProposalConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(ProposalSerializer(proposal).data)

@@ -1,0 +1,77 @@
+"""Conversations with the AI coach: they belong to a team (every member reads them), hold the messages exchanged
+with Claude exactly as sent and received, and the trials the coach proposed for a person to launch."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Conversation(models.Model):
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="coach_conversations")
+    # Who started it; the conversation stays the team's when that person leaves.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField(max_length=200)
+    goal = models.TextField(blank=True, help_text="The team's goal for this conversation, given to the coach.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["team", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.team})"
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user"
+        ASSISTANT = "assistant"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    # The person who wrote a user message (team members share a conversation).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    text = models.TextField(blank=True)
+    # The Messages API turns this message stands for, replayed verbatim on later requests: for a user message its
+    # text block; for a reply every assistant turn (thinking, text and tool_use blocks as received) and the
+    # tool_result turns answering its tool calls.
+    turns = models.JSONField(default=list)
+    model = models.CharField(max_length=100, blank=True)
+    usage = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.role} message {self.pk} in conversation {self.conversation_id}"
+
+
+class Proposal(models.Model):
+    """A trial the coach proposed through the propose_trial tool; a person launches or dismisses it."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed"
+        LAUNCHED = "launched"
+        INVALID = "invalid"
+        DISMISSED = "dismissed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="proposals")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="proposals")
+    tool_use_id = models.CharField(max_length=100, blank=True)
+    # The trial spec: normalised by trials.services.trial_spec_clean when valid, as the coach wrote it otherwise.
+    payload = models.JSONField(default=dict)
+    rationale = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    errors = models.JSONField(default=dict, blank=True)
+    # What the compliance gateway said when the proposal was made (a preview, not a recorded decision): rules
+    # change, so the launch is judged again.
+    compliance = models.JSONField(default=list, blank=True)
+    trial = models.ForeignKey("trials.Trial", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"proposal {self.pk} ({self.status})"

@@ -1,0 +1,150 @@
+"""What the coach is told: the propose_trial tool and the system prompt (catalog, data, goal, recent trials).
+
+Plain formatting with no database access, so it is tested without one; coach.services gathers the inputs."""
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+TOOL_NAME = "propose_trial"
+TARGETS = ("direction", "return", "volatility")
+MAX_HORIZON = 60  # trials.services.MAX_HORIZON
+MAX_GAP = 250  # trials.services.MAX_GAP
+TRIAL_METRICS = ("sharpe", "directional_accuracy", "roc_auc", "rmse")
+
+INSTRUCTIONS = """You are the AI coach of mlTrainer, where a quantitative research team trains catalog models on \
+market data and judges them with walk-forward validation (an expanding window cut into consecutive test folds, \
+each trained only on earlier data less a gap; no random splits).
+
+Help the team towards its goal: discuss ideas, read the results of its trials, and when a trial is worth running, \
+call the propose_trial tool once per trial (at most three per reply). You cannot launch trials: a person reviews \
+each proposal and launches it with one click, and every launch passes the compliance gateway. Use only the catalog \
+keys, parameter names and bounds, and dataset keys listed below; dates must fall inside a dataset's range. Targets: \
+direction (classification of the next move), return (next simple return), volatility (realised volatility); a model \
+supports only the targets listed for it. Macro series join as features through data.macro. Give each proposal a short \
+name and a rationale the team can read. Be candid: a Sharpe ratio out of sample is noisy, and no result is certain."""
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else json.dumps(value)
+
+
+def _param(param: dict) -> str:
+    if param["type"] == "choice":
+        return f"{param['name']}={param['default']} {{{'|'.join(map(str, param['choices']))}}}"
+    if param["type"] == "bool":
+        return f"{param['name']}={json.dumps(param['default'])}"
+    low = "" if param["min"] is None else _number(param["min"])
+    high = "" if param["max"] is None else _number(param["max"])
+    bounds = f" [{low}..{high}]" if low or high else ""
+    return f"{param['name']}={_number(param['default'])}{bounds}"
+
+
+def catalog_section(entries: Iterable[dict]) -> str:
+    """One line per model (ModelSpec.as_dict()), grouped by family: key, targets, parameters with default [bounds]."""
+    by_family: dict[str, list[dict]] = defaultdict(list)
+    for entry in entries:
+        by_family[entry["family"]].append(entry)
+    lines = ["## Catalog (key (targets): parameter=default [min..max] or {choices})"]
+    for family in sorted(by_family):
+        lines.append(f"### {family}")
+        for entry in by_family[family]:
+            params = ", ".join(_param(p) for p in entry["params"]) or "no parameters"
+            lines.append(f"- {entry['key']} ({'/'.join(entry['tasks'])}): {params}")
+    return "\n".join(lines)
+
+
+def datasets_section(datasets: Iterable[Any]) -> str:
+    lines = ["## Data the team can use (key, kind, source, first date to last date)"]
+    for d in datasets:
+        first = f"{d.first_date:%Y-%m-%d}" if d.first_date else "?"
+        last = f"{d.last_date:%Y-%m-%d}" if d.last_date else "?"
+        use = "symbol" if d.kind == "bars" else "macro"
+        name = f" {d.name}" if d.name else ""
+        lines.append(f"- {d.key} ({d.kind}, use as {use}, {d.source}): {first} to {last}.{name}")
+    if len(lines) == 1:
+        lines.append("- none: the team has no data yet")
+    return "\n".join(lines)
+
+
+def trials_section(trials: Iterable[Any]) -> str:
+    lines = ["## The team's recent trials (newest first)"]
+    for t in trials:
+        data = t.data_spec or {}
+        metrics = t.metrics or {}
+        shown = ", ".join(
+            f"{name} {metrics[name]:.4g}" for name in TRIAL_METRICS if isinstance(metrics.get(name), int | float)
+        )
+        outcome = t.status + (f" ({shown})" if shown else "") + (f": {t.error[:120]}" if t.error else "")
+        lines.append(
+            f"- #{t.pk} {t.name or t.model_key}: {t.model_key} {json.dumps(t.params, sort_keys=True)} on "
+            f"{data.get('symbol')} {data.get('start') or 'start'} to {data.get('end') or 'end'}, target {t.task}, "
+            f"horizon {data.get('horizon')}, folds {(t.validation_spec or {}).get('folds')}: {outcome}"
+        )
+    if len(lines) == 1:
+        lines.append("- none yet")
+    return "\n".join(lines)
+
+
+def system_prompt(*, catalog: Iterable[dict], datasets: Iterable[Any], goal: str, trials: Iterable[Any]) -> str:
+    goal_text = goal.strip() or "(no goal given: ask the team what it wants to achieve)"
+    return "\n\n".join(
+        [
+            INSTRUCTIONS,
+            f"## The team's goal\n{goal_text}",
+            datasets_section(datasets),
+            trials_section(trials),
+            catalog_section(catalog),
+        ]
+    )
+
+
+def propose_trial_tool(*, max_folds: int) -> dict:
+    """The tool whose input is a trial spec as POST /api/trials/ takes it, plus a rationale for the team."""
+    date = {"type": "string", "description": "YYYY-MM-DD, inside the dataset's range"}
+    return {
+        "name": TOOL_NAME,
+        "description": (
+            "Propose one trial to the team. It is checked against the catalog and the team's data; the answer "
+            "says whether it was stored for a person to review and launch, or what is wrong with it. "
+            "Proposing does not run anything."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "maxLength": 200, "description": "a short name for the trial"},
+                "model": {"type": "string", "description": "a catalog key, e.g. random_forest_classifier"},
+                "params": {
+                    "type": "object",
+                    "description": "hyperparameters by name, within their bounds; omitted ones take their defaults",
+                },
+                "data": {
+                    "type": "object",
+                    "properties": {
+                        "symbol": {"type": "string", "description": "a bars dataset key, e.g. SPX"},
+                        "start": date,
+                        "end": date,
+                        "target": {"type": "string", "enum": list(TARGETS)},
+                        "horizon": {"type": "integer", "minimum": 1, "maximum": MAX_HORIZON},
+                        "macro": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "series dataset keys joined as features",
+                        },
+                    },
+                    "required": ["symbol", "target"],
+                },
+                "validation": {
+                    "type": "object",
+                    "properties": {
+                        "folds": {"type": "integer", "minimum": 2, "maximum": max_folds},
+                        "gap": {"type": "integer", "minimum": 0, "maximum": MAX_GAP},
+                    },
+                },
+                "seed": {"type": "integer", "minimum": 0},
+                "rationale": {"type": "string", "description": "why this trial, in two or three sentences"},
+            },
+            "required": ["name", "model", "data", "validation", "rationale"],
+        },
+    }
