@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "trials",
     "observability",
     "compliance",
+    "coach",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,14 @@ for _position, _key in enumerate(MLTRAINER_ENCRYPTION_KEYS, start=1):
 # --- Compliance: repeated-violation block used when no RepeatedViolationRule applies (0 turns it off).
 COMPLIANCE_BLOCK_AFTER_REJECTIONS = env_int("COMPLIANCE_BLOCK_AFTER_REJECTIONS", 5, minimum=0)
 COMPLIANCE_BLOCK_WINDOW_MINUTES = env_int("COMPLIANCE_BLOCK_WINDOW_MINUTES", 60, minimum=1)
+
+# --- AI coach (coach/): Claude through the official SDK. Without a key the coach says it is not configured and the
+# rest of the site works. An empty ANTHROPIC_BASE_URL means the SDK's default (https://api.anthropic.com).
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY", "") or ""
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "") or ""
+COACH_MODEL = env_str("COACH_MODEL", "claude-sonnet-5-5") or "claude-sonnet-5-5"
+COACH_MAX_TOKENS = env_int("COACH_MAX_TOKENS", 2048, minimum=256)
+COACH_TIMEOUT_SECONDS = env_int("COACH_TIMEOUT_SECONDS", 60, minimum=1)
 
 # --- HTTPS, HSTS and cookies whenever DEBUG is off: `manage.py check --deploy` is clean with these defaults.
 # TLS ends at the proxy (ingress-nginx), which says so in X-Forwarded-Proto; it must overwrite a client's value.

@@ -5,6 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from coach import api as coach_api
+from coach import views as coach_views
 from compliance import api as compliance_api
 from compliance import views as compliance_views
 from market_data import api as data_api
@@ -57,7 +59,33 @@ api += [
     path("api/studies/<int:study_id>/export.csv", study_api.StudyExportApi.as_view(), name="api-study-export"),
 ]
 
+api += [
+    path("api/coach/conversations/", coach_api.ConversationListCreateApi.as_view(), name="api-coach-conversations"),
+    path(
+        "api/coach/conversations/<int:conversation_id>/",
+        coach_api.ConversationDetailApi.as_view(),
+        name="api-coach-conversation",
+    ),
+    path(
+        "api/coach/conversations/<int:conversation_id>/messages/",
+        coach_api.MessageCreateApi.as_view(),
+        name="api-coach-messages",
+    ),
+    path(
+        "api/coach/proposals/<int:proposal_id>/launch/",
+        coach_api.ProposalLaunchApi.as_view(),
+        name="api-coach-proposal-launch",
+    ),
+    path(
+        "api/coach/proposals/<int:proposal_id>/dismiss/",
+        coach_api.ProposalDismissApi.as_view(),
+        name="api-coach-proposal-dismiss",
+    ),
+]
+
 pages = [
+    path("coach/", coach_views.coach_home, name="coach"),
+    path("coach/<int:conversation_id>/", coach_views.conversation_detail, name="coach-conversation"),
     path("studies/", study_views.study_list, name="studies"),
     path("studies/<int:study_id>/", study_views.study_detail, name="study-detail"),
     path("", trials_views.dashboard, name="dashboard"),
