@@ -110,3 +110,8 @@ def test_study_form_starts_a_study_and_shows_errors(browser, bundled):
         5,
     )
     assert "sharpe" in browser.get(f"/studies/{study.pk}/").content.decode()
+
+
+def test_train_link_starts_on_a_target_the_model_supports(browser, bundled):
+    page = browser.get("/trials/new/?model=garch_1_1").content.decode()
+    assert '<option value="volatility" selected>' in page

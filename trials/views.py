@@ -52,7 +52,10 @@ def trial_new(request):
                     messages.success(request, f"Trial {trial.pk} queued.")
                 return redirect("trial-detail", trial_id=trial.pk)
     else:
-        initial = {"model": request.GET.get("model", "random_forest_classifier"), "symbol": "SPX"}
+        model = request.GET.get("model", "random_forest_classifier")
+        spec = next((spec for spec in form_args["specs"] if spec.key == model), None)
+        # Coming from a model's "Train" link: start on a target that model supports.
+        initial = {"model": model, "symbol": "SPX", "target": spec.tasks[0] if spec else "direction"}
         form = TrialForm(initial=initial, **form_args)
     return render(request, "trials/new.html", {"form": form})
 
