@@ -60,6 +60,10 @@ STATIC_ROOT = None  # tests never collect static files; WhiteNoise serves from t
 _RUN = os.getpid()
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_mltrainer_{_RUN}"}  # noqa: F405
+else:
+    # A file, not shared-cache memory: the worker thread then waits on locks (WAL, busy timeout) like make run's
+    # separate processes do, instead of failing with "database table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"mltrainer-test-{_RUN}.sqlite3")}  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"mltrainer-test-{_RUN}"  # noqa: F405
 # The quota test sends parallel requests that queue on a row lock while holding a connection: give the pool room
 # so a slow machine shows lock behaviour, not pool timeouts.
