@@ -53,7 +53,11 @@ def test_readyz_names_a_missing_worker(client, settings):
 @pytest.mark.integration
 def test_readyz_is_ok_with_database_redis_and_a_live_worker(client):
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30, loglevel="WARNING"):
+        # The thread's worker answers pings once its remote-control consumer is up: give it a few seconds.
+        deadline = time.monotonic() + 15
         response = client.get("/readyz")
+        while response.status_code != 200 and time.monotonic() < deadline:
+            response = client.get("/readyz")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "ok"
