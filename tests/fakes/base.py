@@ -21,6 +21,22 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 Response = tuple[int, Any, dict[str, str]]
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str]) -> None:
+    """Answer with a JSON body; a client that already gave up (a timeout test) gets nothing."""
+    payload = json.dumps(body).encode()
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json; charset=utf-8")
+        handler.send_header("Content-Length", str(len(payload)))
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(payload)
+        handler.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
 class FakeApiServer:
     def __init__(self) -> None:
         self.requests: list[dict] = []
@@ -116,15 +132,4 @@ class FakeApiServer:
             headers = {"Retry-After": fault[1]} if fault[1] is not None else {}
         else:
             status, body, headers = self.route(path, params)
-        payload = json.dumps(body).encode()
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", "application/json; charset=utf-8")
-            handler.send_header("Content-Length", str(len(payload)))
-            for name, value in headers.items():
-                handler.send_header(name, value)
-            handler.end_headers()
-            handler.wfile.write(payload)
-            handler.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test); nothing to answer
+        send_json(handler, status, body, headers)

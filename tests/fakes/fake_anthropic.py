@@ -23,7 +23,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .base import FakeApiServer, Response
+from .base import FakeApiServer, Response, send_json
 
 VALID_KEY = "sk-ant-api03-fake-test-key-0123456789abcdefghijklmnopqrstuvwxyz"
 ERROR_TYPES = {
@@ -195,15 +195,4 @@ class FakeAnthropic(FakeApiServer):
             status, payload, extra = 404, self.error_body(404, f"Not found: {handler.path}"), {}
         else:
             status, payload, extra = self.messages(headers, body)
-        encoded = json.dumps(payload).encode()
-        try:
-            handler.send_response(status)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(encoded)))
-            for name, value in extra.items():
-                handler.send_header(name, value)
-            handler.end_headers()
-            handler.wfile.write(encoded)
-            handler.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+        send_json(handler, status, payload, extra)
