@@ -2,13 +2,11 @@
 
 from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
-from accounts.services import PermissionDenied
 from compliance.services import ComplianceRejected
 from trials.services import TrialSpecInvalid
 
@@ -65,8 +63,6 @@ class ConversationListCreateApi(APIView):
             conversation = services.conversation_start(
                 team=team, user=request.user, goal=_text(data, "goal"), title=_text(data, "title")
             )
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         except services.CoachInputInvalid as exc:
             raise ValidationError({"goal": str(exc)}) from exc
         return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
@@ -85,8 +81,6 @@ class MessageCreateApi(APIView):
         text = _text(_object(request), "text")
         try:
             reply = services.coach_reply(conversation=conversation, user=request.user, text=text)
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         except services.CoachError as exc:
             return _coach_error(exc)
         return Response(MessageSerializer(reply).data, status=status.HTTP_201_CREATED)
@@ -97,8 +91,6 @@ class ProposalLaunchApi(APIView):
         proposal = _proposal_or_404(request, proposal_id)
         try:
             trial = services.proposal_launch(proposal=proposal, user=request.user)
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         except services.ProposalConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         except TrialSpecInvalid as exc:
@@ -114,8 +106,6 @@ class ProposalDismissApi(APIView):
         proposal = _proposal_or_404(request, proposal_id)
         try:
             proposal = services.proposal_dismiss(proposal=proposal, user=request.user)
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         except services.ProposalConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(ProposalSerializer(proposal).data)

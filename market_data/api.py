@@ -6,7 +6,6 @@ write 403. Provider keys are write-only: no response ever carries one (only a ma
 from django.conf import settings
 from django.http import Http404
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -14,7 +13,6 @@ from rest_framework.views import APIView
 
 from accounts.api import team_for_request
 from accounts.selectors import team_for_user
-from accounts.services import PermissionDenied
 
 from . import selectors, services
 from .crypto import EncryptionKeyMissing, SecretDecryptError
@@ -214,8 +212,6 @@ class DatasetUploadApi(APIView):
                 filename=upload.name,
                 content=content,
             )
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         except UploadInvalid as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(DatasetSerializer(dataset).data, status=status.HTTP_201_CREATED)
@@ -231,8 +227,6 @@ class FetchJobCreateApi(APIView):
             job = services.fetch_job_create(
                 team=team, user=request.user, end=fields.pop("end", None) or services.today_in_new_york(), **fields
             )
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         except services.FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
         except (DataSourceError, EncryptionKeyMissing, SecretDecryptError) as exc:
@@ -261,8 +255,6 @@ class WatchListApi(APIView):
         fields.pop("end", None)
         try:
             item = services.watch_item_add(team=team, user=request.user, **fields)
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         except services.FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
         return Response(WatchItemSerializer(item).data, status=status.HTTP_201_CREATED)
@@ -273,10 +265,7 @@ class WatchItemApi(APIView):
         item = selectors.watch_item_get(user=request.user, item_id=item_id)
         if item is None:
             raise Http404("No such watch-list item.")
-        try:
-            services.watch_item_remove(item=item, user=request.user)
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
+        services.watch_item_remove(item=item, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -303,8 +292,6 @@ class TeamApiKeyApi(APIView):
             raise ValidationError({"api_key": "is required"})
         try:
             services.team_api_key_set(team=team, user=request.user, source=source, api_key=api_key)
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         except services.FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
         except EncryptionKeyMissing as exc:
@@ -315,10 +302,7 @@ class TeamApiKeyApi(APIView):
         team = _team_by_slug_or_404(request, slug)
         if source not in ProviderSource.values:
             raise Http404("No such data source.")
-        try:
-            services.team_api_key_delete(team=team, user=request.user, source=source)
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
+        services.team_api_key_delete(team=team, user=request.user, source=source)
         return Response(self._status(team, source))
 
 

@@ -157,6 +157,8 @@ CHANNEL_LAYERS = {
 }
 
 REST_FRAMEWORK = {
+    # Services raise accounts.services.PermissionDenied; the API answers it as 403 with the reason.
+    "EXCEPTION_HANDLER": "accounts.api.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -2,14 +2,12 @@
 
 from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
-from accounts.services import PermissionDenied
 from compliance.services import ComplianceRejected
 
 from . import selectors, services
@@ -47,8 +45,6 @@ class TrialListCreateApi(APIView):
             trial = services.trial_create(team=team, user=request.user, payload=request.data)
         except services.TrialSpecInvalid as exc:
             raise ValidationError(exc.errors) from exc
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         except ComplianceRejected as exc:
             return Response({"compliance": exc.as_list()}, status=status.HTTP_400_BAD_REQUEST)
         return Response(TrialSerializer(trial).data, status=status.HTTP_201_CREATED)
@@ -62,10 +58,7 @@ class TrialDetailApi(APIView):
 class TrialCancelApi(APIView):
     def post(self, request, trial_id: int):
         trial = get_trial_or_404(request, trial_id)
-        try:
-            trial = services.trial_cancel(trial=trial, user=request.user)
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
+        trial = services.trial_cancel(trial=trial, user=request.user)
         return Response(TrialSerializer(trial).data)
 
 

@@ -2,13 +2,11 @@
 
 from django.http import Http404
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
-from accounts.services import PermissionDenied
 
 from . import selectors, studies
 from .exports import TRIAL_COLUMNS, csv_response, trial_row
@@ -71,8 +69,6 @@ class StudyListCreateApi(APIView):
             study = studies.study_create(team=team, user=request.user, payload=request.data)
         except studies.StudySpecInvalid as exc:
             raise ValidationError(exc.errors) from exc
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
         return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
 
 
@@ -84,10 +80,7 @@ class StudyDetailApi(APIView):
 class StudyCancelApi(APIView):
     def post(self, request, study_id: int):
         study = _get_study_or_404(request, study_id)
-        try:
-            study = studies.study_cancel(study=study, user=request.user)
-        except PermissionDenied as exc:
-            raise DRFPermissionDenied(str(exc)) from exc
+        study = studies.study_cancel(study=study, user=request.user)
         return Response(StudySerializer(study).data)
 
 
