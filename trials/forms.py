@@ -84,7 +84,9 @@ class ExperimentForm(forms.Form):
 class TrialForm(ExperimentForm):
     model = forms.ChoiceField()
     params = forms.CharField(
-        required=False, widget=forms.Textarea, help_text='JSON object, e.g. {"n_estimators": 100}; empty for defaults'
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text='JSON object, e.g. {"n_estimators": 100}; empty for defaults',
     )
     field_order = ["team", "name", "model"]
 
