@@ -7,10 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from models_catalog.spec import TASKS
+from trials.services import MAX_GAP, MAX_HORIZON
+
 TOOL_NAME = "propose_trial"
-TARGETS = ("direction", "return", "volatility")
-MAX_HORIZON = 60  # trials.services.MAX_HORIZON
-MAX_GAP = 250  # trials.services.MAX_GAP
+TARGETS = TASKS
 TRIAL_METRICS = ("sharpe", "directional_accuracy", "roc_auc", "rmse")
 
 INSTRUCTIONS = """You are the AI coach of mlTrainer, where a quantitative research team trains catalog models on \

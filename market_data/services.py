@@ -105,7 +105,9 @@ def dataset_store(
     dataset.first_date, dataset.last_date = stamps[0], stamps[-1]
     dataset.rows = len(data)
     dataset.created_by = user
-    dataset.save()
+    dataset.save(
+        update_fields=["name", "provenance", "sha256", "first_date", "last_date", "rows", "created_by", "updated_at"]
+    )
     return dataset
 
 

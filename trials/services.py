@@ -17,7 +17,7 @@ from compliance.services import ComplianceRejected, decision_record, gateway_che
 from market_data.models import Bar, Dataset
 from market_data.selectors import dataset_frame, dataset_get, dataset_version
 from models_catalog.selectors import spec_get_enabled
-from models_catalog.spec import ParamError
+from models_catalog.spec import TASKS, ParamError
 from observability import metrics as observability_metrics
 from observability.logging import trial_log_context
 
@@ -97,8 +97,8 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
         errors["name"] = "must be text of at most 200 characters"
 
     task = data.get("target", "direction")
-    if task not in ("direction", "return", "volatility"):
-        data_errors["target"] = f"must be direction, return or volatility, got {task!r}"
+    if task not in TASKS:
+        data_errors["target"] = f"must be one of {', '.join(TASKS)}, got {task!r}"
 
     model_key = payload.get("model")
     spec = spec_get_enabled(key=model_key) if isinstance(model_key, str) else None

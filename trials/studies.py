@@ -17,6 +17,7 @@ from accounts.models import Team, User
 from accounts.services import PermissionDenied, membership_require
 from models_catalog.registry import CATALOG
 from models_catalog.selectors import spec_get_enabled
+from models_catalog.spec import TASKS
 
 from . import search_space
 from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
@@ -85,7 +86,7 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
             except ValueError as exc:
                 errors.setdefault("fixed_params", {})[f"{spec.key}.{name}"] = str(exc)
     metric = payload.get("metric", "sharpe")
-    if task in ("direction", "return", "volatility") and metric not in metrics_for_task(task):
+    if task in TASKS and metric not in metrics_for_task(task):
         errors["metric"] = f"must be one of {', '.join(metrics_for_task(task))} for a {task} target, got {metric!r}"
     default_direction = "minimize" if metric in LOWER_IS_BETTER else "maximize"
     direction = payload.get("direction", default_direction)

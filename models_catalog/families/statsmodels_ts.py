@@ -18,10 +18,10 @@ from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothin
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from ..adapters import Forecast, ForecastModel, log_returns
-from ..spec import ModelSpec, Param
+from ..spec import TASKS, ModelSpec, Param
 from .common import HORIZON
 
-ALL_TASKS = ("direction", "return", "volatility")
+ALL_TASKS = TASKS
 MEAN_TASKS = ("direction", "return")
 PCT = 100.0
 
