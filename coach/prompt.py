@@ -7,11 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from models_catalog.spec import TASKS
+from models_catalog.definition import TARGETS
 from trials.services import MAX_GAP, MAX_HORIZON
 
 TOOL_NAME = "propose_trial"
-TARGETS = TASKS
+TARGETS = TARGETS
 TRIAL_METRICS = ("sharpe", "directional_accuracy", "roc_auc", "rmse")
 
 INSTRUCTIONS = """You are the AI coach of mlTrainer, where a quantitative research team trains catalog models on \
@@ -43,7 +43,7 @@ def _param(param: dict) -> str:
 
 
 def catalog_section(entries: Iterable[dict]) -> str:
-    """One line per model (ModelSpec.as_dict()), grouped by family: key, targets, parameters with default [bounds]."""
+    """One line per model (ModelDefinition.as_dict()) by family: key, targets, parameters with default [bounds]."""
     by_family: dict[str, list[dict]] = defaultdict(list)
     for entry in entries:
         by_family[entry["family"]].append(entry)
@@ -52,7 +52,7 @@ def catalog_section(entries: Iterable[dict]) -> str:
         lines.append(f"### {family}")
         for entry in by_family[family]:
             params = ", ".join(_param(p) for p in entry["params"]) or "no parameters"
-            lines.append(f"- {entry['key']} ({'/'.join(entry['tasks'])}): {params}")
+            lines.append(f"- {entry['key']} ({'/'.join(entry['targets'])}): {params}")
     return "\n".join(lines)
 
 
@@ -72,7 +72,7 @@ def datasets_section(datasets: Iterable[Any]) -> str:
 def trials_section(trials: Iterable[Any]) -> str:
     lines = ["## The team's recent trials (newest first)"]
     for t in trials:
-        data = t.data_spec or {}
+        data = t.data or {}
         metrics = t.metrics or {}
         shown = ", ".join(
             f"{name} {metrics[name]:.4g}" for name in TRIAL_METRICS if isinstance(metrics.get(name), int | float)
@@ -80,8 +80,8 @@ def trials_section(trials: Iterable[Any]) -> str:
         outcome = t.status + (f" ({shown})" if shown else "") + (f": {t.error[:120]}" if t.error else "")
         lines.append(
             f"- #{t.pk} {t.name or t.model_key}: {t.model_key} {json.dumps(t.params, sort_keys=True)} on "
-            f"{data.get('symbol')} {data.get('start') or 'start'} to {data.get('end') or 'end'}, target {t.task}, "
-            f"horizon {data.get('horizon')}, folds {(t.validation_spec or {}).get('folds')}: {outcome}"
+            f"{data.get('symbol')} {data.get('start') or 'start'} to {data.get('end') or 'end'}, target {t.target}, "
+            f"horizon {data.get('horizon')}, folds {(t.validation or {}).get('folds')}: {outcome}"
         )
     if len(lines) == 1:
         lines.append("- none yet")

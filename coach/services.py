@@ -14,7 +14,7 @@ from accounts.models import Team, User
 from accounts.selectors import membership_get
 from accounts.services import membership_require
 from compliance.services import ComplianceRejected, gateway_check, spec_with_free_text
-from models_catalog.selectors import spec_list
+from models_catalog.selectors import definition_list
 from trials.models import Trial
 from trials.services import TrialSpecInvalid, trial_create, trial_spec_clean
 
@@ -148,7 +148,7 @@ def _history(conversation: Conversation) -> list[dict]:
 def system_prompt_for(*, conversation: Conversation, user: User) -> str:
     team = conversation.team
     return prompt.system_prompt(
-        catalog=[spec.as_dict() for spec in spec_list()],
+        catalog=[definition.as_dict() for definition in definition_list()],
         datasets=selectors.datasets_for_team(team=team),
         goal=conversation.goal,
         trials=selectors.recent_trials_for_team(user=user, team=team),

@@ -146,8 +146,8 @@ def spec_of_trial(trial: Trial) -> dict:
         "model": trial.model_key,
         "family": trial.family,
         "params": trial.params,
-        "data": trial.data_spec,
-        "validation": trial.validation_spec,
+        "data": trial.data,
+        "validation": trial.validation,
         "seed": trial.seed,
     }
 

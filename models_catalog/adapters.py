@@ -24,14 +24,14 @@ class FeatureModel:
         self,
         estimator,
         *,
-        task: str,
+        target: str,
         scale: bool = False,
         scale_target: bool = False,
         max_train_rows: int | None = None,
     ):
-        self.task = task
+        self.target = target
         self.pipeline = make_pipeline(StandardScaler(), clone(estimator)) if scale else clone(estimator)
-        if scale_target and task != "direction":
+        if scale_target and target != "direction":
             self.pipeline = TransformedTargetRegressor(regressor=self.pipeline, transformer=StandardScaler())
         self.max_train_rows = max_train_rows
         self._constant: float | None = None
@@ -40,7 +40,7 @@ class FeatureModel:
         if self.max_train_rows:
             X, y = X.iloc[-self.max_train_rows :], y.iloc[-self.max_train_rows :]
         values = y.to_numpy()
-        if self.task == "direction" and len(np.unique(values)) < 2:
+        if self.target == "direction" and len(np.unique(values)) < 2:
             # A training window with one class only: the honest prediction is that class, with certainty.
             self._constant = float(values[0])
             return self
@@ -101,8 +101,8 @@ class ForecastModel:
     steps: exact for horizon 1 (the default) and for models without a predictable mean.
     """
 
-    def __init__(self, *, task: str, horizon: int = 1):
-        self.task = task
+    def __init__(self, *, target: str, horizon: int = 1):
+        self.target = target
         self.horizon = horizon
         self.start_: pd.Timestamp | None = None
 
@@ -130,9 +130,9 @@ class ForecastModel:
 
     def predict(self, X: pd.DataFrame, bars: pd.DataFrame) -> np.ndarray:
         forecast = self._forecast(X, bars)
-        if self.task == "volatility":
+        if self.target == "volatility":
             return np.sqrt(np.mean(forecast.mean**2 + forecast.var, axis=1))
-        if self.task == "return":
+        if self.target == "return":
             return np.expm1(forecast.mean.sum(axis=1) + forecast.var.sum(axis=1) / 2)
         return (self._p_up(forecast) > 0.5).astype("float64")
 
@@ -149,10 +149,10 @@ class RuleModel:
     returns, i.e. "a move of about one typical day in the signal's direction".
     """
 
-    def __init__(self, score, params: dict, *, task: str):
+    def __init__(self, score, params: dict, *, target: str):
         self.score = score
         self.params = params
-        self.task = task
+        self.target = target
 
     def fit(self, X: pd.DataFrame, y: pd.Series, bars: pd.DataFrame):
         return self
@@ -163,7 +163,7 @@ class RuleModel:
 
     def predict(self, X: pd.DataFrame, bars: pd.DataFrame) -> np.ndarray:
         score = self._scores(X, bars)
-        if self.task == "direction":
+        if self.target == "direction":
             return (score > 0.5).astype("float64")
         scale = bars["close"].pct_change().rolling(20, min_periods=5).std().reindex(X.index)
         return (2 * score - 1) * scale.fillna(0.0).to_numpy()

@@ -9,7 +9,7 @@ class CatalogEntryAdmin(admin.ModelAdmin):
     list_filter = ("enabled", "family", "library")
     list_editable = ("enabled",)
     search_fields = ("key", "name", "description")
-    readonly_fields = ("key", "name", "family", "library", "tasks", "description", "params_schema", "synced_at")
+    readonly_fields = ("key", "name", "family", "library", "targets", "description", "params_schema", "synced_at")
 
     def has_add_permission(self, request):
         return False  # entries are defined in code and synced; admins only enable or disable them

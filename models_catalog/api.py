@@ -4,26 +4,30 @@ from django.http import Http404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .selectors import family_counts, spec_get_enabled, spec_list
+from .selectors import definition_get_enabled, definition_list, family_counts
 
 
 class ModelListApi(APIView):
     def get(self, request):
         query = request.query_params
-        specs = spec_list(
+        definitions = definition_list(
             search=query.get("search", ""),
             family=query.get("family", ""),
-            task=query.get("task", ""),
+            target=query.get("target", ""),
             library=query.get("library", ""),
         )
         return Response(
-            {"count": len(specs), "families": family_counts(specs), "results": [spec.as_dict() for spec in specs]}
+            {
+                "count": len(definitions),
+                "families": family_counts(definitions),
+                "results": [definition.as_dict() for definition in definitions],
+            }
         )
 
 
 class ModelDetailApi(APIView):
     def get(self, request, key: str):
-        spec = spec_get_enabled(key=key)
-        if spec is None:
+        definition = definition_get_enabled(key=key)
+        if definition is None:
             raise Http404("No such model in the catalog.")
-        return Response(spec.as_dict())
+        return Response(definition.as_dict())

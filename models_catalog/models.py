@@ -8,7 +8,7 @@ class CatalogEntry(models.Model):
     name = models.CharField(max_length=200)
     family = models.CharField(max_length=50, db_index=True)
     library = models.CharField(max_length=50)
-    tasks = models.JSONField(default=list)
+    targets = models.JSONField(default=list)
     description = models.TextField(blank=True)
     params_schema = models.JSONField(default=list)
     enabled = models.BooleanField(default=True, help_text="A disabled entry cannot be used for new trials.")

@@ -1,8 +1,8 @@
-"""The catalog in code: every family module's SPECS, by key."""
+"""The catalog in code: every family module's DEFINITIONS, by key."""
 
 from importlib import import_module
 
-from .spec import ModelSpec
+from .definition import ModelDefinition
 
 FAMILY_MODULES = [
     "sklearn_core",
@@ -19,14 +19,14 @@ FAMILY_MODULES = [
 ]
 
 
-def _load() -> dict[str, ModelSpec]:
-    catalog: dict[str, ModelSpec] = {}
+def _load() -> dict[str, ModelDefinition]:
+    catalog: dict[str, ModelDefinition] = {}
     for module in FAMILY_MODULES:
-        for spec in import_module(f"{__package__}.families.{module}").SPECS:
-            if spec.key in catalog:
-                raise ValueError(f"duplicate catalog key {spec.key!r} in families.{module}")
-            catalog[spec.key] = spec
+        for definition in import_module(f"{__package__}.families.{module}").DEFINITIONS:
+            if definition.key in catalog:
+                raise ValueError(f"duplicate catalog key {definition.key!r} in families.{module}")
+            catalog[definition.key] = definition
     return catalog
 
 
-CATALOG: dict[str, ModelSpec] = _load()
+CATALOG: dict[str, ModelDefinition] = _load()

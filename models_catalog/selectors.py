@@ -2,38 +2,38 @@
 
 from collections import Counter
 
+from .definition import ModelDefinition
 from .models import CatalogEntry
 from .registry import CATALOG
-from .spec import ModelSpec
 
 
 def disabled_keys() -> set[str]:
     return set(CatalogEntry.objects.filter(enabled=False).values_list("key", flat=True))
 
 
-def spec_get_enabled(*, key: str) -> ModelSpec | None:
+def definition_get_enabled(*, key: str) -> ModelDefinition | None:
     """The entry `key` if it exists and no admin disabled it."""
-    spec = CATALOG.get(key)
-    if spec is None or CatalogEntry.objects.filter(key=key, enabled=False).exists():
+    definition = CATALOG.get(key)
+    if definition is None or CatalogEntry.objects.filter(key=key, enabled=False).exists():
         return None
-    return spec
+    return definition
 
 
-def spec_list(
-    *, search: str = "", family: str = "", task: str = "", library: str = "", include_disabled: bool = False
-) -> list[ModelSpec]:
+def definition_list(
+    *, search: str = "", family: str = "", target: str = "", library: str = "", include_disabled: bool = False
+) -> list[ModelDefinition]:
     hidden = set() if include_disabled else disabled_keys()
     needle = search.strip().lower()
     return [
-        spec
-        for spec in CATALOG.values()
-        if spec.key not in hidden
-        and (not family or spec.family == family)
-        and (not task or task in spec.tasks)
-        and (not library or spec.library.lower() == library.lower())
-        and (not needle or needle in f"{spec.key} {spec.name} {spec.description}".lower())
+        definition
+        for definition in CATALOG.values()
+        if definition.key not in hidden
+        and (not family or definition.family == family)
+        and (not target or target in definition.targets)
+        and (not library or definition.library.lower() == library.lower())
+        and (not needle or needle in f"{definition.key} {definition.name} {definition.description}".lower())
     ]
 
 
-def family_counts(specs: list[ModelSpec]) -> dict[str, int]:
-    return dict(sorted(Counter(spec.family for spec in specs).items()))
+def family_counts(definitions: list[ModelDefinition]) -> dict[str, int]:
+    return dict(sorted(Counter(definition.family for definition in definitions).items()))

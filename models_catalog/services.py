@@ -10,16 +10,16 @@ from .registry import CATALOG
 def catalog_sync() -> tuple[int, int]:
     """Create or update a row per code entry, keeping each row's `enabled` flag. Returns (created, updated)."""
     created = updated = 0
-    for spec in CATALOG.values():
+    for definition in CATALOG.values():
         _, was_created = CatalogEntry.objects.update_or_create(
-            key=spec.key,
+            key=definition.key,
             defaults={
-                "name": spec.name,
-                "family": spec.family,
-                "library": spec.library,
-                "tasks": list(spec.tasks),
-                "description": spec.description,
-                "params_schema": [p.as_dict() for p in spec.params],
+                "name": definition.name,
+                "family": definition.family,
+                "library": definition.library,
+                "targets": list(definition.targets),
+                "description": definition.description,
+                "params_schema": [p.as_dict() for p in definition.params],
             },
         )
         created += was_created

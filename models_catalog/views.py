@@ -8,31 +8,34 @@ from django.shortcuts import render
 
 from trials.selectors import trial_list
 
-from .selectors import family_counts, spec_get_enabled, spec_list
+from .selectors import definition_get_enabled, definition_list, family_counts
 
 
 @login_required
 def catalog(request):
-    query = {key: request.GET.get(key, "") for key in ("search", "family", "task", "library")}
-    specs = sorted(spec_list(**query), key=lambda spec: (spec.family, spec.key))
-    all_specs = spec_list()
+    query = {key: request.GET.get(key, "") for key in ("search", "family", "target", "library")}
+    definitions = sorted(definition_list(**query), key=lambda definition: (definition.family, definition.key))
+    all_definitions = definition_list()
     return render(
         request,
         "models_catalog/catalog.html",
         {
-            "groups": [(family, list(items)) for family, items in groupby(specs, key=lambda spec: spec.family)],
-            "count": len(specs),
+            "groups": [
+                (family, list(items))
+                for family, items in groupby(definitions, key=lambda definition: definition.family)
+            ],
+            "count": len(definitions),
             "query": query,
-            "families": family_counts(all_specs),
-            "libraries": sorted({spec.library for spec in all_specs}),
+            "families": family_counts(all_definitions),
+            "libraries": sorted({definition.library for definition in all_definitions}),
         },
     )
 
 
 @login_required
 def model_detail(request, key: str):
-    spec = spec_get_enabled(key=key)
-    if spec is None:
+    definition = definition_get_enabled(key=key)
+    if definition is None:
         raise Http404("No such model in the catalog.")
     trials = trial_list(user=request.user, filters={"model": key})[:20]
-    return render(request, "models_catalog/detail.html", {"spec": spec, "trials": trials})
+    return render(request, "models_catalog/detail.html", {"definition": definition, "trials": trials})

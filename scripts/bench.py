@@ -42,7 +42,7 @@ BARE = textwrap.dedent(
     from sklearn.ensemble import RandomForestClassifier
     from trials.features import make_dataset
     bars = arch.data.sp500.load().rename(columns=str.lower)[["open", "high", "low", "close", "volume"]]
-    X, y, _ = make_dataset(bars.astype("float64"), task="direction", horizon=1,
+    X, y, _ = make_dataset(bars.astype("float64"), target="direction", horizon=1,
                            start=pd.Timestamp("2000-01-01"), end=pd.Timestamp("2018-12-31"))
     start = time.perf_counter()
     n, folds, gap = len(X), 5, 1
@@ -146,7 +146,7 @@ def main() -> int:
             bare_runs.append(float(bare.stdout.strip()))
 
         timings = {}
-        for query in ("", "?family=forest", "?task=volatility", "?search=boost&library=scikit-learn"):
+        for query in ("", "?family=forest", "?target=volatility", "?search=boost&library=scikit-learn"):
             samples = []
             for _ in range(50):
                 t0 = time.perf_counter()

@@ -50,7 +50,7 @@ def test_new_trial_form_creates_a_trial(browser, bundled):
     response = browser.post("/trials/new/", form)
     trial = Trial.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/trials/{trial.pk}/"
-    assert (trial.model_key, trial.params, trial.validation_spec["folds"], trial.seed) == (
+    assert (trial.model_key, trial.params, trial.validation["folds"], trial.seed) == (
         "ridge",
         {"alpha": 2.0},
         4,

@@ -18,7 +18,7 @@ def trial_event(trial: Trial, *, kind: str = "trial.status") -> dict:
         "status": trial.status,
         "progress": trial.progress,
         "fold": len(trial.folds),
-        "folds": trial.validation_spec.get("folds"),
+        "folds": trial.validation.get("folds"),
     }
     if trial.folds:
         event["fold_metrics"] = trial.folds[-1].get("metrics")

@@ -62,7 +62,7 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
 def trial_row(trial: Trial) -> list:
     import json
 
-    data, validation, metrics = trial.data_spec, trial.validation_spec, trial.metrics or {}
+    data, validation, metrics = trial.data, trial.validation, trial.metrics or {}
     return [
         trial.pk,
         trial.name,
@@ -71,7 +71,7 @@ def trial_row(trial: Trial) -> list:
         trial.family,
         trial.status,
         data.get("symbol"),
-        trial.task,
+        trial.target,
         data.get("horizon"),
         data.get("start"),
         data.get("end"),

@@ -91,32 +91,32 @@ def next_return(bars: pd.DataFrame) -> pd.Series:
     return (close.shift(-1) / close - 1).rename("next_return")
 
 
-def build_target(bars: pd.DataFrame, *, task: str, horizon: int) -> pd.Series:
+def build_target(bars: pd.DataFrame, *, target: str, horizon: int) -> pd.Series:
     """The label at t: the move from t's close over the next `horizon` bars (NaN where not yet known)."""
     close = bars["close"]
     forward = close.shift(-horizon) / close - 1
-    if task == "return":
+    if target == "return":
         return forward.rename("target")
-    if task == "direction":
+    if target == "direction":
         return (forward > 0).astype("float64").where(forward.notna()).rename("target")
-    if task == "volatility":
+    if target == "volatility":
         daily = np.log(close).diff()
         # Realised volatility of the next `horizon` daily log returns (root mean square, not annualised).
         future_sq = sum(daily.shift(-k) ** 2 for k in range(1, horizon + 1))
         return np.sqrt(future_sq / horizon).rename("target")
-    raise ValueError(f"unknown target {task!r}")
+    raise ValueError(f"unknown target {target!r}")
 
 
 def make_dataset(
     bars: pd.DataFrame,
     *,
-    task: str,
+    target: str,
     horizon: int,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
     macro: dict[str, tuple[pd.Series, str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """(features, target, next_return) on the rows in [start, end] where all three are known.
+    """(features, labels, next_return) on the rows in [start, end] where all three are known.
 
     Bars after `end` are cut first, so no label ever uses a price after the chosen range; bars before `start`
     are kept as warm-up history for the rolling features.
@@ -124,9 +124,9 @@ def make_dataset(
     if end is not None:
         bars = bars.loc[:end]
     features = build_features(bars, macro)
-    target = build_target(bars, task=task, horizon=horizon)
+    labels = build_target(bars, target=target, horizon=horizon)
     forward = next_return(bars)
-    frame = features.join(target).join(forward)
+    frame = features.join(labels).join(forward)
     if start is not None:
         frame = frame.loc[start:]
     frame = frame.dropna()

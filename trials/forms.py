@@ -90,9 +90,9 @@ class TrialForm(ExperimentForm):
     )
     field_order = ["team", "name", "model"]
 
-    def __init__(self, *args, specs, **kwargs):
+    def __init__(self, *args, definitions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [(spec.key, f"{spec.name} ({spec.family})") for spec in specs]
+        self.fields["model"].choices = [(d.key, f"{d.name} ({d.family})") for d in definitions]
 
     def clean_params(self):
         text = (self.cleaned_data.get("params") or "").strip()
@@ -126,9 +126,9 @@ class StudyForm(ExperimentForm):
     parallelism = forms.IntegerField(initial=2, min_value=1)
     field_order = ["team", "name", "models"]
 
-    def __init__(self, *args, specs, **kwargs):
+    def __init__(self, *args, definitions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["models"].choices = [(spec.key, f"{spec.name} ({spec.family})") for spec in specs]
+        self.fields["models"].choices = [(d.key, f"{d.name} ({d.family})") for d in definitions]
 
     def payload(self) -> dict:
         fields = ("models", "metric", "direction", "budget", "parallelism")

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from models_catalog.spec import ModelSpec
+from models_catalog.definition import ModelDefinition
 
 from . import metrics as m
 from .walkforward import expanding_window_splits
@@ -45,12 +45,12 @@ class RunResult:
     metrics: dict
 
 
-def score(task: str, block: pd.DataFrame, next_returns: np.ndarray, periods_per_year: int) -> dict:
+def score(target: str, block: pd.DataFrame, next_returns: np.ndarray, periods_per_year: int) -> dict:
     """All metrics of one block of out-of-sample predictions."""
     y_true, y_pred = block["y_true"].to_numpy(), block["y_pred"].to_numpy()
-    if task == "volatility":
+    if target == "volatility":
         return m.clean(m.volatility_metrics(y_true, y_pred))
-    if task == "direction":
+    if target == "direction":
         result = m.classification_metrics(y_true, y_pred, block["proba"].to_numpy())
         result["directional_accuracy"] = result["accuracy"]
     else:
@@ -60,16 +60,16 @@ def score(task: str, block: pd.DataFrame, next_returns: np.ndarray, periods_per_
     return m.clean(result)
 
 
-def _predict_block(estimator, task: str, X: pd.DataFrame, bars: pd.DataFrame) -> pd.DataFrame:
+def _predict_block(estimator, target: str, X: pd.DataFrame, bars: pd.DataFrame) -> pd.DataFrame:
     y_pred = np.asarray(estimator.predict(X, bars), dtype="float64")
     if len(y_pred) != len(X):
         raise ValueError(f"the model returned {len(y_pred)} predictions for {len(X)} rows")
     block = pd.DataFrame(index=X.index)
     block["y_pred"] = y_pred
-    if task == "direction":
+    if target == "direction":
         block["proba"] = np.asarray(estimator.predict_proba(X, bars), dtype="float64")
         block["position"] = (y_pred >= 0.5).astype("float64")
-    elif task == "return":
+    elif target == "return":
         block["proba"] = np.nan
         block["position"] = (y_pred > 0).astype("float64")
     else:
@@ -80,12 +80,12 @@ def _predict_block(estimator, task: str, X: pd.DataFrame, bars: pd.DataFrame) ->
 
 def walk_forward_run(
     *,
-    spec: ModelSpec,
+    definition: ModelDefinition,
     params: dict,
-    task: str,
+    target: str,
     seed: int,
     features: pd.DataFrame,
-    target: pd.Series,
+    labels: pd.Series,
     next_returns: pd.Series,
     bars: pd.DataFrame,
     folds: int,
@@ -99,13 +99,13 @@ def walk_forward_run(
     for split in splits:
         if should_stop and should_stop():
             raise Cancelled()
-        X_train, y_train = features.iloc[split.train], target.iloc[split.train]
+        X_train, y_train = features.iloc[split.train], labels.iloc[split.train]
         X_test = features.iloc[split.test]
-        estimator = spec.build(params, task=task, seed=seed)
+        estimator = definition.build(params, target=target, seed=seed)
         # Each call sees prices up to its last row only, never the future.
         estimator.fit(X_train, y_train, bars.loc[: X_train.index[-1]])
-        block = _predict_block(estimator, task, X_test, bars.loc[: X_test.index[-1]])
-        block.insert(0, "y_true", target.iloc[split.test].to_numpy())
+        block = _predict_block(estimator, target, X_test, bars.loc[: X_test.index[-1]])
+        block.insert(0, "y_true", labels.iloc[split.test].to_numpy())
         fold_next = next_returns.iloc[split.test].to_numpy()
         block["strategy_return"] = block["position"] * fold_next
         report = FoldReport(
@@ -117,7 +117,7 @@ def walk_forward_run(
             test_end=X_test.index[-1].isoformat(),
             n_train=len(X_train),
             n_test=len(X_test),
-            metrics=score(task, block, fold_next, periods_per_year),
+            metrics=score(target, block, fold_next, periods_per_year),
         )
         blocks.append(block)
         reports.append(report)
@@ -129,5 +129,5 @@ def walk_forward_run(
     return RunResult(
         predictions=predictions[PREDICTION_COLUMNS],
         folds=reports,
-        metrics=score(task, predictions, tested, periods_per_year),
+        metrics=score(target, predictions, tested, periods_per_year),
     )

@@ -9,8 +9,6 @@ class TrialSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     model = serializers.CharField(source="model_key")
-    data = serializers.JSONField(source="data_spec")
-    validation = serializers.JSONField(source="validation_spec")
 
     class Meta:
         model = Trial
@@ -21,7 +19,7 @@ class TrialSerializer(serializers.ModelSerializer):
             "created_by",
             "model",
             "family",
-            "task",
+            "target",
             "params",
             "data",
             "validation",

@@ -16,8 +16,8 @@ from compliance import services as compliance
 from compliance.services import ComplianceRejected, decision_record, gateway_check, spec_with_free_text
 from market_data.models import Bar, Dataset
 from market_data.selectors import dataset_frame, dataset_get, dataset_version
-from models_catalog.selectors import spec_get_enabled
-from models_catalog.spec import TASKS, ParamError
+from models_catalog.definition import TARGETS, ParamError
+from models_catalog.selectors import definition_get_enabled
 from observability import metrics as observability_metrics
 from observability.logging import trial_log_context
 
@@ -96,26 +96,26 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
     if not isinstance(name, str) or len(name) > 200:
         errors["name"] = "must be text of at most 200 characters"
 
-    task = data.get("target", "direction")
-    if task not in TASKS:
-        data_errors["target"] = f"must be one of {', '.join(TASKS)}, got {task!r}"
+    target = data.get("target", "direction")
+    if target not in TARGETS:
+        data_errors["target"] = f"must be one of {', '.join(TARGETS)}, got {target!r}"
 
     model_key = payload.get("model")
-    spec = spec_get_enabled(key=model_key) if isinstance(model_key, str) else None
+    definition = definition_get_enabled(key=model_key) if isinstance(model_key, str) else None
     params: dict = {}
     if not model_key:
         errors["model"] = "is required: a catalog key such as random_forest_classifier"
-    elif spec is None:
+    elif definition is None:
         errors["model"] = f"unknown or disabled catalog model {model_key!r}"
     else:
-        if "target" not in data_errors and task not in spec.tasks:
-            data_errors["target"] = f"{model_key} supports {', '.join(spec.tasks)}, not {task}"
+        if "target" not in data_errors and target not in definition.targets:
+            data_errors["target"] = f"{model_key} supports {', '.join(definition.targets)}, not {target}"
         raw_params = payload.get("params") or {}
         if not isinstance(raw_params, dict):
             errors["params"] = {"non_field_errors": "must be an object of parameter names to values"}
         else:
             try:
-                params = spec.validate_params(raw_params)
+                params = definition.validate_params(raw_params)
             except ParamError as exc:
                 errors["params"] = exc.errors
 
@@ -171,14 +171,14 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
         raise TrialSpecInvalid(errors)
     return {
         "name": name,
-        "model": spec.key,
-        "family": spec.family,
+        "model": definition.key,
+        "family": definition.family,
         "params": params,
         "data": {
             "symbol": symbol,
             "start": start.isoformat() if start else None,
             "end": end.isoformat() if end else None,
-            "target": task,
+            "target": target,
             "horizon": horizon,
             "macro": macro,
         },
@@ -210,10 +210,10 @@ def trial_create(*, team: Team, user: User, payload: dict, study=None) -> Trial:
                 name=spec["name"],
                 model_key=spec["model"],
                 family=spec["family"],
-                task=spec["data"]["target"],
+                target=spec["data"]["target"],
                 params=spec["params"],
-                data_spec=spec["data"],
-                validation_spec=spec["validation"],
+                data=spec["data"],
+                validation=spec["validation"],
                 seed=spec["seed"],
                 status=Trial.Status.PENDING_APPROVAL if verdict.needs_approval else Trial.Status.QUEUED,
             )
@@ -305,7 +305,7 @@ class _Heartbeat:
 
 
 def _load_inputs(trial: Trial):
-    spec = trial.data_spec
+    spec = trial.data
     bars_dataset = dataset_get(team=trial.team, key=spec["symbol"])
     if bars_dataset is None:
         raise ValueError(f"dataset {spec['symbol']} is no longer available to {trial.team.name}")
@@ -320,12 +320,12 @@ def _load_inputs(trial: Trial):
         macro[key] = (dataset_frame(dataset=series_dataset), series_dataset.frequency)
     start = pd.Timestamp(spec["start"]) if spec.get("start") else None
     end = pd.Timestamp(spec["end"]) if spec.get("end") else None
-    features, target, next_returns = feature_pipeline.make_dataset(
-        bars, task=trial.task, horizon=spec["horizon"], start=start, end=end, macro=macro
+    features, labels, next_returns = feature_pipeline.make_dataset(
+        bars, target=trial.target, horizon=spec["horizon"], start=start, end=end, macro=macro
     )
     # Exactly which version of each series: its id and SHA-256, and for fetched data the request it came from.
     data_used = [dataset_version(dataset=d) for d in used]
-    return bars, features, target, next_returns, data_used, bars_dataset.frequency
+    return bars, features, labels, next_returns, data_used, bars_dataset.frequency
 
 
 def trial_execute(*, trial_id: int) -> None:
@@ -336,7 +336,7 @@ def trial_execute(*, trial_id: int) -> None:
     trial = Trial.objects.select_related("team").get(pk=trial_id)
     Prediction.objects.filter(trial=trial).delete()  # a restarted attempt starts clean
     publish_after_commit(trial)
-    logger.info("trial %s started: %s on %s", trial_id, trial.model_key, trial.data_spec.get("symbol"))
+    logger.info("trial %s started: %s on %s", trial_id, trial.model_key, trial.data.get("symbol"))
     try:
         with _Heartbeat(trial_id):
             # Rules may have changed since submission, and the data hash is verified now: refused, nothing trains.
@@ -354,10 +354,10 @@ def trial_execute(*, trial_id: int) -> None:
 def _train(trial: Trial) -> RunResult:
     from models_catalog.registry import CATALOG
 
-    bars, features, target, next_returns, data_used, frequency = _load_inputs(trial)
+    bars, features, labels, next_returns, data_used, frequency = _load_inputs(trial)
     Trial.objects.filter(pk=trial.pk).update(data_used=data_used)
     trial.data_used = data_used
-    validation = trial.validation_spec
+    validation = trial.validation
     folds_done: list[dict] = []
 
     def on_fold(report):
@@ -373,16 +373,16 @@ def _train(trial: Trial) -> RunResult:
         return Trial.objects.filter(pk=trial.pk, cancel_requested=True).exists()
 
     return walk_forward_run(
-        spec=CATALOG[trial.model_key],
+        definition=CATALOG[trial.model_key],
         params=trial.params,
-        task=trial.task,
+        target=trial.target,
         seed=trial.seed,
         features=features,
-        target=target,
+        labels=labels,
         next_returns=next_returns,
         bars=bars,
         folds=validation["folds"],
-        gap=effective_gap(gap=validation["gap"], horizon=trial.data_spec["horizon"]),
+        gap=effective_gap(gap=validation["gap"], horizon=trial.data["horizon"]),
         periods_per_year=PERIODS_PER_YEAR.get(frequency, 252),
         on_fold=on_fold,
         should_stop=should_stop,

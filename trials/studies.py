@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.services import PermissionDenied, membership_require
+from models_catalog.definition import TARGETS
 from models_catalog.registry import CATALOG
-from models_catalog.selectors import spec_get_enabled
-from models_catalog.spec import TASKS
+from models_catalog.selectors import definition_get_enabled
 
 from . import search_space
 from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
@@ -31,10 +31,10 @@ MAX_PARALLELISM = 8
 LOWER_IS_BETTER = {"rmse", "mae", "qlike", "turnover", "annual_volatility"}
 
 
-def metrics_for_task(task: str) -> tuple[str, ...]:
-    if task == "volatility":
+def metrics_for_target(target: str) -> tuple[str, ...]:
+    if target == "volatility":
         return VOLATILITY
-    base = CLASSIFICATION if task == "direction" else REGRESSION
+    base = CLASSIFICATION if target == "direction" else REGRESSION
     return (*base, "directional_accuracy", *STRATEGY)
 
 
@@ -61,33 +61,35 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
     if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
         errors["models"] = "give a catalog key in `model`, or a list of keys in `models` for model selection"
         models = []
-    specs = []
+    definitions = []
     for key in dict.fromkeys(models):
-        spec = spec_get_enabled(key=key)
-        if spec is None:
+        definition = definition_get_enabled(key=key)
+        if definition is None:
             errors["models"] = f"unknown or disabled catalog model {key!r}"
         else:
-            specs.append(spec)
-    task = (payload.get("data") or {}).get("target", "direction") if isinstance(payload.get("data"), dict) else None
-    for spec in specs:
-        if task not in spec.tasks:
-            errors["models"] = f"{spec.key} supports {', '.join(spec.tasks)}, not {task}"
+            definitions.append(definition)
+    target = (payload.get("data") or {}).get("target", "direction") if isinstance(payload.get("data"), dict) else None
+    for definition in definitions:
+        if target not in definition.targets:
+            errors["models"] = f"{definition.key} supports {', '.join(definition.targets)}, not {target}"
     fixed = payload.get("fixed_params") or {}
     if not isinstance(fixed, dict) or not all(isinstance(v, dict) for v in fixed.values()):
         errors["fixed_params"] = "must map a model key to an object of parameter values"
         fixed = {}
-    for spec in specs:
-        by_name = {p.name: p for p in spec.params}
-        for name, value in fixed.get(spec.key, {}).items():
+    for definition in definitions:
+        by_name = {p.name: p for p in definition.params}
+        for name, value in fixed.get(definition.key, {}).items():
             try:
                 if name not in by_name:
-                    raise ValueError(f"unknown parameter for {spec.key}")
-                fixed[spec.key][name] = by_name[name].coerce(value)
+                    raise ValueError(f"unknown parameter for {definition.key}")
+                fixed[definition.key][name] = by_name[name].coerce(value)
             except ValueError as exc:
-                errors.setdefault("fixed_params", {})[f"{spec.key}.{name}"] = str(exc)
+                errors.setdefault("fixed_params", {})[f"{definition.key}.{name}"] = str(exc)
     metric = payload.get("metric", "sharpe")
-    if task in TASKS and metric not in metrics_for_task(task):
-        errors["metric"] = f"must be one of {', '.join(metrics_for_task(task))} for a {task} target, got {metric!r}"
+    if target in TARGETS and metric not in metrics_for_target(target):
+        errors["metric"] = (
+            f"must be one of {', '.join(metrics_for_target(target))} for a {target} target, got {metric!r}"
+        )
     default_direction = "minimize" if metric in LOWER_IS_BETTER else "maximize"
     direction = payload.get("direction", default_direction)
     if direction not in Study.Direction.values:
@@ -99,7 +101,9 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
         errors["name"] = "must be text of at most 200 characters"
     probe = {key: payload.get(key) for key in ("data", "validation", "seed", "name") if key in payload}
     try:
-        trial_spec = trial_spec_clean(team=team, payload={**probe, "model": specs[0].key if specs else None})
+        trial_spec = trial_spec_clean(
+            team=team, payload={**probe, "model": definitions[0].key if definitions else None}
+        )
     except TrialSpecInvalid as exc:
         errors.update({key: value for key, value in exc.errors.items() if key not in ("model", "params")})
         trial_spec = None
@@ -107,8 +111,10 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
         raise StudySpecInvalid(errors)
     return {
         "name": name,
-        "models": [spec.key for spec in specs],
-        "fixed_params": {key: fixed.get(key, {}) for key in (spec.key for spec in specs) if fixed.get(key)},
+        "models": [definition.key for definition in definitions],
+        "fixed_params": {
+            key: fixed.get(key, {}) for key in (definition.key for definition in definitions) if fixed.get(key)
+        },
         "data": trial_spec["data"],
         "validation": trial_spec["validation"],
         "seed": trial_spec["seed"],
@@ -129,8 +135,8 @@ def study_create(*, team: Team, user: User, payload: dict) -> Study:
             name=spec["name"],
             model_keys=spec["models"],
             fixed_params=spec["fixed_params"],
-            data_spec=spec["data"],
-            validation_spec=spec["validation"],
+            data=spec["data"],
+            validation=spec["validation"],
             seed=spec["seed"],
             metric=spec["metric"],
             direction=spec["direction"],
@@ -154,11 +160,11 @@ def _metric_value(study: Study, trial: Trial) -> float | None:
 
 
 def _rebuild(study: Study, trials: list[Trial]) -> optuna.Study:
-    specs = [CATALOG[key] for key in study.model_keys]
+    definitions = [CATALOG[key] for key in study.model_keys]
     sampler = optuna.samplers.TPESampler(seed=study.seed + len(trials), constant_liar=True)
     optuna_study = optuna.create_study(direction=study.direction, sampler=sampler)
     for trial in trials:
-        params, dists = search_space.optuna_params(specs, trial.model_key, trial.params, study.fixed_params)
+        params, dists = search_space.optuna_params(definitions, trial.model_key, trial.params, study.fixed_params)
         value = _metric_value(study, trial)
         if not trial.is_finished:
             state = optuna.trial.TrialState.RUNNING
@@ -182,8 +188,8 @@ def _evaluation_payload(study: Study, model: str, params: dict, number: int) -> 
         "name": f"{study.name or f'study {study.pk}'} #{number + 1}",
         "model": model,
         "params": params,
-        "data": study.data_spec,
-        "validation": study.validation_spec,
+        "data": study.data,
+        "validation": study.validation,
         "seed": study.seed,
     }
 
@@ -205,10 +211,10 @@ def _launch(study: Study, model: str, params: dict, number: int) -> None:
             name=payload["name"],
             model_key=model,
             family=CATALOG[model].family,
-            task=study.data_spec["target"],
+            target=study.data["target"],
             params=params,
-            data_spec=study.data_spec,
-            validation_spec=study.validation_spec,
+            data=study.data,
+            validation=study.validation,
             seed=study.seed,
             status=Trial.Status.REJECTED,
             error=f"{type(exc).__name__}: {exc}",
@@ -237,10 +243,10 @@ def study_step(*, study_id: int) -> None:
         if launches <= 0:
             return
         optuna_study = _rebuild(study, trials)
-        specs = [CATALOG[key] for key in study.model_keys]
+        definitions = [CATALOG[key] for key in study.model_keys]
         for offset in range(launches):
             asked = optuna_study.ask()
-            model, params = search_space.suggest(asked, specs, study.fixed_params)
+            model, params = search_space.suggest(asked, definitions, study.fixed_params)
             _launch(study, model, params, len(trials) + offset)
         if launches and len(trials) + launches >= study.budget:
             # Every slot may have been rejected at once: come back to close the study.

@@ -17,8 +17,6 @@ class StudySerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     models = serializers.JSONField(source="model_keys")
-    data = serializers.JSONField(source="data_spec")
-    validation = serializers.JSONField(source="validation_spec")
     best = serializers.SerializerMethodField()
     trials = serializers.SerializerMethodField()
 

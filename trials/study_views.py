@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from accounts.selectors import team_list_for_user
 from accounts.services import PermissionDenied
 from market_data.selectors import dataset_list
-from models_catalog.selectors import spec_list
+from models_catalog.selectors import definition_list
 
 from . import selectors, studies
 from .forms import StudyForm
@@ -17,7 +17,7 @@ from .forms import StudyForm
 @login_required
 def study_list(request):
     teams = list(team_list_for_user(user=request.user))
-    form_args = {"teams": teams, "specs": spec_list(), "datasets": list(dataset_list(user=request.user))}
+    form_args = {"teams": teams, "definitions": definition_list(), "datasets": list(dataset_list(user=request.user))}
     if request.method == "POST":
         form = StudyForm(request.POST, **form_args)
         if form.is_valid():

@@ -10,7 +10,7 @@ from accounts.services import PermissionDenied
 from compliance.selectors import decision_list_for_trial
 from compliance.services import ComplianceRejected, approver_can_decide
 from market_data.selectors import dataset_list
-from models_catalog.selectors import spec_list
+from models_catalog.selectors import definition_list
 
 from . import selectors, services
 from .exports import METRIC_COLUMNS
@@ -32,7 +32,7 @@ def dashboard(request):
 @login_required
 def trial_new(request):
     teams = list(team_list_for_user(user=request.user))
-    form_args = {"teams": teams, "specs": spec_list(), "datasets": list(dataset_list(user=request.user))}
+    form_args = {"teams": teams, "definitions": definition_list(), "datasets": list(dataset_list(user=request.user))}
     if request.method == "POST":
         form = TrialForm(request.POST, **form_args)
         if form.is_valid():
@@ -53,9 +53,9 @@ def trial_new(request):
                 return redirect("trial-detail", trial_id=trial.pk)
     else:
         model = request.GET.get("model", "random_forest_classifier")
-        spec = next((spec for spec in form_args["specs"] if spec.key == model), None)
+        definition = next((d for d in form_args["definitions"] if d.key == model), None)
         # Coming from a model's "Train" link: start on a target that model supports.
-        initial = {"model": model, "symbol": "SPX", "target": spec.tasks[0] if spec else "direction"}
+        initial = {"model": model, "symbol": "SPX", "target": definition.targets[0] if definition else "direction"}
         form = TrialForm(initial=initial, **form_args)
     return render(request, "trials/new.html", {"form": form})
 

@@ -1,1 +1,1 @@
-"""One module per family or library; each exposes SPECS, a list of ModelSpec."""
+"""One module per family or library; each exposes DEFINITIONS, a list of ModelDefinition."""

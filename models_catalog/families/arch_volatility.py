@@ -12,7 +12,7 @@ from arch.univariate import EWMAVariance, ZeroMean, arch_model
 from arch.utility.exceptions import ConvergenceWarning
 
 from ..adapters import Forecast, ForecastModel
-from ..spec import ModelSpec, Param
+from ..definition import ModelDefinition, Param
 from .common import HORIZON
 
 PCT = 100.0
@@ -20,8 +20,8 @@ SIMULATIONS = 500  # paths for horizons without analytic forecasts (EGARCH, APAR
 
 
 class ArchForecast(ForecastModel):
-    def __init__(self, build, *, task: str, horizon: int = 1, analytic: bool = True, seed: int = 0):
-        super().__init__(task=task, horizon=horizon)
+    def __init__(self, build, *, target: str, horizon: int = 1, analytic: bool = True, seed: int = 0):
+        super().__init__(target=target, horizon=horizon)
         self.build = build
         self.analytic = analytic
         self.seed = seed
@@ -54,7 +54,7 @@ class ArchForecast(ForecastModel):
 
 
 def _garch(vol: str, dist: str, *, o: bool = False, power: float = 2.0, mean: str | None = None):
-    def factory(p, *, task, seed):
+    def factory(p, *, target, seed):
         def build(y):
             return arch_model(
                 y,
@@ -69,14 +69,14 @@ def _garch(vol: str, dist: str, *, o: bool = False, power: float = 2.0, mean: st
                 rescale=False,
             )
 
-        return ArchForecast(build, task=task, horizon=p["horizon"], analytic=vol in ("GARCH", "FIGARCH"), seed=seed)
+        return ArchForecast(build, target=target, horizon=p["horizon"], analytic=vol in ("GARCH", "FIGARCH"), seed=seed)
 
     return factory
 
 
-def _ewma(p, *, task, seed):
+def _ewma(p, *, target, seed):
     return ArchForecast(
-        lambda y: ZeroMean(y, volatility=EWMAVariance(lam=p["lam"]), rescale=False), task=task, horizon=p["horizon"]
+        lambda y: ZeroMean(y, volatility=EWMAVariance(lam=p["lam"]), rescale=False), target=target, horizon=p["horizon"]
     )
 
 
@@ -89,13 +89,13 @@ ASYMMETRIC_PARAMS = (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, MEAN, HORIZON)
 DISTRIBUTIONS = (("normal", "normal", "normal errors"), ("t", "t", "Student-t errors"))
 
 
-def _spec(key, name, description, factory, params, tasks=("volatility",)):
-    return ModelSpec(
+def _definition(key, name, description, factory, params, targets=("volatility",)):
+    return ModelDefinition(
         key=key,
         name=name,
         family="volatility",
         library="arch",
-        tasks=tasks,
+        targets=targets,
         description=description,
         factory=factory,
         params=params,
@@ -120,8 +120,8 @@ VARIANTS = (
     ),
 )
 
-SPECS = [
-    _spec(
+DEFINITIONS = [
+    _definition(
         key if dist == "normal" else f"{key}_t",
         f"{name}, {label}",
         f"{description}; {label}.",
@@ -131,7 +131,7 @@ SPECS = [
     for key, name, vol, asymmetric, description in VARIANTS
     for dist, _, label in DISTRIBUTIONS
 ] + [
-    _spec(
+    _definition(
         "aparch_1_1",
         "APARCH(1,1), Student-t errors",
         "Ding-Granger-Engle asymmetric power ARCH: the power of volatility is estimated along with a leverage "
@@ -139,7 +139,7 @@ SPECS = [
         _garch("APARCH", "t", o=True),
         ASYMMETRIC_PARAMS,
     ),
-    _spec(
+    _definition(
         "figarch_1_1",
         "FIGARCH(1,d,1), Student-t errors",
         "Fractionally integrated GARCH: shocks to volatility decay hyperbolically (long memory); Student-t errors.",
@@ -151,18 +151,18 @@ SPECS = [
             HORIZON,
         ),
     ),
-    _spec(
+    _definition(
         "harch",
         "HARCH (1, 5, 22)",
         "Heterogeneous ARCH: variance driven by squared returns averaged over a day, a week and a month.",
-        lambda p, *, task, seed: ArchForecast(
+        lambda p, *, target, seed: ArchForecast(
             lambda y: arch_model(y, mean=p["mean"], vol="HARCH", p=[1, 5, 22], rescale=False),
-            task=task,
+            target=target,
             horizon=p["horizon"],
         ),
         (MEAN, HORIZON),
     ),
-    _spec(
+    _definition(
         "ewma_riskmetrics",
         "RiskMetrics EWMA",
         "J.P. Morgan RiskMetrics: exponentially weighted squared returns with a fixed decay (0.94 for daily "
@@ -170,13 +170,13 @@ SPECS = [
         _ewma,
         (Param("lam", "float", 0.94, 0.5, 0.999, help="decay of the weights"), HORIZON),
     ),
-    _spec(
+    _definition(
         "ar_gjr_garch_skewt",
         "AR(1)-GJR-GARCH(1,1), skewed-t errors",
         "An AR(1) mean with GJR-GARCH variance and Hansen's skewed-t errors: forecasts the mean and the variance, "
         "so it serves direction (P(up) from the forecast distribution), return and volatility.",
         _garch("GARCH", "skewt", o=True, mean="AR"),
         (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, HORIZON),
-        tasks=("direction", "return", "volatility"),
+        targets=("direction", "return", "volatility"),
     ),
 ]

@@ -1,9 +1,9 @@
-"""Shared building blocks for family modules: common parameters and a factory for feature-model specs."""
+"""Shared building blocks for family modules: common parameters and a factory for feature-model definitions."""
 
 from collections.abc import Callable
 
 from ..adapters import FeatureModel
-from ..spec import ModelSpec, Param
+from ..definition import ModelDefinition, Param
 
 N_JOBS = Param("n_jobs", "int", 1, 1, 16, help="CPU cores for one fit")
 N_ESTIMATORS = Param("n_estimators", "int", 200, 10, 3000, log=True, help="number of trees or boosting rounds")
@@ -12,23 +12,23 @@ MAX_TRAIN_ROWS = Param(
 )
 HORIZON = Param("horizon", "int", 1, 1, 60, help="bars ahead to forecast; set it to the trial's horizon")
 
-REGRESSION_TASKS = ("return", "volatility")
+REGRESSION_TARGETS = ("return", "volatility")
 
 
 def kwargs_of(cls, *, seeded: bool = False, **fixed) -> Callable:
-    """A `make(p, task, seed)` that passes every parameter straight to `cls` as a keyword (plus `fixed`)."""
+    """A `make(p, target, seed)` that passes every parameter straight to `cls` as a keyword (plus `fixed`)."""
 
-    def make(p, task, seed):
+    def make(p, target, seed):
         return cls(**p, **fixed, **({"random_state": seed} if seeded else {}))
 
     return make
 
 
-def feature_spec(
+def feature_definition(
     key: str,
     name: str,
     family: str,
-    tasks: tuple[str, ...],
+    targets: tuple[str, ...],
     description: str,
     make: Callable,
     params: tuple[Param, ...] = (),
@@ -36,25 +36,25 @@ def feature_spec(
     library: str = "scikit-learn",
     scale: bool = False,
     scale_target: bool = False,
-) -> ModelSpec:
-    """A ModelSpec whose estimator is `make(params, task, seed)` wrapped in a FeatureModel.
+) -> ModelDefinition:
+    """A ModelDefinition whose estimator is `make(params, target, seed)` wrapped in a FeatureModel.
 
-    A `max_train_rows` parameter, if the spec has one, is handled here and not passed to `make`.
+    A `max_train_rows` parameter, if the definition has one, is handled here and not passed to `make`.
     """
 
-    def factory(p, *, task, seed):
+    def factory(p, *, target, seed):
         p = dict(p)
         max_train_rows = p.pop("max_train_rows", None)
         return FeatureModel(
-            make(p, task, seed), task=task, scale=scale, scale_target=scale_target, max_train_rows=max_train_rows
+            make(p, target, seed), target=target, scale=scale, scale_target=scale_target, max_train_rows=max_train_rows
         )
 
-    return ModelSpec(
+    return ModelDefinition(
         key=key,
         name=name,
         family=family,
         library=library,
-        tasks=tasks,
+        targets=targets,
         description=description,
         factory=factory,
         params=params,

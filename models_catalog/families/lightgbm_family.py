@@ -2,8 +2,8 @@
 
 from lightgbm import LGBMClassifier, LGBMRegressor
 
-from ..spec import Param
-from .common import N_JOBS, REGRESSION_TASKS, feature_spec
+from ..definition import Param
+from .common import N_JOBS, REGRESSION_TARGETS, feature_definition
 
 BASE_PARAMS = (
     Param("n_estimators", "int", 300, 10, 5000, log=True, help="boosting rounds"),
@@ -18,7 +18,7 @@ SUBSAMPLE = Param("subsample", "float", 0.8, 0.1, 0.99, help="row fraction per t
 
 
 def _lgbm(cls, **fixed):
-    def make(p, task, seed):
+    def make(p, target, seed):
         options = dict(p)
         if "subsample" in options:
             options["subsample_freq"] = 1  # LightGBM only bags rows when a bagging frequency is set
@@ -30,7 +30,7 @@ def _lgbm(cls, **fixed):
 def _pair(key, name, description, params, **fixed):
     """The classifier (direction) and regressor (return, volatility) entries of one LightGBM configuration."""
     return [
-        feature_spec(
+        feature_definition(
             f"{key}_classifier",
             f"{name} classifier",
             "boosting",
@@ -40,11 +40,11 @@ def _pair(key, name, description, params, **fixed):
             params,
             library="lightgbm",
         ),
-        feature_spec(
+        feature_definition(
             f"{key}_regressor",
             f"{name} regressor",
             "boosting",
-            REGRESSION_TASKS,
+            REGRESSION_TARGETS,
             description,
             _lgbm(LGBMRegressor, **fixed),
             params,
@@ -53,7 +53,7 @@ def _pair(key, name, description, params, **fixed):
     ]
 
 
-SPECS = [
+DEFINITIONS = [
     *_pair(
         "lightgbm",
         "LightGBM",

@@ -19,8 +19,8 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.mixture import GaussianMixture
 
 from ..adapters import FeatureModel, Forecast, ForecastModel, RuleModel
-from ..spec import ModelSpec, Param
-from .common import REGRESSION_TASKS
+from ..definition import ModelDefinition, Param
+from .common import REGRESSION_TARGETS
 from .rules import ma_crossover, momentum
 
 PCT = 100.0
@@ -106,8 +106,8 @@ class RegimeFeatureModel:
 class RegimeFilteredRule(RuleModel):
     """A trading rule that may only be long while the calmest regime's probability is at least `calm`."""
 
-    def __init__(self, detector: RegimeDetector, score, params: dict, *, calm: float, task: str):
-        super().__init__(self._gated, params, task=task)
+    def __init__(self, detector: RegimeDetector, score, params: dict, *, calm: float, target: str):
+        super().__init__(self._gated, params, target=target)
         self.detector = detector
         self.rule = score
         self.calm = calm
@@ -127,8 +127,8 @@ class HmmForecast(ForecastModel):
     """The HMM's own forecast: filtered regime probabilities pushed through the transition matrix weight each
     regime's normal distribution of the next daily return."""
 
-    def __init__(self, detector: RegimeDetector, *, task: str, horizon: int = 1):
-        super().__init__(task=task, horizon=horizon)
+    def __init__(self, detector: RegimeDetector, *, target: str, horizon: int = 1):
+        super().__init__(target=target, horizon=horizon)
         self.detector = detector
 
     def fit(self, X, y, bars):
@@ -163,13 +163,13 @@ DETECTORS = {"gmm": "Gaussian mixture", "hmm": "hidden Markov model"}
 LIBRARY = {"gmm": "scikit-learn", "hmm": "hmmlearn"}
 
 
-def _spec(key, name, kind, tasks, description, factory, params):
-    return ModelSpec(
+def _definition(key, name, kind, targets, description, factory, params):
+    return ModelDefinition(
         key=key,
         name=name,
         family="regime",
         library=LIBRARY[kind],
-        tasks=tasks,
+        targets=targets,
         description=description,
         factory=factory,
         params=(N_REGIMES, *params),
@@ -177,17 +177,17 @@ def _spec(key, name, kind, tasks, description, factory, params):
 
 
 def _feature_factory(kind, make, *, scale):
-    def factory(p, *, task, seed):
-        estimator = make(p, task, seed)
+    def factory(p, *, target, seed):
+        estimator = make(p, target, seed)
         return RegimeFeatureModel(
-            RegimeDetector(kind, p["n_regimes"], seed), FeatureModel(estimator, task=task, scale=scale)
+            RegimeDetector(kind, p["n_regimes"], seed), FeatureModel(estimator, target=target, scale=scale)
         )
 
     return factory
 
 
-def _boosting(p, task, seed):
-    cls = GradientBoostingClassifier if task == "direction" else GradientBoostingRegressor
+def _boosting(p, target, seed):
+    cls = GradientBoostingClassifier if target == "direction" else GradientBoostingRegressor
     return cls(
         n_estimators=p["n_estimators"],
         learning_rate=p["learning_rate"],
@@ -198,46 +198,48 @@ def _boosting(p, task, seed):
 
 
 def _filter_factory(kind, rule, rule_keys):
-    def factory(p, *, task, seed):
+    def factory(p, *, target, seed):
         params = {name: p[name] for name in rule_keys}
-        return RegimeFilteredRule(RegimeDetector(kind, p["n_regimes"], seed), rule, params, calm=p["calm"], task=task)
+        return RegimeFilteredRule(
+            RegimeDetector(kind, p["n_regimes"], seed), rule, params, calm=p["calm"], target=target
+        )
 
     return factory
 
 
-SPECS = []
+DEFINITIONS = []
 for kind, detector in DETECTORS.items():
     what = f"a {detector} on daily returns and 10-day volatility, fitted on the training window"
-    SPECS += [
-        _spec(
+    DEFINITIONS += [
+        _definition(
             f"{kind}_regime_logistic",
             f"Logistic regression with {detector.split()[-1] if kind == 'gmm' else 'HMM'} regimes",
             kind,
             ("direction",),
             f"L2 logistic regression on the features plus regime probabilities from {what}.",
-            _feature_factory(kind, lambda p, task, seed: LogisticRegression(C=p["C"], max_iter=1000), scale=True),
+            _feature_factory(kind, lambda p, target, seed: LogisticRegression(C=p["C"], max_iter=1000), scale=True),
             (Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength"),),
         ),
-        _spec(
+        _definition(
             f"{kind}_regime_ridge",
             f"Ridge regression with {'mixture' if kind == 'gmm' else 'HMM'} regimes",
             kind,
-            REGRESSION_TASKS,
+            REGRESSION_TARGETS,
             f"Ridge regression on the features plus regime probabilities from {what}.",
-            _feature_factory(kind, lambda p, task, seed: Ridge(alpha=p["alpha"]), scale=True),
+            _feature_factory(kind, lambda p, target, seed: Ridge(alpha=p["alpha"]), scale=True),
             (Param("alpha", "float", 1.0, 1e-6, 1e6, log=True, help="regularisation strength"),),
         ),
-        _spec(
+        _definition(
             f"{kind}_regime_gradient_boosting",
             f"Gradient boosting with {'mixture' if kind == 'gmm' else 'HMM'} regimes",
             kind,
-            ("direction", *REGRESSION_TASKS),
+            ("direction", *REGRESSION_TARGETS),
             f"Gradient-boosted trees on the features plus regime probabilities from {what}: trees can split "
             "on the regime.",
             _feature_factory(kind, _boosting, scale=False),
             BOOSTING,
         ),
-        _spec(
+        _definition(
             f"{kind}_regime_filter_momentum",
             f"Momentum, long only in the calm {'mixture' if kind == 'gmm' else 'HMM'} regime",
             kind,
@@ -252,8 +254,8 @@ for kind, detector in DETECTORS.items():
         ),
     ]
 
-SPECS += [
-    _spec(
+DEFINITIONS += [
+    _definition(
         "hmm_regime_filter_ma_crossover",
         "MA crossover, long only in the calm HMM regime",
         "hmm",
@@ -268,15 +270,15 @@ SPECS += [
             CALM,
         ),
     ),
-    _spec(
+    _definition(
         "hmm_gaussian",
         "Gaussian hidden Markov model forecast",
         "hmm",
         ("direction", "return", "volatility"),
         "A Gaussian HMM on daily returns and 10-day volatility: filtered regime probabilities, moved one step "
         "by the transition matrix, give a mixture forecast of the next returns (mean, P(up), volatility).",
-        lambda p, *, task, seed: HmmForecast(
-            RegimeDetector("hmm", p["n_regimes"], seed), task=task, horizon=p["horizon"]
+        lambda p, *, target, seed: HmmForecast(
+            RegimeDetector("hmm", p["n_regimes"], seed), target=target, horizon=p["horizon"]
         ),
         (Param("horizon", "int", 1, 1, 60, help="bars ahead to forecast; set it to the trial's horizon"),),
     ),

@@ -13,9 +13,9 @@ import pandas as pd
 from trials.features import rsi
 
 from ..adapters import RuleModel
-from ..spec import ModelSpec, Param
+from ..definition import ModelDefinition, Param
 
-TASKS = ("direction", "return")
+TARGETS = ("direction", "return")
 
 
 def strength(z: pd.Series) -> pd.Series:
@@ -187,14 +187,14 @@ def turn_of_month(bars, *, days_before, days_after):
 
 
 def _rule(key, name, description, score, params=()):
-    return ModelSpec(
+    return ModelDefinition(
         key=key,
         name=name,
         family="rule",
         library="mlTrainer",
-        tasks=TASKS,
+        targets=TARGETS,
         description=description,
-        factory=lambda p, *, task, seed: RuleModel(score, p, task=task),
+        factory=lambda p, *, target, seed: RuleModel(score, p, target=target),
         params=params,
     )
 
@@ -203,7 +203,7 @@ def window(name, default, low=2, high=500, help=""):
     return Param(name, "int", default, low, high, help=help)
 
 
-SPECS = [
+DEFINITIONS = [
     _rule(
         "buy_and_hold",
         "Buy and hold",

@@ -9,7 +9,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from ..adapters import FeatureModel
-from ..spec import ModelSpec, Param
+from ..definition import ModelDefinition, Param
 
 N_JOBS = Param("n_jobs", "int", 1, 1, 16, help="CPU cores for one fit")
 
@@ -25,7 +25,7 @@ def _forest_params(n_estimators: int = 200):
 
 
 def _forest(cls):
-    def factory(p, *, task, seed):
+    def factory(p, *, target, seed):
         max_features = None if p["max_features"] == "all" else p["max_features"]
         estimator = cls(
             n_estimators=p["n_estimators"],
@@ -35,7 +35,7 @@ def _forest(cls):
             n_jobs=p["n_jobs"],
             random_state=seed,
         )
-        return FeatureModel(estimator, task=task)
+        return FeatureModel(estimator, target=target)
 
     return factory
 
@@ -49,74 +49,74 @@ _BOOSTING_PARAMS = (
 
 
 def _boosting(cls):
-    def factory(p, *, task, seed):
-        return FeatureModel(cls(**p, random_state=seed), task=task)
+    def factory(p, *, target, seed):
+        return FeatureModel(cls(**p, random_state=seed), target=target)
 
     return factory
 
 
-SPECS = [
-    ModelSpec(
+DEFINITIONS = [
+    ModelDefinition(
         key="logistic_regression",
         name="Logistic regression",
         family="linear",
         library="scikit-learn",
-        tasks=("direction",),
+        targets=("direction",),
         description="L2-regularised logistic regression on standardised features: the linear baseline for direction.",
         params=(
             Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength"),
             Param("max_iter", "int", 1000, 50, 10000, log=True),
         ),
-        factory=lambda p, *, task, seed: FeatureModel(
-            LogisticRegression(C=p["C"], max_iter=p["max_iter"], random_state=seed), task=task, scale=True
+        factory=lambda p, *, target, seed: FeatureModel(
+            LogisticRegression(C=p["C"], max_iter=p["max_iter"], random_state=seed), target=target, scale=True
         ),
     ),
-    ModelSpec(
+    ModelDefinition(
         key="ridge",
         name="Ridge regression",
         family="linear",
         library="scikit-learn",
-        tasks=("return",),
+        targets=("return",),
         description="Least squares with an L2 penalty on standardised features: the linear baseline for returns.",
         params=(Param("alpha", "float", 1.0, 1e-6, 1e6, log=True, help="regularisation strength"),),
-        factory=lambda p, *, task, seed: FeatureModel(Ridge(alpha=p["alpha"]), task=task, scale=True),
+        factory=lambda p, *, target, seed: FeatureModel(Ridge(alpha=p["alpha"]), target=target, scale=True),
     ),
-    ModelSpec(
+    ModelDefinition(
         key="random_forest_classifier",
         name="Random forest classifier",
         family="forest",
         library="scikit-learn",
-        tasks=("direction",),
+        targets=("direction",),
         description="Bagged decision trees with random feature subsets; robust to noisy features.",
         params=_forest_params(),
         factory=_forest(RandomForestClassifier),
     ),
-    ModelSpec(
+    ModelDefinition(
         key="random_forest_regressor",
         name="Random forest regressor",
         family="forest",
         library="scikit-learn",
-        tasks=("return",),
+        targets=("return",),
         description="Bagged regression trees with random feature subsets, averaging to a return forecast.",
         params=_forest_params(),
         factory=_forest(RandomForestRegressor),
     ),
-    ModelSpec(
+    ModelDefinition(
         key="gradient_boosting_classifier",
         name="Gradient boosting classifier",
         family="boosting",
         library="scikit-learn",
-        tasks=("direction",),
+        targets=("direction",),
         description="Stage-wise boosted shallow trees on log-loss (scikit-learn's exact implementation).",
         params=_BOOSTING_PARAMS,
         factory=_boosting(GradientBoostingClassifier),
     ),
-    ModelSpec(
+    ModelDefinition(
         key="gradient_boosting_regressor",
         name="Gradient boosting regressor",
         family="boosting",
         library="scikit-learn",
-        tasks=("return",),
+        targets=("return",),
         description="Stage-wise boosted shallow trees on squared error.",
         params=_BOOSTING_PARAMS,
         factory=_boosting(GradientBoostingRegressor),

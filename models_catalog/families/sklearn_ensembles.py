@@ -5,11 +5,15 @@ from sklearn.ensemble import StackingClassifier, StackingRegressor, VotingClassi
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold
 
-from ..spec import Param
+from ..definition import Param
 from . import sklearn_core, sklearn_nonlinear, sklearn_trees
-from .common import N_JOBS, REGRESSION_TASKS, feature_spec
+from .common import N_JOBS, REGRESSION_TARGETS, feature_definition
 
-_SPECS = {spec.key: spec for module in (sklearn_core, sklearn_nonlinear, sklearn_trees) for spec in module.SPECS}
+_SPECS = {
+    definition.key: definition
+    for module in (sklearn_core, sklearn_nonlinear, sklearn_trees)
+    for definition in module.DEFINITIONS
+}
 CLASSIFIERS = ("logistic_regression", "random_forest_classifier", "hist_gradient_boosting_classifier", "gaussian_nb")
 REGRESSORS = ("ridge", "random_forest_regressor", "hist_gradient_boosting_regressor", "k_neighbors_regressor")
 # The parameter holding the number of trees, for the members that have trees.
@@ -30,16 +34,16 @@ STACKING_PARAMS = (
 )
 
 
-def members(keys: tuple[str, ...], p: dict, task: str, seed: int) -> list[tuple[str, object]]:
+def members(keys: tuple[str, ...], p: dict, target: str, seed: int) -> list[tuple[str, object]]:
     """(key, estimator) for each member entry: its own pipeline (scaler included) with the tree count set."""
     # Members are built for "return" when regressing: a regressor is the same estimator for either regression
     # target, and some core members declare only "return".
-    member_task = "direction" if task == "direction" else "return"
+    member_target = "direction" if target == "direction" else "return"
     result = []
     for key in keys:
-        spec = _SPECS[key]
+        definition = _SPECS[key]
         overrides = {TREE_COUNT[key]: p["n_estimators"]} if key in TREE_COUNT else {}
-        result.append((key, spec.build(overrides, task=member_task, seed=seed).pipeline))
+        result.append((key, definition.build(overrides, target=member_target, seed=seed).pipeline))
     return result
 
 
@@ -47,49 +51,54 @@ def _member_list(keys):
     return ", ".join(keys)
 
 
-SPECS = [
-    feature_spec(
+DEFINITIONS = [
+    feature_definition(
         "stacking_classifier",
         "Stacking ensemble classifier",
         "ensemble",
         ("direction",),
         f"Logistic regression on the out-of-fold probabilities of {_member_list(CLASSIFIERS)}. Folds are "
         "contiguous blocks of the training rows (the stacker needs a prediction for every row).",
-        lambda p, task, seed: StackingClassifier(
-            members(CLASSIFIERS, p, task, seed),
+        lambda p, target, seed: StackingClassifier(
+            members(CLASSIFIERS, p, target, seed),
             final_estimator=LogisticRegression(),
             cv=KFold(n_splits=p["cv"]),
             n_jobs=p["n_jobs"],
         ),
         STACKING_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "stacking_regressor",
         "Stacking ensemble regressor",
         "ensemble",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         f"Ridge regression on the out-of-fold forecasts of {_member_list(REGRESSORS)} (contiguous folds).",
-        lambda p, task, seed: StackingRegressor(
-            members(REGRESSORS, p, task, seed), final_estimator=Ridge(), cv=KFold(n_splits=p["cv"]), n_jobs=p["n_jobs"]
+        lambda p, target, seed: StackingRegressor(
+            members(REGRESSORS, p, target, seed),
+            final_estimator=Ridge(),
+            cv=KFold(n_splits=p["cv"]),
+            n_jobs=p["n_jobs"],
         ),
         STACKING_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "voting_classifier",
         "Soft-voting ensemble classifier",
         "ensemble",
         ("direction",),
         f"The average predicted P(up) of {_member_list(CLASSIFIERS)}.",
-        lambda p, task, seed: VotingClassifier(members(CLASSIFIERS, p, task, seed), voting="soft", n_jobs=p["n_jobs"]),
+        lambda p, target, seed: VotingClassifier(
+            members(CLASSIFIERS, p, target, seed), voting="soft", n_jobs=p["n_jobs"]
+        ),
         PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "voting_regressor",
         "Averaging ensemble regressor",
         "ensemble",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         f"The average forecast of {_member_list(REGRESSORS)}.",
-        lambda p, task, seed: VotingRegressor(members(REGRESSORS, p, task, seed), n_jobs=p["n_jobs"]),
+        lambda p, target, seed: VotingRegressor(members(REGRESSORS, p, target, seed), n_jobs=p["n_jobs"]),
         PARAMS,
     ),
 ]

@@ -35,8 +35,8 @@ from sklearn.linear_model import (
 from sklearn.model_selection import TimeSeriesSplit
 from sklearn.pipeline import make_pipeline
 
-from ..spec import Param
-from .common import REGRESSION_TASKS, feature_spec, kwargs_of
+from ..definition import Param
+from .common import REGRESSION_TARGETS, feature_definition, kwargs_of
 
 C = Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength")
 ALPHA = Param("alpha", "float", 0.05, 1e-6, 100.0, log=True, help="regularisation strength")
@@ -50,19 +50,19 @@ def _none(value):
 
 
 def _classifier(key, name, description, make, params=()):
-    return feature_spec(key, name, "linear", ("direction",), description, make, params, scale=True)
+    return feature_definition(key, name, "linear", ("direction",), description, make, params, scale=True)
 
 
-def _regressor(key, name, description, make, params=(), *, family="linear", tasks=REGRESSION_TASKS):
-    return feature_spec(key, name, family, tasks, description, make, params, scale=True, scale_target=True)
+def _regressor(key, name, description, make, params=(), *, family="linear", targets=REGRESSION_TARGETS):
+    return feature_definition(key, name, family, targets, description, make, params, scale=True, scale_target=True)
 
 
-SPECS = [
+DEFINITIONS = [
     _classifier(
         "logistic_regression_l1",
         "Logistic regression (L1, sparse)",
         "Logistic regression with a lasso penalty: drops features that do not help, a sparse direction model.",
-        lambda p, task, seed: LogisticRegression(
+        lambda p, target, seed: LogisticRegression(
             C=p["C"], l1_ratio=1.0, solver="liblinear", max_iter=p["max_iter"], random_state=seed
         ),
         (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"), MAX_ITER),
@@ -71,7 +71,7 @@ SPECS = [
         "logistic_regression_elasticnet",
         "Logistic regression (elastic net)",
         "Logistic regression mixing L1 and L2 penalties (saga solver): sparse but stable with correlated features.",
-        lambda p, task, seed: LogisticRegression(
+        lambda p, target, seed: LogisticRegression(
             C=p["C"], l1_ratio=p["l1_ratio"], solver="saga", max_iter=p["max_iter"], random_state=seed
         ),
         (C, Param("l1_ratio", "float", 0.5, 0.0, 1.0, help="share of L1 in the penalty"), MAX_ITER),
@@ -81,7 +81,7 @@ SPECS = [
         "Logistic regression (C chosen by time-series CV)",
         "L2 logistic regression whose strength is picked by log-loss over expanding-window folds of the training "
         "rows only.",
-        lambda p, task, seed: LogisticRegressionCV(
+        lambda p, target, seed: LogisticRegressionCV(
             Cs=p["n_cs"],
             l1_ratios=(0.0,),
             cv=TimeSeriesSplit(n_splits=p["cv_splits"]),
@@ -117,7 +117,7 @@ SPECS = [
         "perceptron",
         "Perceptron",
         "Rosenblatt's perceptron: mistake-driven updates of a linear separator, the simplest online classifier.",
-        lambda p, task, seed: Perceptron(
+        lambda p, target, seed: Perceptron(
             penalty=_none(p["penalty"]), alpha=p["alpha"], max_iter=p["max_iter"], random_state=seed
         ),
         (
@@ -131,7 +131,7 @@ SPECS = [
         "Passive-aggressive classifier",
         "Crammer et al.'s passive-aggressive online updates (PA-I / PA-II), run through SGDClassifier as "
         "scikit-learn now recommends.",
-        lambda p, task, seed: SGDClassifier(
+        lambda p, target, seed: SGDClassifier(
             loss="hinge",
             penalty=None,
             learning_rate=p["variant"],
@@ -149,10 +149,10 @@ SPECS = [
         "linear_discriminant_analysis",
         "Linear discriminant analysis",
         "Gaussian classes with a shared, shrunk covariance: a closed-form linear classifier with real probabilities.",
-        lambda p, task, seed: LinearDiscriminantAnalysis(solver="lsqr", shrinkage=_none(p["shrinkage"])),
+        lambda p, target, seed: LinearDiscriminantAnalysis(solver="lsqr", shrinkage=_none(p["shrinkage"])),
         (Param("shrinkage", "choice", "auto", choices=("auto", "none"), help="Ledoit-Wolf shrinkage or none"),),
     ),
-    feature_spec(
+    feature_definition(
         "quadratic_discriminant_analysis",
         "Quadratic discriminant analysis",
         "discriminant",
@@ -166,7 +166,7 @@ SPECS = [
         "linear_regression",
         "Ordinary least squares",
         "Unpenalised least squares: the textbook linear return model.",
-        lambda p, task, seed: LinearRegression(),
+        lambda p, target, seed: LinearRegression(),
     ),
     _regressor(
         "lasso",
@@ -179,7 +179,7 @@ SPECS = [
         "lasso_cv",
         "Lasso (alpha chosen by time-series CV)",
         "Lasso whose penalty is picked along the regularisation path by expanding-window folds of the training rows.",
-        lambda p, task, seed: LassoCV(
+        lambda p, target, seed: LassoCV(
             alphas=p["n_alphas"], max_iter=10000, cv=TimeSeriesSplit(n_splits=p["cv_splits"])
         ),
         (Param("n_alphas", "int", 50, 5, 500, log=True, help="penalties on the path"), CV_SPLITS),
@@ -188,7 +188,7 @@ SPECS = [
         "ridge_cv",
         "Ridge (alpha chosen by time-series CV)",
         "Ridge regression whose penalty is picked from a log grid by expanding-window folds of the training rows.",
-        lambda p, task, seed: RidgeCV(
+        lambda p, target, seed: RidgeCV(
             alphas=np.logspace(-3, 4, p["n_alphas"]), cv=TimeSeriesSplit(n_splits=p["cv_splits"])
         ),
         (Param("n_alphas", "int", 20, 3, 200, log=True, help="penalties on the grid from 1e-3 to 1e4"), CV_SPLITS),
@@ -262,7 +262,7 @@ SPECS = [
         "quantile_regressor",
         "Quantile regression",
         "Linear model of a conditional quantile (the median by default), fitted by linear programming.",
-        lambda p, task, seed: QuantileRegressor(quantile=p["quantile"], alpha=p["alpha"], solver="highs"),
+        lambda p, target, seed: QuantileRegressor(quantile=p["quantile"], alpha=p["alpha"], solver="highs"),
         (
             Param("quantile", "float", 0.5, 0.01, 0.99, help="the quantile modelled"),
             Param("alpha", "float", 0.0, 0.0, 100.0, help="L1 penalty"),
@@ -279,7 +279,7 @@ SPECS = [
         "ransac_regressor",
         "RANSAC regressor",
         "Random sample consensus: least squares refitted on the largest inlier set found by random subsets.",
-        lambda p, task, seed: RANSACRegressor(
+        lambda p, target, seed: RANSACRegressor(
             LinearRegression(), min_samples=p["min_samples"], max_trials=p["max_trials"], random_state=seed
         ),
         (
@@ -287,14 +287,14 @@ SPECS = [
             Param("max_trials", "int", 100, 10, 10000, log=True),
         ),
     ),
-    feature_spec(
+    feature_definition(
         "tweedie_regressor",
         "Tweedie GLM (volatility)",
         "linear",
         ("volatility",),
         "Generalised linear model with a log link and a Tweedie (compound Poisson-gamma) distribution: positive, "
         "right-skewed targets such as realised volatility.",
-        lambda p, task, seed: TweedieRegressor(power=p["power"], alpha=p["alpha"], link="log", max_iter=1000),
+        lambda p, target, seed: TweedieRegressor(power=p["power"], alpha=p["alpha"], link="log", max_iter=1000),
         (
             Param("power", "float", 1.5, 1.0, 3.0, help="variance power: 1 Poisson, 2 gamma, 3 inverse Gaussian"),
             Param("alpha", "float", 1e-3, 0.0, 100.0, help="L2 penalty"),
@@ -317,7 +317,7 @@ SPECS = [
         "passive_aggressive_regressor",
         "Passive-aggressive regressor",
         "Passive-aggressive online regression (epsilon-insensitive PA-I / PA-II) via SGDRegressor.",
-        lambda p, task, seed: SGDRegressor(
+        lambda p, target, seed: SGDRegressor(
             loss="epsilon_insensitive",
             penalty=None,
             epsilon=p["epsilon"],
@@ -344,7 +344,7 @@ SPECS = [
         "principal_component_regression",
         "Principal component regression",
         "Least squares on the leading principal components of the features: unsupervised compression, then OLS.",
-        lambda p, task, seed: make_pipeline(PCA(n_components=p["n_components"]), LinearRegression()),
+        lambda p, target, seed: make_pipeline(PCA(n_components=p["n_components"]), LinearRegression()),
         (Param("n_components", "int", 4, 1, 20, help="components kept (at most the number of features)"),),
     ),
 ]

@@ -16,8 +16,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer, SplineTransformer
 from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 
-from ..spec import Param
-from .common import MAX_TRAIN_ROWS, REGRESSION_TASKS, feature_spec, kwargs_of
+from ..definition import Param
+from .common import MAX_TRAIN_ROWS, REGRESSION_TARGETS, feature_definition, kwargs_of
 
 C = Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength")
 GAMMA = Param("gamma", "choice", "scale", choices=("scale", "auto"), help="kernel width rule")
@@ -38,15 +38,15 @@ HIDDEN = (
 )
 
 
-def _svm(key, name, family, tasks, description, make, params):
-    return feature_spec(key, name, family, tasks, description, make, params, scale=True, scale_target=True)
+def _svm(key, name, family, targets, description, make, params):
+    return feature_definition(key, name, family, targets, description, make, params, scale=True, scale_target=True)
 
 
 def _svc(cls, **fixed):
     """An SVM classifier, Platt-calibrated on 3 folds of the training rows when `probability` is on (the
     replacement scikit-learn 1.9 recommends for SVC(probability=True))."""
 
-    def make(p, task, seed):
+    def make(p, target, seed):
         p = dict(p)
         svc = cls(**{name: value for name, value in p.items() if name != "probability"}, **fixed)
         return CalibratedClassifierCV(svc, cv=3, ensemble=False) if p["probability"] else svc
@@ -55,7 +55,7 @@ def _svc(cls, **fixed):
 
 
 def _mlp(cls):
-    def make(p, task, seed):
+    def make(p, target, seed):
         return cls(
             hidden_layer_sizes=(p["hidden_units"],) * p["hidden_layers"],
             alpha=p["alpha"],
@@ -71,14 +71,14 @@ def _gp_kernel(length_scale):
     return ConstantKernel(1.0) * RBF(length_scale=length_scale)
 
 
-SPECS = [
+DEFINITIONS = [
     _svm(
         "linear_svc",
         "Linear SVM classifier",
         "svm",
         ("direction",),
         "Maximum-margin linear classifier (liblinear); predict_proba is a squashed margin score.",
-        lambda p, task, seed: LinearSVC(C=p["C"], random_state=seed),
+        lambda p, target, seed: LinearSVC(C=p["C"], random_state=seed),
         (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"),),
     ),
     _svm(
@@ -88,7 +88,7 @@ SPECS = [
         ("direction",),
         "Linear SVMs on expanding-window folds of the training rows, each calibrated (Platt or isotonic) on the "
         "rows after it: real probabilities from a margin classifier.",
-        lambda p, task, seed: CalibratedClassifierCV(
+        lambda p, target, seed: CalibratedClassifierCV(
             LinearSVC(C=p["C"], random_state=seed), method=p["method"], cv=TimeSeriesSplit(n_splits=3)
         ),
         (
@@ -136,16 +136,16 @@ SPECS = [
         "linear_svr",
         "Linear SVM regressor",
         "svm",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "Linear regression with an epsilon-insensitive loss: residuals inside the tube cost nothing.",
-        lambda p, task, seed: LinearSVR(C=p["C"], epsilon=p["epsilon"], max_iter=10000, random_state=seed),
+        lambda p, target, seed: LinearSVR(C=p["C"], epsilon=p["epsilon"], max_iter=10000, random_state=seed),
         (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"), EPSILON),
     ),
     _svm(
         "svr_rbf",
         "SVM regressor (RBF kernel)",
         "svm",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "Support vector regression with a Gaussian kernel.",
         kwargs_of(SVR, kernel="rbf"),
         (C, EPSILON, GAMMA),
@@ -154,7 +154,7 @@ SPECS = [
         "svr_poly",
         "SVM regressor (polynomial kernel)",
         "svm",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "Support vector regression with a polynomial kernel.",
         kwargs_of(SVR, kernel="poly"),
         (
@@ -168,18 +168,18 @@ SPECS = [
         "nu_svr",
         "Nu-SVM regressor",
         "svm",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "RBF support vector regression where nu sets the share of support vectors instead of a tube width.",
         kwargs_of(NuSVR, kernel="rbf"),
         (Param("nu", "float", 0.5, 0.01, 1.0, help="share of support vectors"), C, GAMMA),
     ),
-    feature_spec(
+    feature_definition(
         "kernel_ridge",
         "Kernel ridge regression",
         "kernel",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "Ridge regression in a kernel feature space (closed form; the most recent rows when the window is long).",
-        lambda p, task, seed: KernelRidge(alpha=p["alpha"], kernel=p["kernel"], gamma=p["gamma"]),
+        lambda p, target, seed: KernelRidge(alpha=p["alpha"], kernel=p["kernel"], gamma=p["gamma"]),
         (
             Param("alpha", "float", 1.0, 1e-4, 1e4, log=True, help="regularisation strength"),
             Param("kernel", "choice", "rbf", choices=("rbf", "laplacian", "polynomial")),
@@ -189,13 +189,13 @@ SPECS = [
         scale=True,
         scale_target=True,
     ),
-    feature_spec(
+    feature_definition(
         "kernel_logistic_nystroem",
         "Kernel logistic regression (Nystroem)",
         "kernel",
         ("direction",),
         "Logistic regression on a Nystroem approximation of an RBF kernel: kernel flexibility at linear cost.",
-        lambda p, task, seed: make_pipeline(
+        lambda p, target, seed: make_pipeline(
             Nystroem(gamma=p["gamma"], n_components=p["n_components"], random_state=seed),
             LogisticRegression(C=p["C"], max_iter=1000),
         ),
@@ -206,7 +206,7 @@ SPECS = [
         ),
         scale=True,
     ),
-    feature_spec(
+    feature_definition(
         "k_neighbors_classifier",
         "k-nearest neighbours classifier",
         "neighbors",
@@ -216,39 +216,39 @@ SPECS = [
         (N_NEIGHBORS, WEIGHTS),
         scale=True,
     ),
-    feature_spec(
+    feature_definition(
         "k_neighbors_regressor",
         "k-nearest neighbours regressor",
         "neighbors",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "Average outcome of the k most similar past days in standardised feature space.",
         kwargs_of(KNeighborsRegressor),
         (N_NEIGHBORS, WEIGHTS),
         scale=True,
     ),
-    feature_spec(
+    feature_definition(
         "radius_neighbors_classifier",
         "Radius neighbours classifier",
         "neighbors",
         ("direction",),
         "Votes of all past days within a fixed distance; days with no neighbour get the majority class.",
-        lambda p, task, seed: RadiusNeighborsClassifier(
+        lambda p, target, seed: RadiusNeighborsClassifier(
             radius=p["radius"], weights=p["weights"], outlier_label="most_frequent"
         ),
         (Param("radius", "float", 3.0, 0.1, 50.0, log=True, help="in standardised feature units"), WEIGHTS),
         scale=True,
     ),
-    feature_spec(
+    feature_definition(
         "nearest_centroid",
         "Nearest centroid",
         "neighbors",
         ("direction",),
         "Assigns the class whose mean feature vector is closest, optionally with shrunken centroids.",
-        lambda p, task, seed: NearestCentroid(shrink_threshold=p["shrink_threshold"] or None),
+        lambda p, target, seed: NearestCentroid(shrink_threshold=p["shrink_threshold"] or None),
         (Param("shrink_threshold", "float", 0.0, 0.0, 10.0, help="0 for none"),),
         scale=True,
     ),
-    feature_spec(
+    feature_definition(
         "gaussian_nb",
         "Gaussian naive Bayes",
         "naive_bayes",
@@ -257,7 +257,7 @@ SPECS = [
         kwargs_of(GaussianNB),
         (Param("var_smoothing", "float", 1e-9, 1e-12, 1.0, log=True, help="variance added for stability"),),
     ),
-    feature_spec(
+    feature_definition(
         "bernoulli_nb",
         "Bernoulli naive Bayes",
         "naive_bayes",
@@ -267,14 +267,14 @@ SPECS = [
         (Param("alpha", "float", 1.0, 1e-3, 100.0, log=True, help="additive smoothing"),),
         scale=True,
     ),
-    feature_spec(
+    feature_definition(
         "binned_categorical_nb",
         "Binned categorical naive Bayes",
         "naive_bayes",
         ("direction",),
         "Each feature cut into quantile bins, then categorical naive Bayes: any per-feature shape, not just a "
         "Gaussian.",
-        lambda p, task, seed: make_pipeline(
+        lambda p, target, seed: make_pipeline(
             KBinsDiscretizer(
                 n_bins=p["n_bins"], encode="ordinal", strategy="quantile", quantile_method="averaged_inverted_cdf"
             ),
@@ -285,55 +285,55 @@ SPECS = [
             Param("alpha", "float", 1.0, 1e-3, 100.0, log=True, help="additive smoothing"),
         ),
     ),
-    feature_spec(
+    feature_definition(
         "gaussian_process_classifier",
         "Gaussian process classifier",
         "gaussian_process",
         ("direction",),
         "Laplace-approximated GP classification with a fitted RBF kernel, trained on the most recent rows.",
-        lambda p, task, seed: GaussianProcessClassifier(_gp_kernel(p["length_scale"]), random_state=seed),
+        lambda p, target, seed: GaussianProcessClassifier(_gp_kernel(p["length_scale"]), random_state=seed),
         (Param("length_scale", "float", 3.0, 0.01, 100.0, log=True, help="initial kernel width"), MAX_TRAIN_ROWS),
         scale=True,
     ),
-    feature_spec(
+    feature_definition(
         "gaussian_process_regressor",
         "Gaussian process regressor",
         "gaussian_process",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "GP regression with a fitted RBF + white-noise kernel, trained on the most recent rows.",
-        lambda p, task, seed: GaussianProcessRegressor(
+        lambda p, target, seed: GaussianProcessRegressor(
             _gp_kernel(p["length_scale"]) + WhiteKernel(1.0), random_state=seed
         ),
         (Param("length_scale", "float", 3.0, 0.01, 100.0, log=True, help="initial kernel width"), MAX_TRAIN_ROWS),
         scale=True,
         scale_target=True,
     ),
-    feature_spec(
+    feature_definition(
         "spline_logistic",
         "Spline logistic regression (additive)",
         "spline",
         ("direction",),
         "Each feature expanded into cubic B-splines, then L2 logistic regression: a smooth additive model (GAM).",
-        lambda p, task, seed: make_pipeline(
+        lambda p, target, seed: make_pipeline(
             SplineTransformer(n_knots=p["n_knots"], extrapolation="constant"), LogisticRegression(C=p["C"])
         ),
         (N_KNOTS, Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength")),
         scale=True,
     ),
-    feature_spec(
+    feature_definition(
         "spline_ridge",
         "Spline ridge regression (additive)",
         "spline",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "Each feature expanded into cubic B-splines, then ridge regression: a smooth additive model (GAM).",
-        lambda p, task, seed: make_pipeline(
+        lambda p, target, seed: make_pipeline(
             SplineTransformer(n_knots=p["n_knots"], extrapolation="constant"), Ridge(alpha=p["alpha"])
         ),
         (N_KNOTS, Param("alpha", "float", 10.0, 1e-4, 1e4, log=True, help="regularisation strength")),
         scale=True,
         scale_target=True,
     ),
-    feature_spec(
+    feature_definition(
         "mlp_classifier",
         "Neural network classifier (MLP)",
         "neural_network",
@@ -343,18 +343,18 @@ SPECS = [
         HIDDEN,
         scale=True,
     ),
-    feature_spec(
+    feature_definition(
         "mlp_regressor",
         "Neural network regressor (MLP)",
         "neural_network",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "A feed-forward network with ReLU layers trained by Adam on squared error.",
         _mlp(MLPRegressor),
         HIDDEN,
         scale=True,
         scale_target=True,
     ),
-    feature_spec(
+    feature_definition(
         "dummy_classifier",
         "Baseline: class prior",
         "baseline",
@@ -363,11 +363,11 @@ SPECS = [
         kwargs_of(DummyClassifier),
         (Param("strategy", "choice", "prior", choices=("prior", "most_frequent")),),
     ),
-    feature_spec(
+    feature_definition(
         "dummy_regressor",
         "Baseline: training mean",
         "baseline",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "Ignores the features: always the training mean (or median) of the target.",
         kwargs_of(DummyRegressor),
         (Param("strategy", "choice", "mean", choices=("mean", "median")),),

@@ -13,8 +13,8 @@ from sklearn.ensemble import (
 )
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
 
-from ..spec import Param
-from .common import N_JOBS, REGRESSION_TASKS, feature_spec, kwargs_of
+from ..definition import Param
+from .common import N_JOBS, REGRESSION_TARGETS, feature_definition, kwargs_of
 from .sklearn_core import _forest
 
 MAX_DEPTH = Param("max_depth", "int", 5, 1, 64, help="maximum depth of the tree")
@@ -49,7 +49,7 @@ HIST_PARAMS = (
 
 
 def _bagging(cls, tree):
-    def make(p, task, seed):
+    def make(p, target, seed):
         return cls(
             tree(max_depth=p["max_depth"]),
             n_estimators=p["n_estimators"],
@@ -63,7 +63,7 @@ def _bagging(cls, tree):
 
 
 def _adaboost(cls, tree, **fixed):
-    def make(p, task, seed):
+    def make(p, target, seed):
         return cls(
             tree(max_depth=p["max_depth"]),
             n_estimators=p["n_estimators"],
@@ -78,14 +78,14 @@ def _adaboost(cls, tree, **fixed):
 def _extra_trees(cls):
     forest = _forest(cls)  # the same parameters and wiring as the core random forests
 
-    def make(p, task, seed):
-        return forest(p, task=task, seed=seed).pipeline
+    def make(p, target, seed):
+        return forest(p, target=target, seed=seed).pipeline
 
     return make
 
 
-SPECS = [
-    feature_spec(
+DEFINITIONS = [
+    feature_definition(
         "decision_tree_classifier",
         "Decision tree classifier",
         "tree",
@@ -94,16 +94,16 @@ SPECS = [
         kwargs_of(DecisionTreeClassifier, seeded=True),
         TREE_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "decision_tree_regressor",
         "Decision tree regressor",
         "tree",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "One CART regression tree: piecewise-constant forecasts from a few splits.",
         kwargs_of(DecisionTreeRegressor, seeded=True),
         TREE_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "extra_tree_classifier",
         "Extremely randomised tree classifier",
         "tree",
@@ -112,16 +112,16 @@ SPECS = [
         kwargs_of(ExtraTreeClassifier, seeded=True),
         TREE_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "extra_tree_regressor",
         "Extremely randomised tree regressor",
         "tree",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "One regression tree with random split thresholds.",
         kwargs_of(ExtraTreeRegressor, seeded=True),
         TREE_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "extra_trees_classifier",
         "Extra trees classifier",
         "forest",
@@ -130,16 +130,16 @@ SPECS = [
         _extra_trees(ExtraTreesClassifier),
         EXTRA_TREES_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "extra_trees_regressor",
         "Extra trees regressor",
         "forest",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "A forest of extremely randomised regression trees.",
         _extra_trees(ExtraTreesRegressor),
         EXTRA_TREES_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "bagging_classifier",
         "Bagged trees classifier",
         "bagging",
@@ -148,16 +148,16 @@ SPECS = [
         _bagging(BaggingClassifier, DecisionTreeClassifier),
         BAGGING_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "bagging_regressor",
         "Bagged trees regressor",
         "bagging",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "Regression trees on bootstrap samples of rows and random subsets of features, averaged.",
         _bagging(BaggingRegressor, DecisionTreeRegressor),
         BAGGING_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "adaboost_classifier",
         "AdaBoost classifier",
         "boosting",
@@ -166,16 +166,16 @@ SPECS = [
         _adaboost(AdaBoostClassifier, DecisionTreeClassifier),
         ADABOOST_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "adaboost_regressor",
         "AdaBoost regressor",
         "boosting",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "AdaBoost.R2: boosting of shallow regression trees with a linear, square or exponential loss.",
         _adaboost(AdaBoostRegressor, DecisionTreeRegressor, loss=None),
         (*ADABOOST_PARAMS, Param("loss", "choice", "linear", choices=("linear", "square", "exponential"))),
     ),
-    feature_spec(
+    feature_definition(
         "hist_gradient_boosting_classifier",
         "Histogram gradient boosting classifier",
         "boosting",
@@ -184,11 +184,11 @@ SPECS = [
         kwargs_of(HistGradientBoostingClassifier, seeded=True, early_stopping=False),
         HIST_PARAMS,
     ),
-    feature_spec(
+    feature_definition(
         "hist_gradient_boosting_regressor",
         "Histogram gradient boosting regressor",
         "boosting",
-        REGRESSION_TASKS,
+        REGRESSION_TARGETS,
         "Boosting on binned features with squared or absolute-error loss (the latter forecasts the median).",
         kwargs_of(HistGradientBoostingRegressor, seeded=True, early_stopping=False),
         (*HIST_PARAMS, Param("loss", "choice", "squared_error", choices=("squared_error", "absolute_error"))),

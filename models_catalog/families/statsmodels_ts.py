@@ -18,10 +18,10 @@ from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothin
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from ..adapters import Forecast, ForecastModel, log_returns
-from ..spec import TASKS, ModelSpec, Param
+from ..definition import TARGETS, ModelDefinition, Param
 from .common import HORIZON
 
-ALL_TASKS = TASKS
+ALL_TASKS = TARGETS
 MEAN_TASKS = ("direction", "return")
 PCT = 100.0
 
@@ -48,8 +48,8 @@ class StateSpaceForecast(ForecastModel):
     percent log price when `level` is set. Forecasts at each origin come from the Kalman filter's predicted
     state, propagated `horizon` steps through the fitted system matrices."""
 
-    def __init__(self, build, *, task: str, horizon: int = 1, level: bool = False):
-        super().__init__(task=task, horizon=horizon)
+    def __init__(self, build, *, target: str, horizon: int = 1, level: bool = False):
+        super().__init__(target=target, horizon=horizon)
         self.build = build
         self.level = level
 
@@ -98,8 +98,8 @@ class StateSpaceForecast(ForecastModel):
 class AutoRegForecast(ForecastModel):
     """AutoReg fitted by OLS (optionally with lags chosen by AIC); forecasts iterate the AR recursion."""
 
-    def __init__(self, *, task: str, lags: int, select_lags: bool, horizon: int = 1):
-        super().__init__(task=task, horizon=horizon)
+    def __init__(self, *, target: str, lags: int, select_lags: bool, horizon: int = 1):
+        super().__init__(target=target, horizon=horizon)
         self.lags = lags
         self.select_lags = select_lags
 
@@ -136,8 +136,8 @@ class MarkovSwitchingForecast(ForecastModel):
     smoothed) regime probabilities at each date, pushed through the transition matrix, weight the regimes'
     normal distributions for the next bars."""
 
-    def __init__(self, *, task: str, k_regimes: int, horizon: int = 1):
-        super().__init__(task=task, horizon=horizon)
+    def __init__(self, *, target: str, k_regimes: int, horizon: int = 1):
+        super().__init__(target=target, horizon=horizon)
         self.k_regimes = k_regimes
 
     def _model(self, endog):
@@ -191,7 +191,7 @@ class HeterogeneousAutoregressiveVol:
     """Corsi's HAR-RV: OLS of the volatility target on daily, weekly (5) and monthly (22) realised volatility
     from bars up to each date. Learns from the supplied targets, so it fits whatever horizon the trial uses."""
 
-    def __init__(self, *, task: str, log: bool):
+    def __init__(self, *, target: str, log: bool):
         self.log = log
 
     def _design(self, bars: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray:
@@ -218,29 +218,29 @@ class HeterogeneousAutoregressiveVol:
         return np.nan_to_num(np.maximum(forecast, 0.0), nan=0.0)
 
 
-def _spec(key, name, tasks, description, factory, params):
-    return ModelSpec(
+def _definition(key, name, targets, description, factory, params):
+    return ModelDefinition(
         key=key,
         name=name,
         family="time_series",
         library="statsmodels",
-        tasks=tasks,
+        targets=targets,
         description=description,
         factory=factory,
         params=params,
     )
 
 
-SPECS = [
-    _spec(
+DEFINITIONS = [
+    _definition(
         "arima",
         "ARIMA on returns",
         MEAN_TASKS,
         "ARIMA(p, d, q) with a constant on daily log returns (ARMA(1, 1) by default), fitted by exact maximum "
         "likelihood per fold; P(up) from the Gaussian forecast distribution.",
-        lambda p, *, task, seed: StateSpaceForecast(
+        lambda p, *, target, seed: StateSpaceForecast(
             lambda endog: SARIMAX(endog, order=(p["p"], p["d"], p["q"]), trend="c" if p["d"] == 0 else "n"),
-            task=task,
+            target=target,
             horizon=p["horizon"],
         ),
         (
@@ -250,17 +250,17 @@ SPECS = [
             HORIZON,
         ),
     ),
-    _spec(
+    _definition(
         "sarimax_weekly",
         "Seasonal ARIMA (weekly)",
         MEAN_TASKS,
         "SARIMAX with an AR(1) term and a seasonal AR term at the 5-bar trading week: short-term dependence "
         "plus day-of-week effects in daily returns.",
-        lambda p, *, task, seed: StateSpaceForecast(
+        lambda p, *, target, seed: StateSpaceForecast(
             lambda endog: SARIMAX(
                 endog, order=(p["p"], 0, 0), seasonal_order=(p["seasonal_p"], 0, 0, p["season"]), trend="c"
             ),
-            task=task,
+            target=target,
             horizon=p["horizon"],
         ),
         (
@@ -270,42 +270,42 @@ SPECS = [
             HORIZON,
         ),
     ),
-    _spec(
+    _definition(
         "exponential_smoothing",
         "Simple exponential smoothing of returns",
         MEAN_TASKS,
         "Exponentially weighted level of daily returns (state-space ETS(A,N,N), smoothing weight fitted by "
         "maximum likelihood): a fitted trend-following mean.",
-        lambda p, *, task, seed: StateSpaceForecast(
+        lambda p, *, target, seed: StateSpaceForecast(
             lambda endog: ExponentialSmoothing(endog, initialization_method="estimated"),
-            task=task,
+            target=target,
             horizon=p["horizon"],
         ),
         (HORIZON,),
     ),
-    _spec(
+    _definition(
         "holt_trend",
         "Holt's linear trend on log price",
         MEAN_TASKS,
         "Holt's level-and-trend smoothing of the log price (optionally damped): the forecast return is the "
         "smoothed local trend.",
-        lambda p, *, task, seed: StateSpaceForecast(
+        lambda p, *, target, seed: StateSpaceForecast(
             lambda endog: ExponentialSmoothing(
                 endog, trend=True, damped_trend=p["damped"], initialization_method="estimated"
             ),
-            task=task,
+            target=target,
             horizon=p["horizon"],
             level=True,
         ),
         (Param("damped", "bool", True, help="damp the trend towards flat"), HORIZON),
     ),
-    _spec(
+    _definition(
         "autoreg",
         "Autoregression (OLS)",
         MEAN_TASKS,
         "AR(p) on daily log returns fitted by least squares; optionally keeps only the lags AIC selects.",
-        lambda p, *, task, seed: AutoRegForecast(
-            task=task, lags=p["lags"], select_lags=p["select_lags"], horizon=p["horizon"]
+        lambda p, *, target, seed: AutoRegForecast(
+            target=target, lags=p["lags"], select_lags=p["select_lags"], horizon=p["horizon"]
         ),
         (
             Param("lags", "int", 5, 1, 60, help="(maximum) lags"),
@@ -313,31 +313,33 @@ SPECS = [
             HORIZON,
         ),
     ),
-    _spec(
+    _definition(
         "markov_switching",
         "Markov-switching regime model",
         ALL_TASKS,
         "Hamilton's Markov-switching model: hidden regimes (e.g. calm and turbulent) each with their own mean "
         "and variance; forecasts are regime-probability mixtures, so it serves direction, return and volatility.",
-        lambda p, *, task, seed: MarkovSwitchingForecast(task=task, k_regimes=p["k_regimes"], horizon=p["horizon"]),
+        lambda p, *, target, seed: MarkovSwitchingForecast(
+            target=target, k_regimes=p["k_regimes"], horizon=p["horizon"]
+        ),
         (Param("k_regimes", "int", 2, 2, 4, help="hidden regimes"), HORIZON),
     ),
-    _spec(
+    _definition(
         "exponential_smoothing_volatility",
         "Exponential smoothing of squared returns",
         ("volatility",),
         "Exponentially weighted squared returns with the weight fitted by maximum likelihood: a fitted "
         "RiskMetrics variance forecast.",
-        lambda p, *, task, seed: SmoothedVarianceForecast(task=task, horizon=p["horizon"]),
+        lambda p, *, target, seed: SmoothedVarianceForecast(target=target, horizon=p["horizon"]),
         (HORIZON,),
     ),
-    _spec(
+    _definition(
         "har_rv",
         "HAR realised volatility",
         ("volatility",),
         "Corsi's heterogeneous autoregressive model: next-horizon volatility regressed (OLS) on daily, weekly and "
         "monthly realised volatility, optionally in logs.",
-        lambda p, *, task, seed: HeterogeneousAutoregressiveVol(task=task, log=p["log"]),
+        lambda p, *, target, seed: HeterogeneousAutoregressiveVol(target=target, log=p["log"]),
         (Param("log", "bool", True, help="regress log volatility (with smearing back to volatility)"),),
     ),
 ]

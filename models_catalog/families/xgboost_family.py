@@ -2,8 +2,8 @@
 
 from xgboost import XGBClassifier, XGBRegressor, XGBRFClassifier, XGBRFRegressor
 
-from ..spec import Param
-from .common import N_JOBS, REGRESSION_TASKS, feature_spec
+from ..definition import Param
+from .common import N_JOBS, REGRESSION_TARGETS, feature_definition
 
 COMMON = dict(tree_method="hist", verbosity=0)
 TREE_PARAMS = (
@@ -39,7 +39,7 @@ LINEAR_PARAMS = (
 
 
 def _xgb(cls, **fixed):
-    def make(p, task, seed):
+    def make(p, target, seed):
         return cls(**p, **fixed, **COMMON, random_state=seed)
 
     return make
@@ -48,7 +48,7 @@ def _xgb(cls, **fixed):
 def _pair(key, name, description, classifier, regressor, params, **options):
     """The classifier (direction) and regressor (return, volatility) entries of one XGBoost configuration."""
     return [
-        feature_spec(
+        feature_definition(
             f"{key}_classifier",
             f"{name} classifier",
             "boosting",
@@ -59,11 +59,11 @@ def _pair(key, name, description, classifier, regressor, params, **options):
             library="xgboost",
             **options,
         ),
-        feature_spec(
+        feature_definition(
             f"{key}_regressor",
             f"{name} regressor",
             "boosting",
-            REGRESSION_TASKS,
+            REGRESSION_TARGETS,
             description,
             regressor,
             params,
@@ -73,7 +73,7 @@ def _pair(key, name, description, classifier, regressor, params, **options):
     ]
 
 
-SPECS = [
+DEFINITIONS = [
     *_pair(
         "xgboost",
         "XGBoost",

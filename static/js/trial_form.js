@@ -62,7 +62,7 @@
         const given = current();
         for (const p of schema.params) holder.appendChild(field(p, p.name in given ? given[p.name] : p.default));
         holder.oninput = holder.onchange = () => write(schema);
-        if (target && !schema.tasks.includes(target.value)) target.value = schema.tasks[0];
+        if (target && !schema.targets.includes(target.value)) target.value = schema.targets[0];
       });
   }
 

@@ -7,7 +7,7 @@ from models_catalog.registry import CATALOG
 
 
 def test_every_catalog_entry_is_one_compact_line_grouped_by_family():
-    section = catalog_section(spec.as_dict() for spec in CATALOG.values())
+    section = catalog_section(definition.as_dict() for definition in CATALOG.values())
 
     lines = [line for line in section.splitlines() if line.startswith("- ")]
     assert len(lines) == len(CATALOG) == 143
@@ -25,9 +25,9 @@ def test_trials_show_their_key_metrics():
         name="",
         model_key="ridge",
         params={"alpha": 2.0},
-        data_spec={"symbol": "SPX", "start": "2010-01-01", "end": None, "horizon": 1},
-        validation_spec={"folds": 5},
-        task="return",
+        data={"symbol": "SPX", "start": "2010-01-01", "end": None, "horizon": 1},
+        validation={"folds": 5},
+        target="return",
         status="succeeded",
         metrics={"sharpe": 0.41234, "directional_accuracy": 0.52, "rmse": 0.0112, "mae": 0.008},
         error="",

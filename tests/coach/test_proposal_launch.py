@@ -38,7 +38,7 @@ def test_launch_creates_the_proposed_trial(api_as, bob, team_a, propose, proposa
     assert response.json()["status"] == "queued" and response.json()["proposal"]["status"] == "launched"
     assert trial.team == team_a and trial.created_by == bob and trial.status == Trial.Status.QUEUED
     assert trial.name == "SPX forest probe" and trial.model_key == "random_forest_classifier"
-    assert trial.family == "forest" and trial.task == "direction" and trial.seed == 7
+    assert trial.family == "forest" and trial.target == "direction" and trial.seed == 7
     assert trial.params == {
         "n_estimators": 50,
         "max_depth": 3,
@@ -46,7 +46,7 @@ def test_launch_creates_the_proposed_trial(api_as, bob, team_a, propose, proposa
         "max_features": "sqrt",
         "n_jobs": 1,
     }
-    assert trial.data_spec == {
+    assert trial.data == {
         "symbol": "SPX",
         "start": "2010-01-01",
         "end": "2015-12-31",
@@ -54,7 +54,7 @@ def test_launch_creates_the_proposed_trial(api_as, bob, team_a, propose, proposa
         "horizon": 1,
         "macro": [],
     }
-    assert trial.validation_spec == {"scheme": "walk_forward", "folds": 4, "gap": 2}
+    assert trial.validation == {"scheme": "walk_forward", "folds": 4, "gap": 2}
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.LAUNCHED and proposal.trial == trial
     # The gateway judged it with the coach's rationale and the conversation's goal as free text.

@@ -8,7 +8,7 @@ from arch.data import sp500
 
 from trials.features import make_dataset
 
-# Parameter values that keep every entry quick on a few hundred rows; applied only where a spec has the parameter.
+# Parameter values that keep every entry quick on a few hundred rows; applied only where a definition has the parameter.
 FAST_PARAMS = {"n_estimators": 20, "max_train_rows": 120, "max_subpopulation": 200, "n_cs": 4, "n_alphas": 10}
 
 
@@ -19,17 +19,21 @@ def sp500_bars() -> pd.DataFrame:
 
 
 @functools.cache
-def dataset(task: str, rows: int):
-    """(bars, features, target, next_returns) from the last `rows` bars (the first 60 are feature warm-up)."""
+def dataset(target: str, rows: int):
+    """(bars, features, labels, next_returns) from the last `rows` bars (the first 60 are feature warm-up)."""
     bars = sp500_bars().iloc[-rows:]
-    features, target, next_returns = make_dataset(bars, task=task, horizon=1)
-    return bars, features, target, next_returns
+    features, labels, next_returns = make_dataset(bars, target=target, horizon=1)
+    return bars, features, labels, next_returns
 
 
-def fast_params(spec) -> dict:
-    names = {param.name for param in spec.params}
+def fast_params(definition) -> dict:
+    names = {param.name for param in definition.params}
     return {name: value for name, value in FAST_PARAMS.items() if name in names}
 
 
 def entry_tasks(catalog) -> list:
-    return [pytest.param(key, task, id=f"{key}-{task}") for key, spec in catalog.items() for task in spec.tasks]
+    return [
+        pytest.param(key, target, id=f"{key}-{target}")
+        for key, definition in catalog.items()
+        for target in definition.targets
+    ]

@@ -23,10 +23,10 @@ def test_list_has_every_entry_with_counts_per_family(alice, api_as):
 
 def test_filters_combine(alice, api_as):
     client = api_as(alice)
-    volatility = client.get("/api/models/?task=volatility&library=arch").json()["results"]
-    assert volatility and all("volatility" in e["tasks"] and e["library"] == "arch" for e in volatility)
+    volatility = client.get("/api/models/?target=volatility&library=arch").json()["results"]
+    assert volatility and all("volatility" in e["targets"] and e["library"] == "arch" for e in volatility)
     assert {e["key"] for e in client.get("/api/models/?family=forest").json()["results"]} == {
-        key for key, spec in CATALOG.items() if spec.family == "forest"
+        key for key, definition in CATALOG.items() if definition.family == "forest"
     }
     searched = client.get("/api/models/?search=GARCH").json()["results"]
     assert searched and all("garch" in (e["key"] + e["name"] + e["description"]).lower() for e in searched)
@@ -35,7 +35,7 @@ def test_filters_combine(alice, api_as):
 
 def test_detail_and_unknown_key(alice, api_as):
     client = api_as(alice)
-    assert client.get("/api/models/ridge/").json()["tasks"] == ["return"]
+    assert client.get("/api/models/ridge/").json()["targets"] == ["return"]
     assert client.get("/api/models/crystal_ball/").status_code == 404
 
 

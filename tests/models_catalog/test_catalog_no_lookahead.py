@@ -1,6 +1,6 @@
 """No entry's prediction at date t depends on bars or features after t.
 
-For EVERY entry and task: fit on the training rows, predict a test block, then (1) perturb every bar (OHLCV) and
+For EVERY entry and target: fit on the training rows, predict a test block, then (1) perturb every bar (OHLCV) and
 every feature row after a date t inside the block and (2) cut the data at t; the predictions at dates <= t must
 not change. Feature models pass trivially row by row; the test bites on models that read `bars` (rules,
 time-series, GARCH, regime models), which must filter forward and never normalise over the block.
@@ -28,43 +28,43 @@ def perturbed_after(frame: pd.DataFrame, t: pd.Timestamp, rng: np.random.Generat
     return frame
 
 
-def predictions(estimator, task, X, bars):
+def predictions(estimator, target, X, bars):
     y_pred = np.asarray(estimator.predict(X, bars), dtype="float64")
-    if task == "direction":
+    if target == "direction":
         return np.column_stack([y_pred, np.asarray(estimator.predict_proba(X, bars), dtype="float64")])
     return y_pred[:, None]
 
 
-def fitted_and_predicted(estimator, task):
+def fitted_and_predicted(estimator, target):
     """(before, shaken, cut): test-block predictions as given, with everything after t perturbed, and cut at t."""
-    bars, features, target, _ = dataset(task, ROWS)
-    X_train, y_train = features.iloc[:TRAIN], target.iloc[:TRAIN]
+    bars, features, labels, _ = dataset(target, ROWS)
+    X_train, y_train = features.iloc[:TRAIN], labels.iloc[:TRAIN]
     X_test = features.iloc[TRAIN : TRAIN + TEST]
     t = X_test.index[CUT - 1]
     test_bars = bars.loc[: X_test.index[-1]]
     estimator.fit(X_train, y_train, bars.loc[: X_train.index[-1]])
-    before = predictions(estimator, task, X_test, test_bars)
+    before = predictions(estimator, target, X_test, test_bars)
     rng = np.random.default_rng(7)
-    shaken = predictions(estimator, task, perturbed_after(X_test, t, rng), perturbed_after(test_bars, t, rng))
-    cut = predictions(estimator, task, X_test.loc[:t], test_bars.loc[:t])
+    shaken = predictions(estimator, target, perturbed_after(X_test, t, rng), perturbed_after(test_bars, t, rng))
+    cut = predictions(estimator, target, X_test.loc[:t], test_bars.loc[:t])
     return before, shaken, cut
 
 
 def test_the_check_catches_a_model_that_peeks():
     # Ranks each close against the whole history it is given, later closes included: a classic leak.
-    peeking = RuleModel(lambda bars: bars["close"].rank(pct=True), {}, task="direction")
+    peeking = RuleModel(lambda bars: bars["close"].rank(pct=True), {}, target="direction")
     before, shaken, cut = fitted_and_predicted(peeking, "direction")
     assert not np.allclose(shaken[:CUT], before[:CUT])
     assert not np.allclose(cut, before[:CUT])
 
 
-@pytest.mark.parametrize(("key", "task"), entry_tasks(CATALOG))
-def test_predictions_up_to_t_ignore_everything_after_t(key, task):
-    spec = CATALOG[key]
-    before, shaken, cut = fitted_and_predicted(spec.build(fast_params(spec), task=task, seed=0), task)
+@pytest.mark.parametrize(("key", "target"), entry_tasks(CATALOG))
+def test_predictions_up_to_t_ignore_everything_after_t(key, target):
+    definition = CATALOG[key]
+    before, shaken, cut = fitted_and_predicted(definition.build(fast_params(definition), target=target, seed=0), target)
 
     np.testing.assert_allclose(shaken[:CUT], before[:CUT], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(cut, before[:CUT], rtol=1e-9, atol=1e-12)
     # The perturbation is large enough to matter where the model does read the data.
-    if key in ("momentum", "garch_1_1", "arima", "hmm_gaussian") and task != "direction":
+    if key in ("momentum", "garch_1_1", "arima", "hmm_gaussian") and target != "direction":
         assert not np.allclose(shaken[CUT:], before[CUT:])

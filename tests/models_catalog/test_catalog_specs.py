@@ -1,11 +1,11 @@
-"""The catalog's declarations: size, keys, tasks, and parameters whose defaults validate and build."""
+"""The catalog's declarations: size, keys, targets, and parameters whose defaults validate and build."""
 
 import re
 
 import pytest
 
+from models_catalog.definition import TARGETS, ParamError
 from models_catalog.registry import CATALOG, FAMILY_MODULES
-from models_catalog.spec import TASKS, ParamError
 
 CORE = {
     "logistic_regression": ("direction",),
@@ -23,44 +23,44 @@ def test_catalog_holds_at_least_140_entries():
 
 def test_keys_are_unique_snake_case_and_match_the_dict():
     assert all(re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", key) for key in CATALOG)
-    assert all(spec.key == key for key, spec in CATALOG.items())
+    assert all(definition.key == key for key, definition in CATALOG.items())
     # The registry raises on a duplicate; prove it is counting all modules' entries, not silently overwriting.
     from importlib import import_module
 
-    total = sum(len(import_module(f"models_catalog.families.{module}").SPECS) for module in FAMILY_MODULES)
+    total = sum(len(import_module(f"models_catalog.families.{module}").DEFINITIONS) for module in FAMILY_MODULES)
     assert total == len(CATALOG)
 
 
-def test_core_entries_keep_their_keys_tasks_and_params():
-    for key, tasks in CORE.items():
-        assert CATALOG[key].tasks == tasks
+def test_core_entries_keep_their_keys_targets_and_params():
+    for key, targets in CORE.items():
+        assert CATALOG[key].targets == targets
     assert [p.name for p in CATALOG["logistic_regression"].params] == ["C", "max_iter"]
     assert [p.name for p in CATALOG["ridge"].params] == ["alpha"]
 
 
 def test_every_task_is_served_by_many_entries_and_families_span_the_libraries():
-    for task in TASKS:
-        assert sum(task in spec.tasks for spec in CATALOG.values()) >= 30
-    libraries = {spec.library for spec in CATALOG.values()}
+    for target in TARGETS:
+        assert sum(target in definition.targets for definition in CATALOG.values()) >= 30
+    libraries = {definition.library for definition in CATALOG.values()}
     assert {"scikit-learn", "xgboost", "lightgbm", "statsmodels", "arch", "hmmlearn", "mlTrainer"} <= libraries
-    families = {spec.family for spec in CATALOG.values()}
+    families = {definition.family for definition in CATALOG.values()}
     assert {"linear", "svm", "boosting", "time_series", "volatility", "rule", "regime", "ensemble"} <= families
 
 
 @pytest.mark.parametrize("key", sorted(CATALOG))
 def test_defaults_validate_and_build(key):
-    spec = CATALOG[key]
-    assert spec.name and spec.description and spec.family and spec.library
-    defaults = spec.validate_params({})
-    assert defaults == {p.name: p.default for p in spec.params}
-    for param in spec.params:
+    definition = CATALOG[key]
+    assert definition.name and definition.description and definition.family and definition.library
+    defaults = definition.validate_params({})
+    assert defaults == {p.name: p.default for p in definition.params}
+    for param in definition.params:
         assert param.coerce(param.default) == param.default  # each default is within its own bounds
         if param.type == "choice":
             assert param.default in param.choices
-    for task in spec.tasks:
-        estimator = spec.build({}, task=task, seed=0)
+    for target in definition.targets:
+        estimator = definition.build({}, target=target, seed=0)
         assert callable(estimator.fit) and callable(estimator.predict)
-        if task == "direction":
+        if target == "direction":
             assert callable(estimator.predict_proba)
 
 

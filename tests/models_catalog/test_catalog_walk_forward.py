@@ -1,4 +1,4 @@
-"""Every catalog entry trains and predicts through the walk-forward runner, for every task it declares.
+"""Every catalog entry trains and predicts through the walk-forward runner, for every target it declares.
 
 Real data: the last 560 daily S&P 500 bars bundled with arch (about 500 usable rows after the features' warm-up),
 two folds. Parameters such as tree counts are lowered here (conftest.FAST_PARAMS), never inside the adapters.
@@ -22,17 +22,17 @@ METRICS = {
 }
 
 
-@pytest.mark.parametrize(("key", "task"), entry_tasks(CATALOG))
-def test_entry_trains_through_walk_forward(key, task):
-    spec = CATALOG[key]
-    bars, features, target, next_returns = dataset(task, ROWS)
+@pytest.mark.parametrize(("key", "target"), entry_tasks(CATALOG))
+def test_entry_trains_through_walk_forward(key, target):
+    definition = CATALOG[key]
+    bars, features, labels, next_returns = dataset(target, ROWS)
     result = walk_forward_run(
-        spec=spec,
-        params=fast_params(spec),
-        task=task,
+        definition=definition,
+        params=fast_params(definition),
+        target=target,
         seed=0,
         features=features,
-        target=target,
+        labels=labels,
         next_returns=next_returns,
         bars=bars,
         folds=FOLDS,
@@ -43,14 +43,14 @@ def test_entry_trains_through_walk_forward(key, task):
     expected_dates = features.index[len(features) - FOLDS * test_size :]
     assert list(predictions.columns) == PREDICTION_COLUMNS
     assert predictions.index.equals(expected_dates)
-    assert np.array_equal(predictions["y_true"].to_numpy(), target.loc[expected_dates].to_numpy())
+    assert np.array_equal(predictions["y_true"].to_numpy(), labels.loc[expected_dates].to_numpy())
     y_pred = predictions["y_pred"].to_numpy()
     assert np.isfinite(y_pred).all()
-    if task == "direction":
+    if target == "direction":
         assert set(np.unique(y_pred)) <= {0.0, 1.0}
         proba = predictions["proba"].to_numpy()
         assert np.isfinite(proba).all() and (proba >= 0).all() and (proba <= 1).all()
-    if task == "volatility":
+    if target == "volatility":
         # Daily volatility as a fraction (not percent, not annualised). The median, not the maximum: a model
         # may honestly produce a wild forecast from a short window (EGARCH-t on ~170 returns can reach a
         # degenerate optimum with nu near 2).
@@ -58,6 +58,6 @@ def test_entry_trains_through_walk_forward(key, task):
     else:
         assert np.isfinite(predictions["equity"].to_numpy()).all()
     assert len(result.folds) == FOLDS
-    for name in METRICS[task]:
+    for name in METRICS[target]:
         value = result.metrics[name]
         assert value is not None and math.isfinite(value), name

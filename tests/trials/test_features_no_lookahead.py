@@ -53,10 +53,10 @@ def test_monthly_series_is_used_only_after_publication(bars, macro):
 
 
 def test_target_looks_forward_and_dataset_cuts_bars_after_end(bars):
-    target = build_target(bars, task="return", horizon=5)
+    labels = build_target(bars, target="return", horizon=5)
     close = bars["close"]
-    assert target.iloc[10] == pytest.approx(close.iloc[15] / close.iloc[10] - 1)
-    X, y, next_ret = make_dataset(bars, task="direction", horizon=5, end=pd.Timestamp("2012-12-31"))
+    assert labels.iloc[10] == pytest.approx(close.iloc[15] / close.iloc[10] - 1)
+    X, y, next_ret = make_dataset(bars, target="direction", horizon=5, end=pd.Timestamp("2012-12-31"))
     # The last labelled row is 5 bars before the end: its label needs the close on the last bar in range.
     in_range = bars.loc[:"2012-12-31"].index
     assert y.index[-1] == in_range[-6]

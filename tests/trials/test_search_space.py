@@ -1,4 +1,4 @@
-"""Search spaces from catalog specs: bounds, log scales and model selection naming."""
+"""Search spaces from catalog definitions: bounds, log scales and model selection naming."""
 
 import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
@@ -15,16 +15,16 @@ def test_single_model_space_uses_the_spec_bounds_and_skips_n_jobs():
 
 
 def test_model_selection_names_params_per_model_and_fixed_params_are_kept():
-    specs = [CATALOG["logistic_regression"], CATALOG["random_forest_classifier"]]
+    definitions = [CATALOG["logistic_regression"], CATALOG["random_forest_classifier"]]
     fixed = {"random_forest_classifier": {"n_estimators": 50}}
-    dims = search_space.space(specs, fixed)
+    dims = search_space.space(definitions, fixed)
     assert dims["model"] == CategoricalDistribution(["logistic_regression", "random_forest_classifier"])
     assert dims["logistic_regression.C"] == FloatDistribution(1e-4, 1e4, log=True)
     assert "random_forest_classifier.n_estimators" not in dims
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
     seen = set()
     for _ in range(20):
-        model, params = search_space.suggest(study.ask(), specs, fixed)
+        model, params = search_space.suggest(study.ask(), definitions, fixed)
         seen.add(model)
         CATALOG[model].validate_params(params)  # every suggestion is a valid parameter set
         if model == "random_forest_classifier":
@@ -33,7 +33,7 @@ def test_model_selection_names_params_per_model_and_fixed_params_are_kept():
 
 
 def test_stored_trials_rebuild_into_the_same_optuna_names():
-    specs = [CATALOG["logistic_regression"], CATALOG["ridge"]]
-    params, dists = search_space.optuna_params(specs, "ridge", {"alpha": 2.0})
+    definitions = [CATALOG["logistic_regression"], CATALOG["ridge"]]
+    params, dists = search_space.optuna_params(definitions, "ridge", {"alpha": 2.0})
     assert params == {"model": "ridge", "ridge.alpha": 2.0}
     assert set(dists) == set(params)

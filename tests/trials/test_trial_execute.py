@@ -27,7 +27,7 @@ def test_execute_trains_and_matches_a_plain_scikit_learn_walk_forward(alice, tea
     # Recompute the same walk-forward by hand with scikit-learn alone.
     bars = dataset_frame(dataset=Dataset.objects.get(key="SPX", team__isnull=True))
     X, y, next_ret = make_dataset(
-        bars, task="direction", horizon=1, start=pd.Timestamp("2012-01-01"), end=pd.Timestamp("2016-12-31")
+        bars, target="direction", horizon=1, start=pd.Timestamp("2012-01-01"), end=pd.Timestamp("2016-12-31")
     )
     n, folds, gap = len(X), 3, 1
     size = n // (folds + 1)

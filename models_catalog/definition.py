@@ -1,6 +1,6 @@
 """What a catalog entry is: typed hyperparameters and a factory for an estimator (no Django here).
 
-An estimator built from a spec has the interface the walk-forward runner calls:
+An estimator built from a definition has the interface the walk-forward runner calls:
     fit(X, y, bars) -> self;  predict(X, bars) -> ndarray;  predict_proba(X, bars) -> ndarray (P(up), direction only)
 X is the feature frame for the rows to fit or predict, y the target for those rows, and `bars` the OHLCV history
 up to and including the last row of X, never later (models that work from prices, such as rules and time-series
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-TASKS = ("direction", "return", "volatility")
+TARGETS = ("direction", "return", "volatility")
 PARAM_TYPES = ("int", "float", "bool", "choice")
 
 
@@ -81,20 +81,20 @@ class Param:
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class ModelDefinition:
     key: str
     name: str
     family: str
     library: str
-    tasks: tuple[str, ...]
+    targets: tuple[str, ...]
     description: str
     factory: Callable[..., Any] = field(repr=False)
     params: tuple[Param, ...] = ()
 
     def __post_init__(self):
-        unknown = set(self.tasks) - set(TASKS)
-        if unknown or not self.tasks:
-            raise ValueError(f"{self.key}: tasks must be a non-empty subset of {TASKS}, got {self.tasks}")
+        unknown = set(self.targets) - set(TARGETS)
+        if unknown or not self.targets:
+            raise ValueError(f"{self.key}: targets must be a non-empty subset of {TARGETS}, got {self.targets}")
 
     def validate_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """All parameters with defaults filled in; ParamError names every bad or unknown one."""
@@ -111,10 +111,12 @@ class ModelSpec:
             raise ParamError(errors)
         return resolved
 
-    def build(self, params: Mapping[str, Any] | None, *, task: str, seed: int):
-        if task not in self.tasks:
-            raise ValueError(f"{self.key} does not support the {task!r} target (it supports {', '.join(self.tasks)})")
-        return self.factory(self.validate_params(params), task=task, seed=seed)
+    def build(self, params: Mapping[str, Any] | None, *, target: str, seed: int):
+        if target not in self.targets:
+            raise ValueError(
+                f"{self.key} does not support the {target!r} target (it supports {', '.join(self.targets)})"
+            )
+        return self.factory(self.validate_params(params), target=target, seed=seed)
 
     def as_dict(self) -> dict:
         return {
@@ -122,7 +124,7 @@ class ModelSpec:
             "name": self.name,
             "family": self.family,
             "library": self.library,
-            "tasks": list(self.tasks),
+            "targets": list(self.targets),
             "description": self.description,
             "params": [p.as_dict() for p in self.params],
         }
