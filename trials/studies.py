@@ -20,6 +20,7 @@ from models_catalog.registry import CATALOG
 from models_catalog.selectors import definition_get_enabled
 
 from . import search_space
+from .figures import lower_is_better
 from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
 from .models import Study, Trial
 
@@ -28,7 +29,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 MAX_BUDGET = 500
 MAX_PARALLELISM = 8
-LOWER_IS_BETTER = {"rmse", "mae", "qlike", "turnover", "annual_volatility"}
+LOWER_IS_BETTER = lower_is_better()  # rmse -> minimise by default
 
 
 def metrics_for_target(target: str) -> tuple[str, ...]:
