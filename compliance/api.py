@@ -1,7 +1,7 @@
 """REST shell around the audit trail (read-only: no write verb exists) and the four-eyes approval."""
 
 from django.http import Http404
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -12,11 +12,22 @@ from trials.serializers import TrialSerializer
 
 from . import selectors, services
 from .exports import DECISION_HEADER, decision_csv_response
+from .models import Decision
 from .serializers import DecisionSerializer
 
 
+class DecisionFilterSerializer(serializers.Serializer):
+    trial = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    outcome = serializers.ChoiceField(choices=Decision.Outcome.choices, required=False, allow_blank=True)
+    stage = serializers.ChoiceField(choices=Decision.Stage.choices, required=False, allow_blank=True)
+    team = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
 def _filters(request) -> dict:
-    return {key: request.query_params.get(key, "") for key in ("trial", "outcome", "stage", "team")}
+    """The audit trail's filters, checked before any query runs (so before an export's stream starts)."""
+    filters = DecisionFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return filters.validated_data
 
 
 class DecisionListApi(APIView):

@@ -7,12 +7,13 @@ from django.conf import settings
 from django.http import Http404
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
 from accounts.selectors import team_for_user
+from security.parsers import SafeJSONParser
 
 from . import selectors, services
 from .crypto import EncryptionKeyMissing, SecretDecryptError
@@ -278,7 +279,7 @@ class TeamApiKeyListApi(APIView):
 class TeamApiKeyApi(APIView):
     """PUT {"api_key": "..."} stores a key; the answer, like every other, shows only whether one is set."""
 
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
     def _status(self, team, source: str) -> dict:
         return next(entry for entry in selectors.team_api_key_status(team=team) if entry["source"] == source)

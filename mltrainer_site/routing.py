@@ -4,6 +4,8 @@ from django.urls import path
 
 from trials.consumers import TrialConsumer
 
+from . import converters  # noqa: F401 - registers <id:...>
+
 websocket_urlpatterns = [
-    path("ws/trials/<int:trial_id>/", TrialConsumer.as_asgi()),
+    path("ws/trials/<id:trial_id>/", TrialConsumer.as_asgi()),
 ]

@@ -41,17 +41,22 @@ INSTALLED_APPS = [
     "market_data",
     "trials",
     "observability",
+    "security",
     "compliance",
     "coach",
 ]
 
 MIDDLEWARE = [
-    # First: /healthz, /readyz and /metrics answer whatever the Host header, over plain HTTP (pod IPs, kubelet).
+    # Outermost: HEAD responses lose their body, and a streamed body that fails part way ends cleanly.
+    "security.middleware.ResponseGuardMiddleware",
+    # Then: /healthz, /readyz and /metrics answer whatever the Host header, over plain HTTP (pod IPs, kubelet).
     "observability.middleware.ProbeMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "observability.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # 400 for a NUL byte or lone surrogate in the path, query or form; 405 for PUT/PATCH/DELETE on pages.
+    "security.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -63,6 +68,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "mltrainer_site.urls"
+# The DEBUG error page also hides connection URLs (DATABASE_URL, REDIS_URL, CELERY_BROKER_URL): they hold passwords.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "security.debug.ExceptionReporterFilter"
 ASGI_APPLICATION = "mltrainer_site.asgi.application"
 
 TEMPLATES = [
@@ -165,6 +172,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON with NUL bytes, lone surrogates or nesting past 64 levels is a 400 (security.inputs).
+    "DEFAULT_PARSER_CLASSES": [
+        "security.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

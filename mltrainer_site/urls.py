@@ -17,6 +17,8 @@ from trials import api as trials_api
 from trials import study_api, study_views
 from trials import views as trials_views
 
+from . import converters  # noqa: F401 - registers <id:...>, used for every object id below
+
 api = [
     path("api/auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),
     path("api/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
@@ -25,25 +27,25 @@ api = [
     path("api/datasets/", data_api.DatasetListApi.as_view(), name="api-datasets"),
     path("api/datasets/upload/", data_api.DatasetUploadApi.as_view(), name="api-dataset-upload"),
     path("api/datasets/fetch/", data_api.FetchJobCreateApi.as_view(), name="api-dataset-fetch"),
-    path("api/datasets/fetch/<int:job_id>/", data_api.FetchJobDetailApi.as_view(), name="api-fetch-job"),
+    path("api/datasets/fetch/<id:job_id>/", data_api.FetchJobDetailApi.as_view(), name="api-fetch-job"),
     path("api/datasets/watchlist/", data_api.WatchListApi.as_view(), name="api-watchlist"),
-    path("api/datasets/watchlist/<int:item_id>/", data_api.WatchItemApi.as_view(), name="api-watch-item"),
+    path("api/datasets/watchlist/<id:item_id>/", data_api.WatchItemApi.as_view(), name="api-watch-item"),
     path("api/datasets/search/", data_api.DataSearchApi.as_view(), name="api-dataset-search"),
-    path("api/datasets/<int:dataset_id>/", data_api.DatasetDetailApi.as_view(), name="api-dataset-detail"),
-    path("api/datasets/<int:dataset_id>/values/", data_api.DatasetValuesApi.as_view(), name="api-dataset-values"),
+    path("api/datasets/<id:dataset_id>/", data_api.DatasetDetailApi.as_view(), name="api-dataset-detail"),
+    path("api/datasets/<id:dataset_id>/values/", data_api.DatasetValuesApi.as_view(), name="api-dataset-values"),
     path("api/teams/<slug:slug>/api-keys/", data_api.TeamApiKeyListApi.as_view(), name="api-team-keys"),
     path("api/teams/<slug:slug>/api-keys/<str:source>/", data_api.TeamApiKeyApi.as_view(), name="api-team-key"),
     path("api/trials/", trials_api.TrialListCreateApi.as_view(), name="api-trials"),
     path("api/trials/export.csv", trials_api.TrialExportApi.as_view(), name="api-trial-export"),
-    path("api/trials/<int:trial_id>/", trials_api.TrialDetailApi.as_view(), name="api-trial-detail"),
-    path("api/trials/<int:trial_id>/cancel/", trials_api.TrialCancelApi.as_view(), name="api-trial-cancel"),
+    path("api/trials/<id:trial_id>/", trials_api.TrialDetailApi.as_view(), name="api-trial-detail"),
+    path("api/trials/<id:trial_id>/cancel/", trials_api.TrialCancelApi.as_view(), name="api-trial-cancel"),
     path(
-        "api/trials/<int:trial_id>/predictions.csv",
+        "api/trials/<id:trial_id>/predictions.csv",
         trials_api.TrialPredictionsExportApi.as_view(),
         name="api-trial-predictions",
     ),
-    path("api/trials/<int:trial_id>/approve/", compliance_api.TrialApproveApi.as_view(), name="api-trial-approve"),
-    path("api/trials/<int:trial_id>/reject/", compliance_api.TrialRejectApi.as_view(), name="api-trial-reject"),
+    path("api/trials/<id:trial_id>/approve/", compliance_api.TrialApproveApi.as_view(), name="api-trial-approve"),
+    path("api/trials/<id:trial_id>/reject/", compliance_api.TrialRejectApi.as_view(), name="api-trial-reject"),
     path("api/compliance/decisions/", compliance_api.DecisionListApi.as_view(), name="api-compliance-decisions"),
     path(
         "api/compliance/decisions/export.csv",
@@ -54,30 +56,30 @@ api = [
 
 api += [
     path("api/studies/", study_api.StudyListCreateApi.as_view(), name="api-studies"),
-    path("api/studies/<int:study_id>/", study_api.StudyDetailApi.as_view(), name="api-study-detail"),
-    path("api/studies/<int:study_id>/cancel/", study_api.StudyCancelApi.as_view(), name="api-study-cancel"),
-    path("api/studies/<int:study_id>/export.csv", study_api.StudyExportApi.as_view(), name="api-study-export"),
+    path("api/studies/<id:study_id>/", study_api.StudyDetailApi.as_view(), name="api-study-detail"),
+    path("api/studies/<id:study_id>/cancel/", study_api.StudyCancelApi.as_view(), name="api-study-cancel"),
+    path("api/studies/<id:study_id>/export.csv", study_api.StudyExportApi.as_view(), name="api-study-export"),
 ]
 
 api += [
     path("api/coach/conversations/", coach_api.ConversationListCreateApi.as_view(), name="api-coach-conversations"),
     path(
-        "api/coach/conversations/<int:conversation_id>/",
+        "api/coach/conversations/<id:conversation_id>/",
         coach_api.ConversationDetailApi.as_view(),
         name="api-coach-conversation",
     ),
     path(
-        "api/coach/conversations/<int:conversation_id>/messages/",
+        "api/coach/conversations/<id:conversation_id>/messages/",
         coach_api.MessageCreateApi.as_view(),
         name="api-coach-messages",
     ),
     path(
-        "api/coach/proposals/<int:proposal_id>/launch/",
+        "api/coach/proposals/<id:proposal_id>/launch/",
         coach_api.ProposalLaunchApi.as_view(),
         name="api-coach-proposal-launch",
     ),
     path(
-        "api/coach/proposals/<int:proposal_id>/dismiss/",
+        "api/coach/proposals/<id:proposal_id>/dismiss/",
         coach_api.ProposalDismissApi.as_view(),
         name="api-coach-proposal-dismiss",
     ),
@@ -85,25 +87,25 @@ api += [
 
 pages = [
     path("coach/", coach_views.coach_home, name="coach"),
-    path("coach/<int:conversation_id>/", coach_views.conversation_detail, name="coach-conversation"),
+    path("coach/<id:conversation_id>/", coach_views.conversation_detail, name="coach-conversation"),
     path("studies/", study_views.study_list, name="studies"),
-    path("studies/<int:study_id>/", study_views.study_detail, name="study-detail"),
+    path("studies/<id:study_id>/", study_views.study_detail, name="study-detail"),
     path("", trials_views.dashboard, name="dashboard"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("trials/new/", trials_views.trial_new, name="trial-new"),
-    path("trials/<int:trial_id>/", trials_views.trial_detail, name="trial-detail"),
-    path("trials/<int:trial_id>/approve/", compliance_views.trial_decide, {"verdict": "approve"}, name="trial-approve"),
-    path("trials/<int:trial_id>/reject/", compliance_views.trial_decide, {"verdict": "reject"}, name="trial-reject"),
+    path("trials/<id:trial_id>/", trials_views.trial_detail, name="trial-detail"),
+    path("trials/<id:trial_id>/approve/", compliance_views.trial_decide, {"verdict": "approve"}, name="trial-approve"),
+    path("trials/<id:trial_id>/reject/", compliance_views.trial_decide, {"verdict": "reject"}, name="trial-reject"),
     path("compliance/", compliance_views.audit, name="compliance-audit"),
     path("models/", catalog_views.catalog, name="catalog"),
     path("models/<slug:key>/", catalog_views.model_detail, name="model-detail"),
     path("data/", data_views.datasets, name="datasets"),
-    path("data/<int:dataset_id>/", data_views.dataset_detail, name="dataset-detail"),
+    path("data/<id:dataset_id>/", data_views.dataset_detail, name="dataset-detail"),
     path("data/upload/", data_views.dataset_upload, name="dataset-upload"),
     path("data/fetch/", data_views.fetch_create, name="dataset-fetch"),
     path("data/watchlist/", data_views.watch_add, name="watchlist-add"),
-    path("data/watchlist/<int:item_id>/remove/", data_views.watch_remove, name="watchlist-remove"),
+    path("data/watchlist/<id:item_id>/remove/", data_views.watch_remove, name="watchlist-remove"),
     path("data/keys/<str:source>/", data_views.api_key_set, name="team-key-set"),
     path("admin/", admin.site.urls),
 ]

@@ -9,10 +9,29 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 # Enough threads for a few probes whose checks are still hanging on a dead dependency.
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="readyz")
+
+
+def database_pool_wedged() -> str | None:
+    """Why this process can no longer serve database requests, or None: every connection of its psycopg pool is
+    checked out and requests are waiting for one (connections leaked by requests that never finished).
+
+    Liveness, not readiness: it reads the pool's counters and touches no server, so a database outage (the pool
+    cannot open connections, so it is not full) never restarts the pod. Not a pool yet, or no pooling: None."""
+    database = connections["default"]
+    pool = getattr(type(database), "_connection_pools", {}).get(database.alias)
+    if pool is None:
+        return None
+    stats = pool.get_stats()
+    if stats["pool_size"] >= pool.max_size and stats["pool_available"] == 0 and stats.get("requests_waiting", 0):
+        return (
+            f"all {pool.max_size} database connections of this process are in use and "
+            f"{stats['requests_waiting']} requests are waiting for one"
+        )
+    return None
 
 
 def check_database() -> str:

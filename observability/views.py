@@ -18,17 +18,25 @@ _PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
-    """Liveness: the process answers. Touches no dependency, so an outage elsewhere never restarts the pod."""
+    """Liveness: the process answers and is not wedged (its database pool is not held by leaked connections).
+    Touches no dependency, so an outage elsewhere never restarts the pod."""
+    wedged = health.database_pool_wedged()
+    if wedged:
+        logger.error("not alive: %s", wedged)
+        return JsonResponse({"status": "wedged", "reason": wedged}, status=503)
     return JsonResponse({"status": "ok"})
 
 
 def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness. Which dependency is down is public; why (the error text) only for the metrics token or an
+    allowed network (see metrics_allowed), since error messages describe the inside of the deployment."""
     ready, checks = health.readiness()
+    detail = {"checks": checks} if metrics_allowed(request) else {}
     if not ready:
         down = sorted(name for name, result in checks.items() if not result.startswith("ok"))
         logger.warning("not ready: %s", "; ".join(f"{name} {checks[name]}" for name in down))
-        return JsonResponse({"status": "unavailable", "down": down, "checks": checks}, status=503)
-    return JsonResponse({"status": "ok", "checks": checks})
+        return JsonResponse({"status": "unavailable", "down": down, **detail}, status=503)
+    return JsonResponse({"status": "ok", **detail})
 
 
 def _bearer_token(request: HttpRequest) -> str | None:

@@ -1,7 +1,7 @@
 """REST shell around the trial services and selectors."""
 
 from django.http import Http404
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -12,11 +12,21 @@ from compliance.services import ComplianceRejected
 
 from . import selectors, services
 from .exports import PREDICTION_HEADER, TRIAL_COLUMNS, csv_response, prediction_row, trial_row
+from .models import Trial
 from .serializers import TrialSerializer
 
 
+class TrialFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Trial.Status.choices, required=False, allow_blank=True)
+    model = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    team = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
 def _filters(request) -> dict:
-    return {key: request.query_params.get(key, "") for key in ("status", "model", "team")}
+    """The list's filters, checked before any query runs (an export's stream must not start on bad input)."""
+    filters = TrialFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return filters.validated_data
 
 
 def get_trial_or_404(request, trial_id: int):

@@ -38,12 +38,19 @@ class _Echo:
         return value
 
 
+# A text cell a spreadsheet would run as a formula (OWASP's CSV injection rule): shown as text by a leading '.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
         return repr(value)  # full precision, so figures recomputed from the CSV match the API
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:

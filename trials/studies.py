@@ -87,7 +87,10 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
             except ValueError as exc:
                 errors.setdefault("fixed_params", {})[f"{definition.key}.{name}"] = str(exc)
     metric = payload.get("metric", "sharpe")
-    if target in TARGETS and metric not in metrics_for_target(target):
+    if not isinstance(metric, str):
+        errors["metric"] = f"must be the name of a metric such as sharpe, got {type(metric).__name__}"
+        metric = "sharpe"
+    elif target in TARGETS and metric not in metrics_for_target(target):
         errors["metric"] = (
             f"must be one of {', '.join(metrics_for_target(target))} for a {target} target, got {metric!r}"
         )

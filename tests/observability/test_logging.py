@@ -38,7 +38,7 @@ def test_production_logs_are_json_with_the_configured_level():
 def test_request_lines_carry_the_request_id_and_user_and_no_token(client, alice, team_a, json_lines):
     access = str(RefreshToken.for_user(alice).access_token)
     response = client.get(
-        "/api/trials/?status=bogus", HTTP_AUTHORIZATION=f"Bearer {access}", HTTP_X_REQUEST_ID="req-abc.123"
+        "/api/trials/?status=queued", HTTP_AUTHORIZATION=f"Bearer {access}", HTTP_X_REQUEST_ID="req-abc.123"
     )
     assert response.status_code == 200
     assert response["X-Request-ID"] == "req-abc.123"

@@ -1,0 +1,94 @@
+"""Middleware that keeps bad requests from reaching views and broken responses from wedging the process."""
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from .inputs import text_problem
+
+logger = logging.getLogger(__name__)
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_PAGE_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+
+
+def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=status)
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+class InputGuardMiddleware:
+    """400 for a NUL byte or a lone surrogate in the path, a query parameter or a form field (JSON bodies are
+    checked by security.parsers.SafeJSONParser), and 405 for PUT, PATCH and DELETE on pages (only the API has
+    such verbs)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def _problem(self, request: HttpRequest) -> str | None:
+        problem = text_problem(request.path)
+        if problem:
+            return f"the URL path {problem}"
+        sources = [("query parameter", request.GET)]
+        if request.method == "POST" and request.content_type in _FORM_TYPES:
+            sources.append(("form field", request.POST))
+        for kind, values in sources:
+            for name, items in values.lists():
+                problem = text_problem(name) or next(filter(None, map(text_problem, items)), None)
+                if problem:
+                    return f"{kind} {name!r} {problem}"
+        return None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/") and request.method not in _PAGE_METHODS:
+            response = _refuse(request, 405, f"{request.method} is not allowed on pages")
+            response["Allow"] = ", ".join(_PAGE_METHODS)
+            return response
+        problem = self._problem(request)
+        if problem:
+            return _refuse(request, 400, problem.replace("\x00", "\\x00"))
+        return self.get_response(request)
+
+
+def _guarded(parts, path: str):
+    """A streamed body that ends cleanly when producing it fails: the error is logged and a last line says the
+    file is incomplete. Raising instead would skip the response's close(), so the request would never finish
+    and its database connection would never return to the pool."""
+    try:
+        yield from parts
+    except Exception:  # noqa: BLE001 - the headers are out; all that is left is to end the body honestly
+        logger.exception("streamed response for %s failed part way; ending it", path)
+        yield b"\r\n# error: the server failed while producing this file; it is incomplete\r\n"
+
+
+async def _aguarded(parts, path: str):
+    try:
+        async for part in parts:
+            yield part
+    except Exception:  # noqa: BLE001 - as in _guarded
+        logger.exception("streamed response for %s failed part way; ending it", path)
+        yield b"\r\n# error: the server failed while producing this file; it is incomplete\r\n"
+
+
+class ResponseGuardMiddleware:
+    """HEAD responses carry no body (ASGI servers send what they are given, and a body after a HEAD corrupts the
+    next response on a keep-alive connection); every streamed body is guarded by _guarded."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method == "HEAD":
+            if response.streaming:
+                response.streaming_content = []  # the original iterator is closed with the response, unread
+            else:
+                response.content = b""
+        elif response.streaming:
+            content = response.streaming_content
+            if response.is_async:
+                response.streaming_content = _aguarded(content, request.path)
+            else:
+                response.streaming_content = _guarded(content, request.path)
+        return response
