@@ -33,10 +33,16 @@ WRITERS = (Membership.Role.OWNER, Membership.Role.MEMBER)
 OWNERS = (Membership.Role.OWNER,)
 
 
+def membership_allows(*, membership: Membership | None, roles: tuple[str, ...] = WRITERS) -> bool:
+    """The one role check: whether a membership (None: not a member) has one of `roles`. Pages use it to decide
+    which forms to show; membership_require enforces it."""
+    return membership is not None and membership.role in roles
+
+
 def membership_require(*, user: User, team: Team, action: str, roles: tuple[str, ...] = WRITERS) -> Membership:
     """The user's membership of `team` if its role may do `action`, else PermissionDenied saying why."""
     membership = Membership.objects.filter(user=user, team=team).first()
-    if membership is None or membership.role not in roles:
+    if not membership_allows(membership=membership, roles=roles):
         why = "viewers can only read" if roles == WRITERS else "only owners can"
         raise PermissionDenied(f"you cannot {action} in {team.name} ({why})")
     return membership

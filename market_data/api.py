@@ -15,10 +15,10 @@ from accounts.api import team_for_request
 from accounts.selectors import team_for_user
 from security.parsers import SafeJSONParser
 
-from . import selectors, services
+from . import providers, selectors, services
 from .crypto import EncryptionKeyMissing, SecretDecryptError
-from .errors import DataSourceAuthError, DataSourceError, DataSourceKeyMissing, UploadInvalid
-from .models import Dataset, FetchJob, ProviderSource, WatchItem
+from .errors import DataSourceAuthError, DataSourceError, DataSourceKeyMissing, FetchInvalid, UploadInvalid
+from .models import Dataset, FetchJob, WatchItem
 
 LATEST_ROWS_DEFAULT, LATEST_ROWS_MAX = 20, 500
 VALUES_DEFAULT, VALUES_MAX = 500, 10000
@@ -105,7 +105,7 @@ class WatchItemSerializer(serializers.ModelSerializer):
 class SeriesRequestSerializer(serializers.Serializer):
     """What a fetch or a watch-list entry asks for; `series_id` is accepted for FRED in place of `symbol`."""
 
-    source = serializers.ChoiceField(choices=ProviderSource.values)
+    source = serializers.CharField(max_length=10)
     symbol = serializers.CharField(max_length=64, required=False, allow_blank=True)
     series_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
     start = serializers.DateField()
@@ -113,6 +113,12 @@ class SeriesRequestSerializer(serializers.Serializer):
     multiplier = serializers.IntegerField(required=False, default=1)
     timespan = serializers.CharField(max_length=10, required=False, default="day")
     adjusted = serializers.BooleanField(required=False, default=True)
+
+    def validate_source(self, value):
+        # Checked against the registry at request time: every registered provider is a choice.
+        if providers.get(value) is None:
+            raise ValidationError(f"must be {providers.sources_text()}, got {value!r}")
+        return value
 
     def validate(self, attrs):
         attrs["symbol"] = attrs.pop("symbol", "") or attrs.pop("series_id", "")
@@ -149,6 +155,11 @@ def _team_by_slug_or_404(request, slug: str):
     return team
 
 
+def _source_or_404(source: str) -> None:
+    if providers.get(source) is None:
+        raise Http404("No such data source.")
+
+
 def _provider_problem(exc: Exception) -> Response:
     """A provider or key problem as a response whose message is safe to show (never holds a key)."""
     if isinstance(exc, DataSourceKeyMissing | DataSourceAuthError | EncryptionKeyMissing | SecretDecryptError):
@@ -161,10 +172,9 @@ def _provider_problem(exc: Exception) -> Response:
 
 class DatasetListApi(APIView):
     def get(self, request):
-        datasets = selectors.dataset_list(user=request.user)
-        for field in ("kind", "source"):
-            if request.query_params.get(field):
-                datasets = datasets.filter(**{field: request.query_params[field]})
+        datasets = selectors.dataset_list(
+            user=request.user, kind=request.query_params.get("kind"), source=request.query_params.get("source")
+        )
         return Response(DatasetSerializer(datasets, many=True).data)
 
 
@@ -223,12 +233,9 @@ class FetchJobCreateApi(APIView):
         team = team_for_request(request)
         wanted = SeriesRequestSerializer(data=request.data)
         wanted.is_valid(raise_exception=True)
-        fields = wanted.validated_data
         try:
-            job = services.fetch_job_create(
-                team=team, user=request.user, end=fields.pop("end", None) or services.today_in_new_york(), **fields
-            )
-        except services.FetchInvalid as exc:
+            job = services.fetch_job_create(team=team, user=request.user, **wanted.validated_data)
+        except FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
         except (DataSourceError, EncryptionKeyMissing, SecretDecryptError) as exc:
             return _provider_problem(exc)
@@ -256,7 +263,7 @@ class WatchListApi(APIView):
         fields.pop("end", None)
         try:
             item = services.watch_item_add(team=team, user=request.user, **fields)
-        except services.FetchInvalid as exc:
+        except FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
         return Response(WatchItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
@@ -282,18 +289,18 @@ class TeamApiKeyApi(APIView):
     parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
     def _status(self, team, source: str) -> dict:
-        return next(entry for entry in selectors.team_api_key_status(team=team) if entry["source"] == source)
+        [status_of_source] = selectors.team_api_key_status(team=team, source=source)
+        return status_of_source
 
     def put(self, request, slug: str, source: str):
         team = _team_by_slug_or_404(request, slug)
-        if source not in ProviderSource.values:
-            raise Http404("No such data source.")
+        _source_or_404(source)
         api_key = request.data.get("api_key") if isinstance(request.data, dict) else None
         if not isinstance(api_key, str):
             raise ValidationError({"api_key": "is required"})
         try:
             services.team_api_key_set(team=team, user=request.user, source=source, api_key=api_key)
-        except services.FetchInvalid as exc:
+        except FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
         except EncryptionKeyMissing as exc:
             return Response({"detail": f"keys cannot be stored: {exc}"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
@@ -301,8 +308,7 @@ class TeamApiKeyApi(APIView):
 
     def delete(self, request, slug: str, source: str):
         team = _team_by_slug_or_404(request, slug)
-        if source not in ProviderSource.values:
-            raise Http404("No such data source.")
+        _source_or_404(source)
         services.team_api_key_delete(team=team, user=request.user, source=source)
         return Response(self._status(team, source))
 
@@ -311,14 +317,14 @@ class DataSearchApi(APIView):
     def get(self, request):
         team = team_for_request(request)
         source = request.query_params.get("source", "")
-        if source not in ProviderSource.values:
-            raise ValidationError({"source": "must be polygon or fred"})
+        if providers.get(source) is None:
+            raise ValidationError({"source": f"must be {providers.sources_text()}"})
         limit = _int_param(request, "limit", 20, 100)
         try:
             results = services.provider_search(
                 team=team, source=source, query=request.query_params.get("q", ""), limit=limit
             )
-        except services.FetchInvalid as exc:
+        except FetchInvalid as exc:
             raise ValidationError(exc.errors) from exc
         except (DataSourceError, EncryptionKeyMissing, SecretDecryptError) as exc:
             return _provider_problem(exc)

@@ -1,4 +1,4 @@
-"""Exceptions raised by the market-data connectors and the upload parser; messages are safe to show users."""
+"""Exceptions raised by the market-data connectors, the upload parser and the services; messages are safe to show."""
 
 
 class DataSourceError(Exception):
@@ -33,3 +33,11 @@ class UploadInvalid(ValueError):
     def __init__(self, errors: list[str]):
         super().__init__("; ".join(errors))
         self.errors = list(errors)
+
+
+class FetchInvalid(ValueError):
+    """A fetch, watch-list, key or search request has problems; `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors

@@ -2,8 +2,9 @@
 
 from django import forms
 
-from .models import Dataset, ProviderSource
-from .services import TIMESPANS
+from . import providers
+from .models import Dataset
+from .providers.polygon import TIMESPANS
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -11,7 +12,7 @@ _DATE = forms.DateInput(attrs={"type": "date"})
 class SeriesForm(forms.Form):
     """A provider series: what a fetch or a watch-list entry names."""
 
-    source = forms.ChoiceField(choices=ProviderSource.choices)
+    source = forms.ChoiceField(choices=providers.choices)  # a callable: every registered provider
     symbol = forms.CharField(max_length=64, help_text="Polygon ticker (SPY, X:BTCUSD, I:SPX) or FRED series id")
     start = forms.DateField(widget=_DATE)
     multiplier = forms.IntegerField(initial=1, min_value=1, max_value=1000, required=False)

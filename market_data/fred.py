@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import DataSourceError, DataSourceNotFound
-from .http import JsonHttpClient, Provider
+from .http import JsonHttpClient, Limiter, Provider
 
 # FRED returns at most 100,000 observations per request.
 _OBSERVATIONS_LIMIT = 100000
@@ -45,6 +45,7 @@ class FredClient:
         timeout: float = 10.0,
         max_retries: int = 3,
         rate_limit_per_minute: int | None = None,
+        rate_limiter: Limiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         if not api_key:
@@ -52,10 +53,12 @@ class FredClient:
         self._http = JsonHttpClient(
             provider=FRED,
             base_url=base_url,
+            secret=api_key,
             auth_params={"api_key": api_key, "file_type": "json"},
             timeout=timeout,
             max_retries=max_retries,
             rate_limit_per_minute=rate_limit_per_minute,
+            rate_limiter=rate_limiter,
             sleep=sleep,
         )
 

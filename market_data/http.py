@@ -1,8 +1,10 @@
 """Shared HTTP behaviour of the data connectors: rate limiting, retries with backoff, error mapping, key redaction.
 
-Both providers authenticate with a key in the query string (Polygon `apiKey`, FRED `api_key`), so any URL is a
-potential leak. Every message we build goes through `redact`, exceptions are raised `from None` (httpx errors
-carry the request URL), and a filter on the `httpx` logger masks the key in its "HTTP Request: GET ..." lines.
+Polygon takes its key in an `Authorization: Bearer` header, as its official client sends it; FRED only accepts
+one in the query string (`api_key`), so a FRED URL is a potential leak. Every message we build goes through
+`redact` (which masks the client's key wherever it appears, and any apiKey/api_key query value), exceptions are
+raised `from None` (httpx errors carry the request URL), and a filter on the `httpx` logger masks key parameters
+in its "HTTP Request: GET ..." lines. httpx never logs header values.
 """
 
 import email.utils
@@ -16,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -82,11 +84,18 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
+class Limiter(Protocol):
+    """Anything that blocks until the next request may go: RateLimiter here, or ratelimit.SharedRateLimiter."""
+
+    def wait(self) -> None: ...
+
+
 class RateLimiter:
     """Keeps requests of one client at least 60/per_minute seconds apart.
 
-    Per client instance and per process only: two Celery workers each get their own budget, so set the limit with
-    the worker count in mind. The lock also serialises threads sharing a client, which is what a limit means.
+    Per client instance and per process only, for a client used on its own (a script, a test); the services give
+    their clients a `market_data.ratelimit.SharedRateLimiter`, whose budget every worker shares. The lock also
+    serialises threads sharing a client, which is what a limit means.
     """
 
     def __init__(
@@ -130,6 +139,10 @@ class JsonHttpClient:
     (backoff_base * 2**attempt, capped) and retry; all share one budget of `max_retries` retries. 401/403 (and
     the provider's own bad-key answers) raise DataSourceAuthError at once; 404 DataSourceNotFound; other 4xx
     DataSourceError with the provider's message.
+
+    The key travels in `auth_headers` or `auth_params` (added to every request, pagination links included) and is
+    also given as `secret`, so that it is masked wherever it turns up. `rate_limiter`, when given, replaces the
+    in-process spacing of `rate_limit_per_minute`.
     """
 
     def __init__(
@@ -137,10 +150,13 @@ class JsonHttpClient:
         *,
         provider: Provider,
         base_url: str,
-        auth_params: Mapping[str, str],
+        secret: str,
+        auth_params: Mapping[str, str] | None = None,
+        auth_headers: Mapping[str, str] | None = None,
         timeout: float,
         max_retries: int,
         rate_limit_per_minute: int | None,
+        rate_limiter: Limiter | None = None,
         sleep: Callable[[float], None],
         clock: Callable[[], float] = time.monotonic,
         backoff_base: float = 1.0,
@@ -151,15 +167,16 @@ class JsonHttpClient:
             raise ValueError("max_retries must be 0 or more")
         self.provider = provider
         self.base_url = httpx.URL(base_url.rstrip("/"))
-        self.auth_params = dict(auth_params)
-        self.secrets = tuple(v for v in self.auth_params.values() if v)
+        self.auth_params = dict(auth_params or {})
+        self.auth_headers = dict(auth_headers or {})
+        self.secrets = (secret,) if secret else ()
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.retry_after_max = retry_after_max
         self._sleep = sleep
-        self._limiter = RateLimiter(rate_limit_per_minute, sleep=sleep, clock=clock)
+        self._limiter = rate_limiter or RateLimiter(rate_limit_per_minute, sleep=sleep, clock=clock)
 
     def get(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
         """GET a path under base_url, or an absolute URL on the same origin (a pagination link); returns JSON."""
@@ -174,7 +191,7 @@ class JsonHttpClient:
             try:
                 # A connection per request: nothing to close or leak; the rate limit dwarfs the handshake.
                 with httpx.Client(timeout=self.timeout, verify=_ssl_context(), follow_redirects=False) as client:
-                    response = client.get(url)
+                    response = client.get(url, headers=self.auth_headers)
             except httpx.TimeoutException:
                 problem, last_status = f"did not respond within {self.timeout:g} s", None
             except httpx.TransportError as exc:
@@ -225,7 +242,7 @@ class JsonHttpClient:
         if path_or_url.startswith("/"):
             return httpx.URL(str(self.base_url) + path_or_url)
         url = httpx.URL(path_or_url)
-        # A pagination link gets our key appended; never send it to another host.
+        # A pagination link gets our key (header or parameter) like any request; never send it to another host.
         if (url.scheme, url.host, url.port) != (self.base_url.scheme, self.base_url.host, self.base_url.port):
             raise DataSourceError(
                 f"{self.provider.name} sent a link to another host ({url.host}); not following it.",

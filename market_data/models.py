@@ -3,17 +3,24 @@
 from django.conf import settings
 from django.db import models
 
+from . import providers
+
+
+def _provider_members() -> list[tuple[str, tuple[str, str]]]:
+    return [(source.upper(), (source, label)) for source, label in providers.choices()]
+
+
+# The providers a team can hold an API key for and fetch from: every registered one (market_data/providers/).
+ProviderSource = models.TextChoices("ProviderSource", _provider_members())
+
 
 class Dataset(models.Model):
     class Kind(models.TextChoices):
         BARS = "bars"
         SERIES = "series"
 
-    class Source(models.TextChoices):
-        BUNDLED = "bundled"
-        POLYGON = "polygon"
-        FRED = "fred"
-        UPLOAD = "upload"
+    # Where a dataset's rows came from: the bundled history, a provider, or an upload.
+    Source = models.TextChoices("Source", [("BUNDLED", "bundled"), *_provider_members(), ("UPLOAD", "upload")])
 
     # A dataset without a team is shared by everyone (the bundled history).
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="datasets")
@@ -78,13 +85,6 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset_id}@{self.ts:%Y-%m-%d}={self.value}"
-
-
-class ProviderSource(models.TextChoices):
-    """The providers a team can hold an API key for and fetch from."""
-
-    POLYGON = "polygon", "Polygon"
-    FRED = "fred", "FRED"
 
 
 class TeamApiKey(models.Model):

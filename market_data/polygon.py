@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from .errors import DataSourceError, DataSourceNotFound
-from .http import JsonHttpClient, Provider
+from .http import JsonHttpClient, Limiter, Provider
 
 BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
 _FIELDS = {"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume"}
@@ -26,9 +26,11 @@ POLYGON = Provider(name="Polygon", key_setting="POLYGON_API_KEY", error_message=
 
 
 class PolygonClient:
-    """Polygon REST endpoints we use. The key travels as the documented `apiKey` query parameter.
+    """Polygon REST endpoints we use. The key travels in an `Authorization: Bearer` header, as Polygon's official
+    client sends it (Polygon also accepts an `apiKey` query parameter; a header keeps the key out of every URL).
 
-    The free plan allows 5 requests a minute, hence the default `rate_limit_per_minute=5`; pass None for paid plans.
+    The free plan allows 5 requests a minute, hence the default `rate_limit_per_minute=5` (spacing within this
+    client); pass None for paid plans, or a shared `rate_limiter` to spread one budget over several processes.
     """
 
     def __init__(
@@ -39,6 +41,7 @@ class PolygonClient:
         timeout: float = 10.0,
         max_retries: int = 3,
         rate_limit_per_minute: int | None = 5,
+        rate_limiter: Limiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         if not api_key:
@@ -46,10 +49,12 @@ class PolygonClient:
         self._http = JsonHttpClient(
             provider=POLYGON,
             base_url=base_url,
-            auth_params={"apiKey": api_key},
+            secret=api_key,
+            auth_headers={"Authorization": f"Bearer {api_key}"},
             timeout=timeout,
             max_retries=max_retries,
             rate_limit_per_minute=rate_limit_per_minute,
+            rate_limiter=rate_limiter,
             sleep=sleep,
         )
 
@@ -83,7 +88,7 @@ class PolygonClient:
             if next_url in seen_links:
                 raise DataSourceError(f"Polygon's pagination for {ticker} loops; giving up.", source="Polygon")
             seen_links.add(next_url)
-            # The link carries its own cursor (which encodes limit and sort); only the key is added to it.
+            # The link carries its own cursor (which encodes limit and sort); it is followed as given.
             target, params = next_url, None
         return _bars_frame(rows)
 

@@ -6,18 +6,25 @@ from django.db.models import Q, QuerySet
 from accounts.models import Team, User
 from accounts.selectors import team_list_for_user
 
-from .models import Bar, Dataset, FetchJob, Observation, ProviderSource, TeamApiKey, WatchItem
+from . import providers
+from .models import Bar, Dataset, FetchJob, Observation, TeamApiKey, WatchItem
 
 BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
 
 
-def dataset_list(*, user: User) -> QuerySet[Dataset]:
-    """The shared (bundled) datasets and those of the user's teams."""
-    return (
-        Dataset.objects.filter(Q(team__isnull=True) | Q(team__in=team_list_for_user(user=user)))
-        .select_related("team")
-        .order_by("key", "source")
-    )
+def dataset_list(*, user: User, kind: str | None = None, source: str | None = None) -> QuerySet[Dataset]:
+    """The shared (bundled) datasets and those of the user's teams; only those of `kind` and `source` if given."""
+    datasets = Dataset.objects.filter(Q(team__isnull=True) | Q(team__in=team_list_for_user(user=user)))
+    if kind:
+        datasets = datasets.filter(kind=kind)
+    if source:
+        datasets = datasets.filter(source=source)
+    return datasets.select_related("team").order_by("key", "source")
+
+
+def shared_dataset_list() -> QuerySet[Dataset]:
+    """The datasets every team can use (the bundled history)."""
+    return Dataset.objects.filter(team__isnull=True).order_by("key", "source")
 
 
 def dataset_get(*, team: Team, key: str, source: str | None = None) -> Dataset | None:
@@ -110,10 +117,12 @@ def watch_item_get(*, user: User, item_id: int) -> WatchItem | None:
     return WatchItem.objects.filter(pk=item_id, team__in=team_list_for_user(user=user)).select_related("team").first()
 
 
-def team_api_key_status(*, team: Team) -> list[dict]:
-    """Per provider: whether the team has a key, and its masked hint. Never the key, never the ciphertext."""
+def team_api_key_status(*, team: Team, source: str | None = None) -> list[dict]:
+    """Per provider (or only `source`): whether the team has a key, and its masked hint. Never the key, never the
+    ciphertext."""
     hints = dict(TeamApiKey.objects.filter(team=team).values_list("source", "hint"))
     return [
-        {"source": source.value, "configured": source.value in hints, "hint": hints.get(source.value, "")}
-        for source in ProviderSource
+        {"source": provider.source, "configured": provider.source in hints, "hint": hints.get(provider.source, "")}
+        for provider in providers.registered()
+        if source is None or provider.source == source
     ]

@@ -9,15 +9,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import membership_get, team_for_user, team_list_for_user
+from accounts.selectors import team_for_user, team_list_for_user
 from accounts.services import PermissionDenied
 
-from . import selectors, services
+from . import providers, selectors, services
 from .charts import line_chart
 from .crypto import EncryptionKeyMissing, SecretDecryptError
-from .errors import DataSourceError, UploadInvalid
+from .errors import DataSourceError, FetchInvalid, UploadInvalid
 from .forms import FetchForm, SeriesForm, UploadForm
-from .models import Dataset, ProviderSource
+from .models import Dataset
 
 CHART_POINTS = 500
 LATEST_ROWS = 20
@@ -38,15 +38,12 @@ def _data_url(team, **params) -> str:
 
 
 def _page(request, team, *, status: int = 200, **forms):
-    membership = membership_get(user=request.user, team=team) if team else None
-    datasets = selectors.dataset_list(user=request.user)
     context = {
         "team": team,
         "teams": team_list_for_user(user=request.user),
-        "can_write": bool(membership and membership.can_write),
-        "is_owner": bool(membership and membership.role == membership.Role.OWNER),
-        "team_datasets": [d for d in datasets if team and d.team_id == team.pk],
-        "shared_datasets": [d for d in datasets if d.team_id is None],
+        **services.data_access(user=request.user, team=team),  # can_write, is_owner
+        "team_datasets": selectors.team_datasets(team=team) if team else [],
+        "shared_datasets": selectors.shared_dataset_list(),
         "jobs": selectors.fetch_job_list(team=team) if team else [],
         "watch_items": selectors.watch_item_list(team=team) if team else [],
         "keys": selectors.team_api_key_status(team=team) if team else [],
@@ -111,20 +108,18 @@ def fetch_create(request):
     form = FetchForm(request.POST)
     if team is None or not form.is_valid():
         return _page(request, team, fetch_form=form, status=400)
-    fields = form.series_fields()
-    fields["end"] = fields.get("end") or services.today_in_new_york()
     try:
-        job = services.fetch_job_create(team=team, user=request.user, **fields)
+        job = services.fetch_job_create(team=team, user=request.user, **form.series_fields())
     except PermissionDenied as exc:
         form.add_error(None, str(exc))
         return _page(request, team, fetch_form=form, status=403)
-    except services.FetchInvalid as exc:
+    except FetchInvalid as exc:
         form.add_service_errors(exc.errors)
         return _page(request, team, fetch_form=form, status=400)
     except (DataSourceError, EncryptionKeyMissing, SecretDecryptError) as exc:
         form.add_error(None, exc.message if isinstance(exc, DataSourceError) else str(exc))
         return _page(request, team, fetch_form=form, status=400)
-    messages.info(request, f"Fetching {job.symbol} from {job.get_source_display()} (job {job.pk}).")
+    messages.info(request, f"Fetching {job.symbol} from {providers.get(job.source).label} (job {job.pk}).")
     return redirect(_data_url(team, job=job.pk))
 
 
@@ -140,7 +135,7 @@ def watch_add(request):
     except PermissionDenied as exc:
         form.add_error(None, str(exc))
         return _page(request, team, watch_form=form, status=403)
-    except services.FetchInvalid as exc:
+    except FetchInvalid as exc:
         form.add_service_errors(exc.errors)
         return _page(request, team, watch_form=form, status=400)
     messages.success(request, f"{item.symbol} is on the watch-list; it is refreshed on the schedule.")
@@ -166,20 +161,21 @@ def watch_remove(request, item_id: int):
 @require_POST
 def api_key_set(request, source: str):
     team = _team(request)
-    if team is None or source not in ProviderSource.values:
+    provider = providers.get(source)
+    if team is None or provider is None:
         raise Http404("No such team or data source.")
     try:
         if request.POST.get("remove"):
             services.team_api_key_delete(team=team, user=request.user, source=source)
-            messages.success(request, f"Removed {team.name}'s {ProviderSource(source).label} key.")
+            messages.success(request, f"Removed {team.name}'s {provider.label} key.")
         else:
             services.team_api_key_set(
                 team=team, user=request.user, source=source, api_key=request.POST.get("api_key", "")
             )
-            messages.success(request, f"Saved {team.name}'s {ProviderSource(source).label} key.")
+            messages.success(request, f"Saved {team.name}'s {provider.label} key.")
     except PermissionDenied as exc:
         return _page(request, team, key_error=str(exc), status=403)
-    except services.FetchInvalid as exc:
+    except FetchInvalid as exc:
         return _page(request, team, key_error="; ".join(exc.errors.values()), status=400)
     except EncryptionKeyMissing as exc:
         return _page(request, team, key_error=f"keys cannot be stored: {exc}", status=503)

@@ -194,7 +194,8 @@ TRIAL_MAX_FOLDS = env_int("TRIAL_MAX_FOLDS", 20, minimum=2)
 TRIAL_STALE_AFTER_SECONDS = env_int("TRIAL_STALE_AFTER_SECONDS", 120, minimum=30)
 
 # --- Market data (market_data/). Server-wide provider keys are optional: a team's own key (entered on the Data
-# page, stored encrypted) comes first. Rate limits are per worker process; 0 means no spacing (paid plans).
+# page, stored encrypted) comes first. Rate limits are per key, shared by all processes through Redis
+# (market_data.ratelimit); 0 means no spacing (paid plans).
 POLYGON_API_KEY = env_str("POLYGON_API_KEY", "") or ""
 FRED_API_KEY = env_str("FRED_API_KEY", "") or ""
 POLYGON_BASE_URL = env_str("POLYGON_BASE_URL", "https://api.polygon.io") or "https://api.polygon.io"

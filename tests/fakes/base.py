@@ -1,18 +1,21 @@
 """A real local HTTP server for provider fakes, with knobs for the failures tests need (5xx, 429, slow answers).
 
-Each fake subclasses FakeApiServer and implements `route(path, params) -> (status, body, headers)`. Run it with
-`with FakePolygon() as server: server.base_url` or start()/stop(). Knobs, all thread-safe:
+Each fake subclasses FakeApiServer and implements `route(path, params) -> (status, body, headers)`, and may
+implement `authorize(params, headers)` to refuse a request before any route sees it (a provider checking a key in
+a header). Run it with `with FakePolygon() as server: server.base_url` or start()/stop(). Knobs, all thread-safe:
 
 - fail_next(n, status=500): the next n requests get `status` with the provider's error body.
 - rate_limit_next(n, retry_after="1"): the next n requests get 429, with Retry-After unless it is None.
 - delay_next(n, seconds) / delay_seconds: answer the next n (or every) request only after a pause.
 
-`requests` logs every request as {"method", "path", "params"} with params exactly as received, the API key
-included: keeping keys out of messages is the client's job, and tests check that the client sent the key.
+`requests` logs every request as {"method", "path", "params", "headers", "received_at"}: params exactly as
+received and headers by lower-cased name, the API key included (keeping keys out of messages is the client's job,
+and tests check that the client sent the key), and `received_at` from time.monotonic() in the server's process.
 """
 
 import json
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -53,6 +56,10 @@ class FakeApiServer:
 
     def error_body(self, status: int, message: str) -> Any:
         raise NotImplementedError
+
+    def authorize(self, params: dict[str, str], headers: dict[str, str]) -> Response | None:
+        """None lets the request through to `route`; a response refuses it. By default every request goes through."""
+        return None
 
     # Knobs.
     def fail_next(self, n: int, status: int = 500) -> None:
@@ -116,8 +123,11 @@ class FakeApiServer:
         parts = urlsplit(handler.path)
         path = unquote(parts.path)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        headers = {name.lower(): value for name, value in handler.headers.items()}
         with self._lock:
-            self.requests.append({"method": "GET", "path": path, "params": params})
+            self.requests.append(
+                {"method": "GET", "path": path, "params": params, "headers": headers, "received_at": time.monotonic()}
+            )
             fault = self._faults.popleft() if self._faults else None
         delay = self.delay_seconds
         if fault and fault[0] == "delay":
@@ -131,5 +141,5 @@ class FakeApiServer:
             body = self.error_body(429, "Too Many Requests. Exceeded Rate Limit")
             headers = {"Retry-After": fault[1]} if fault[1] is not None else {}
         else:
-            status, body, headers = self.route(path, params)
+            status, body, headers = self.authorize(params, headers) or self.route(path, params)
         send_json(handler, status, body, headers)

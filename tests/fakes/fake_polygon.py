@@ -11,6 +11,10 @@ typical price (h+l+c)/3 and `n` is 0, and index tickers (I:...) carry no v/vw/n,
 Limits of the fake: only 1/day aggregates; `adjusted` is accepted and ignored (the index data needs no
 adjustment); an unknown ticker gets an empty OK answer, as on Polygon.
 
+Authentication as Polygon accepts it: an `Authorization: Bearer <key>` header (what Polygon's official client
+sends; the scheme is case-insensitive, RFC 7235) or an `apiKey` query parameter; a request carrying neither gets
+401 "API Key was not provided", a wrong key 401 "Unknown API Key". `requests` records which way the key came.
+
 Knobs beyond FakeApiServer's: `api_key` (the one valid key), `page_size` (caps `limit` to force pagination),
 `forbidden_tickers` (answered 403 NOT_AUTHORIZED, as for a plan without access).
 """
@@ -132,11 +136,16 @@ class FakePolygon(FakeApiServer):
     def _ok(self, body: dict) -> Response:
         return 200, {**body, "status": "OK", "request_id": uuid.uuid4().hex}, {}
 
-    def route(self, path: str, params: dict[str, str]) -> Response:
-        if "apiKey" not in params:
+    def authorize(self, params: dict[str, str], headers: dict[str, str]) -> Response | None:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        key = token.strip() if scheme.lower() == "bearer" else params.get("apiKey")
+        if not key:
             return 401, self.error_body(401, "API Key was not provided"), {}
-        if params["apiKey"] != self.api_key:
+        if key != self.api_key:
             return 401, self.error_body(401, "Unknown API Key"), {}
+        return None
+
+    def route(self, path: str, params: dict[str, str]) -> Response:
         if match := _AGGS.match(path):
             return self._aggregates(match, params)
         if match := _PREV.match(path):

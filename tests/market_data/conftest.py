@@ -5,16 +5,6 @@ import pytest
 from tests.fakes import fake_fred, fake_polygon
 
 
-@pytest.fixture(autouse=True)
-def _fresh_provider_clients():
-    """Each test gets new clients (their rate limiter and base URL), as a new worker process would."""
-    from market_data import services
-
-    services._clients.clear()
-    yield
-    services._clients.clear()
-
-
 @pytest.fixture
 def fake_polygon_server(settings):
     with fake_polygon.FakePolygon(page_size=100) as server:

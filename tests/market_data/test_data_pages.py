@@ -150,3 +150,20 @@ def test_watch_form_adds_and_removes(bob, team_a):
     assert "fred:CPILFESL" in client.get("/data/").content.decode()
     client.post(f"/data/watchlist/{item.pk}/remove/")
     assert not WatchItem.objects.exists()
+
+
+def test_a_fetch_without_an_end_runs_up_to_today_in_new_york_from_the_page_and_the_api(
+    fake_polygon_server, polygon_key, bob, api_as, monkeypatch
+):
+    from market_data.services import fetching
+
+    monkeypatch.setattr(fetching, "today_in_new_york", lambda: date(2018, 3, 2))
+    page = browser_for(bob).post("/data/fetch/", {"source": "polygon", "symbol": "SPY", "start": "2018-01-01"})
+    api = api_as(bob).post("/api/datasets/fetch/", {"source": "polygon", "symbol": "QQQ", "start": "2018-01-01"})
+
+    assert (page.status_code, api.status_code) == (302, 201)
+    assert api.json()["end"] == "2018-03-02"
+    assert [(job.symbol, job.end) for job in FetchJob.objects.order_by("pk")] == [
+        ("SPY", date(2018, 3, 2)),
+        ("QQQ", date(2018, 3, 2)),
+    ]

@@ -86,7 +86,7 @@ def test_search_goes_through_the_teams_key(
 ):
     tickers = api_as(victor).get("/api/datasets/search/", {"source": "polygon", "q": "nasdaq"}).json()
     assert [r["symbol"] for r in tickers["results"]] == ["I:NDX", "I:COMP"]
-    assert fake_polygon_server.requests[-1]["params"]["apiKey"] == polygon_key
+    assert fake_polygon_server.requests[-1]["headers"]["authorization"] == f"Bearer {polygon_key}"
     series = api_as(victor).get("/api/datasets/search/", {"source": "fred", "q": "corporate bond"}).json()
     assert {r["symbol"] for r in series["results"]} == {"AAA", "BAA"}
     assert api_as(victor).get("/api/datasets/search/", {"source": "fred", "q": ""}).status_code == 400
@@ -137,3 +137,13 @@ def test_outsider_lists_only_shared_data_and_cannot_act_for_team_a(spy, charlie,
 def test_shared_dataset_detail_is_visible_to_everyone(bundled, charlie, api_as):
     spx = Dataset.objects.get(key="SPX", team__isnull=True)
     assert api_as(charlie).get(f"/api/datasets/{spx.pk}/").json()["key"] == "SPX"
+
+
+def test_dataset_list_filters_by_kind_and_source_within_what_the_user_sees(spy, bob, charlie, api_as, bundled):
+    series = api_as(bob).get("/api/datasets/", {"kind": "series"}).json()
+    assert sorted(d["key"] for d in series) == ["AAA", "BAA", "CPILFESL", "DCOILWTICO", "VIXCLS"]
+    fetched = api_as(bob).get("/api/datasets/", {"source": "polygon"}).json()
+    assert [(d["key"], d["team"], d["rows"]) for d in fetched] == [("SPY", "team-a", 61)]
+    bundled_bars = api_as(bob).get("/api/datasets/", {"kind": "bars", "source": "bundled"}).json()
+    assert [d["key"] for d in bundled_bars] == ["IXIC", "SPX"]
+    assert api_as(charlie).get("/api/datasets/", {"source": "polygon"}).json() == []

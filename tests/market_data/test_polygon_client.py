@@ -65,7 +65,8 @@ def test_request_uses_documented_path_and_parameters(polygon, sleeps):
 
     [request] = polygon.requests
     assert request["path"] == "/v2/aggs/ticker/SPY/range/1/day/2018-01-01/2018-06-30"
-    assert request["params"] == {"adjusted": "true", "sort": "asc", "limit": "50000", "apiKey": VALID_KEY}
+    assert request["params"] == {"adjusted": "true", "sort": "asc", "limit": "50000"}
+    assert request["headers"]["authorization"] == f"Bearer {VALID_KEY}"  # as Polygon's official client sends it
 
 
 def test_unadjusted_bars_are_requested_with_adjusted_false(polygon, sleeps):
@@ -86,9 +87,9 @@ def test_pagination_joins_pages_without_gaps_or_duplicates():
         np.testing.assert_array_equal(bars.to_numpy(), expected.to_numpy())
         assert len(server.requests) == 13  # 125 bars, 10 a page
         for request in server.requests[1:]:
-            # The next_url is followed as given (its cursor kept) with our key added.
-            assert set(request["params"]) == {"cursor", "apiKey"}
-            assert request["params"]["apiKey"] == VALID_KEY
+            # The next_url is followed as given (its cursor kept), with our key in the header.
+            assert set(request["params"]) == {"cursor"}
+            assert request["headers"]["authorization"] == f"Bearer {VALID_KEY}"
 
 
 def test_start_and_end_dates_are_both_included(polygon, sleeps):
@@ -276,7 +277,8 @@ def test_the_key_never_appears_in_error_text(polygon, sleeps, failure):
         client.aggregates(ticker="SPY", multiplier=1, timespan=timespan, start=date(2018, 1, 1), end=date(2018, 1, 5))
 
     assert VALID_KEY not in full_text(caught.value)
-    assert VALID_KEY in polygon.requests[0]["params"]["apiKey"]  # it was sent, and only kept out of the error
+    # It was sent, and only kept out of the error.
+    assert polygon.requests[0]["headers"]["authorization"] == f"Bearer {VALID_KEY}"
 
 
 def test_httpx_request_log_lines_hide_the_key(polygon, sleeps, caplog):
@@ -284,7 +286,8 @@ def test_httpx_request_log_lines_hide_the_key(polygon, sleeps, caplog):
 
     daily(client_for(polygon, sleeps), start=date(2018, 1, 2), end=date(2018, 1, 3))
 
-    assert "apiKey=***" in caplog.text
+    assert "HTTP Request: GET" in caplog.text and "/v2/aggs/ticker/SPY/range/1/day/2018-01-02/2018-01-03" in caplog.text
+    assert "apiKey" not in caplog.text  # the key went in a header, which httpx does not log
     assert VALID_KEY not in caplog.text
 
 
@@ -329,8 +332,8 @@ def test_ticker_search_finds_by_name_within_a_market(polygon, sleeps):
         "active": "true",
         "limit": "20",
         "market": "indices",
-        "apiKey": VALID_KEY,
     }
+    assert request["headers"]["authorization"] == f"Bearer {VALID_KEY}"
 
 
 def test_ticker_search_respects_limit(polygon, sleeps):
@@ -363,3 +366,23 @@ def test_previous_close_of_unknown_ticker_is_not_found(polygon, sleeps):
 def test_client_requires_a_key():
     with pytest.raises(ValueError, match="Polygon API key is required"):
         PolygonClient(api_key="")
+
+
+@pytest.mark.parametrize(
+    ("headers", "params", "status", "said"),
+    [
+        ({"Authorization": f"Bearer {VALID_KEY}"}, {}, 200, None),
+        ({"Authorization": f"bearer {VALID_KEY}"}, {}, 200, None),  # the scheme is case-insensitive (RFC 7235)
+        ({}, {"apiKey": VALID_KEY}, 200, None),  # Polygon also takes the key as a query parameter
+        ({"Authorization": "Bearer wrong-key"}, {}, 401, "Unknown API Key"),
+        ({"Authorization": f"Token {VALID_KEY}"}, {}, 401, "API Key was not provided"),
+        ({}, {}, 401, "API Key was not provided"),
+    ],
+)
+def test_the_fake_takes_the_key_the_ways_polygon_does(polygon, headers, params, status, said):
+    import httpx
+
+    response = httpx.get(f"{polygon.base_url}/v2/aggs/ticker/SPY/prev", headers=headers, params=params)
+
+    assert response.status_code == status
+    assert response.json().get("error") == said

@@ -115,7 +115,7 @@ def test_server_wide_key_is_used_when_the_team_has_none(fake_polygon_server, set
     assert created.status_code == 201, created.content
     run_fetch_job(created.json()["id"])
     assert api_as(bob).get(f"/api/datasets/fetch/{created.json()['id']}/").json()["status"] == "succeeded"
-    assert fake_polygon_server.requests[0]["params"]["apiKey"] == POLYGON_KEY
+    assert fake_polygon_server.requests[0]["headers"]["authorization"] == f"Bearer {POLYGON_KEY}"
 
 
 def test_keys_never_appear_in_responses_or_logs(
@@ -160,7 +160,10 @@ def test_keys_never_appear_in_responses_or_logs(
     responses.append(api_as(bob).get(f"/api/datasets/fetch/{failing.json()['id']}/"))
 
     assert responses[-1].json()["status"] == "failed"
-    assert any("apiKey=***" in r.getMessage() for r in caplog.records)  # the request lines were logged, masked
+    # The request lines were logged: FRED's with its api_key masked, Polygon's with no key at all (it went in a header).
+    assert any("api_key=***" in r.getMessage() for r in caplog.records)
+    polygon_lines = [r.getMessage() for r in caplog.records if "/v2/aggs/ticker/SPY/" in r.getMessage()]
+    assert polygon_lines and not any("apiKey" in line for line in polygon_lines)
     logged = caplog.text + "".join(r.getMessage() for r in caplog.records)
     for key in (POLYGON_KEY, FRED_KEY):
         assert key not in logged

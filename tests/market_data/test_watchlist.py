@@ -16,9 +16,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def frozen_today(monkeypatch):
     """The fake serves history up to 2018-12-31: let "today" be 2018-03-02 (a Friday) in New York."""
-    from market_data import services
+    from market_data.services import fetching
 
-    monkeypatch.setattr(services, "today_in_new_york", lambda: date(2018, 3, 2))
+    monkeypatch.setattr(fetching, "today_in_new_york", lambda: date(2018, 3, 2))
 
 
 def add(client, **fields):
@@ -50,9 +50,9 @@ def test_refresh_fetches_each_item_then_only_what_is_missing(
     assert dataset.last_date == datetime(2018, 3, 2, tzinfo=UTC)
     assert dataset.last_refresh_status == "succeeded"
 
-    from market_data import services
+    from market_data.services import fetching
 
-    monkeypatch.setattr(services, "today_in_new_york", lambda: date(2018, 3, 9))
+    monkeypatch.setattr(fetching, "today_in_new_york", lambda: date(2018, 3, 9))
     fake_polygon_server.requests.clear()
     jobs = watchlist_refresh(team=team_a)
 

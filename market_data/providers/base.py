@@ -1,0 +1,116 @@
+"""The interface a source of market data implements, and the registry the services find providers in.
+
+The services (fetching, search, keys, the watch-list) only ever talk to a `DataProvider`: they validate a
+request with `options`, open a client with `connect`, learn how a series is stored with `describe`, bring a date
+range in with `fetch`, and look symbols up with `search`. No Django here: a provider is tested without a database.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from ..http import Limiter
+
+# The columns of the source fields on jobs, datasets and keys hold at most this many characters.
+MAX_SOURCE_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """How a fetched series is stored: its display name, its kind ("bars" or "series"), its frequency name
+    ("1d", "5m", "1mo"...), and whether its rows are whole days (then a refresh starts the day after the last row;
+    intraday refreshes start on the last row's day and let the merge drop the repeated bars)."""
+
+    name: str
+    kind: str
+    frequency: str
+    daily: bool
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One date range of a series: `data` indexed by naive UTC time (see market_data.frames), float columns open,
+    high, low, close, volume for bars or a float Series; and the request that produced it as provenance records
+    it, `endpoint` and `params` (never the key)."""
+
+    data: pd.DataFrame | pd.Series
+    endpoint: str
+    params: dict[str, Any]
+
+
+class DataProvider(ABC):
+    """One source of series. Subclass it, fill in the class attributes and the four methods, and `register` it."""
+
+    source: ClassVar[str]  # stored on jobs, datasets and keys, e.g. "polygon" (at most MAX_SOURCE_LENGTH)
+    label: ClassVar[str]  # shown to people, e.g. "Polygon"
+    key_setting: ClassVar[str]  # the setting holding the server-wide key, e.g. "POLYGON_API_KEY"
+    base_url_setting: ClassVar[str]  # the setting holding the endpoint, e.g. "POLYGON_BASE_URL"
+    rate_limit_setting: ClassVar[str]  # requests a minute per key, shared by all workers; 0 means no spacing
+    symbol_hint: ClassVar[str]  # what a symbol is here, for error messages: "a FRED series id"
+
+    def options(self, *, multiplier: int, timespan: str, adjusted: bool) -> tuple[dict[str, Any], dict[str, str]]:
+        """The bar size and adjustment as this provider keeps them, and what is wrong with them (field: message).
+
+        By default a provider has one frequency per series and no adjusted/unadjusted pair: the fields are fixed,
+        so every job and watch-list entry of it looks the same."""
+        return {"multiplier": 1, "timespan": "day", "adjusted": True}, {}
+
+    @abstractmethod
+    def connect(self, *, api_key: str, base_url: str, timeout: float, max_retries: int, rate_limiter: Limiter) -> Any:
+        """A client for one key, handed back to describe, fetch and search. Every request it makes first calls
+        `rate_limiter.wait()`."""
+
+    @abstractmethod
+    def describe(self, client: Any, *, symbol: str, multiplier: int, timespan: str) -> SeriesInfo:
+        """How the series `symbol` is stored (it may ask the provider, as FRED's metadata call does)."""
+
+    @abstractmethod
+    def fetch(
+        self, client: Any, *, symbol: str, start: date, end: date, multiplier: int, timespan: str, adjusted: bool
+    ) -> Fetched:
+        """The series' rows from `start` to `end`, both inclusive; no rows (not an error) when there are none."""
+
+    @abstractmethod
+    def search(self, client: Any, *, query: str, limit: int) -> list[dict[str, Any]]:
+        """At most `limit` series matching `query`, each a dict with at least "symbol" and "name"."""
+
+
+_registry: dict[str, DataProvider] = {}
+
+
+def register(provider: DataProvider) -> DataProvider:
+    """Make `provider` available to fetches, searches, keys and the watch-list under its `source`."""
+    source = provider.source
+    if not source or len(source) > MAX_SOURCE_LENGTH or source != source.lower():
+        raise ValueError(f"a provider's source must be 1 to {MAX_SOURCE_LENGTH} lower-case characters: {source!r}")
+    if source in _registry:
+        raise ValueError(f"a provider is already registered as {source!r}")
+    _registry[source] = provider
+    return provider
+
+
+def unregister(source: str) -> None:
+    _registry.pop(source, None)
+
+
+def get(source: str) -> DataProvider | None:
+    return _registry.get(source)
+
+
+def registered() -> list[DataProvider]:
+    """Every provider, in the order they were registered."""
+    return list(_registry.values())
+
+
+def choices() -> list[tuple[str, str]]:
+    """(source, label) pairs, for forms and model choices."""
+    return [(provider.source, provider.label) for provider in _registry.values()]
+
+
+def sources_text() -> str:
+    """The sources as a sentence names them: "polygon or fred"."""
+    sources = list(_registry)
+    return " or ".join([", ".join(sources[:-1]), sources[-1]] if len(sources) > 1 else sources)

@@ -1,0 +1,122 @@
+"""Writes of stored series: every store is all-or-nothing and records provenance and a SHA-256; the bundled history."""
+
+from datetime import datetime
+from importlib import import_module
+
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Team, User
+
+from ..frames import as_utc
+from ..hashing import frame_sha256
+from ..models import Bar, Dataset, Observation
+
+# Real daily and monthly history shipped inside the `arch` package, so mlTrainer works offline.
+BUNDLED = [
+    # key, name, module, kind, columns (ours <- theirs), frequency
+    ("SPX", "S&P 500 index", "arch.data.sp500", "bars", None, "1d"),
+    ("IXIC", "NASDAQ Composite index", "arch.data.nasdaq", "bars", None, "1d"),
+    ("VIXCLS", "CBOE Volatility Index (VIX) close", "arch.data.vix", "series", "vix", "1d"),
+    ("DCOILWTICO", "WTI crude oil spot price", "arch.data.wti", "series", "DCOILWTICO", "1d"),
+    ("CPILFESL", "US core CPI (less food and energy)", "arch.data.core_cpi", "series", "CPILFESL", "1mo"),
+    ("AAA", "Moody's Aaa corporate bond yield", "arch.data.default", "series", "AAA", "1mo"),
+    ("BAA", "Moody's Baa corporate bond yield", "arch.data.default", "series", "BAA", "1mo"),
+]
+
+
+def rows_create(*, dataset: Dataset, kind: str, data: pd.DataFrame | pd.Series) -> list[datetime]:
+    """Insert `data` as the dataset's bars or observations; returns their UTC timestamps."""
+    stamps = as_utc(pd.DatetimeIndex(data.index)).to_pydatetime()
+    if kind == Dataset.Kind.BARS:
+        volume = data["volume"] if "volume" in data else pd.Series(float("nan"), index=data.index)
+        Bar.objects.bulk_create(
+            Bar(dataset=dataset, ts=ts, open=o, high=h, low=lo, close=c, volume=None if pd.isna(v) else v)
+            for ts, o, h, lo, c, v in zip(
+                stamps, data["open"], data["high"], data["low"], data["close"], volume, strict=True
+            )
+        )
+    else:
+        Observation.objects.bulk_create(
+            Observation(dataset=dataset, ts=ts, value=v) for ts, v in zip(stamps, data.to_numpy(), strict=True)
+        )
+    return list(stamps)
+
+
+@transaction.atomic
+def dataset_store(
+    *,
+    key: str,
+    name: str,
+    kind: str,
+    source: str,
+    data: pd.DataFrame | pd.Series,
+    provenance: dict,
+    team: Team | None = None,
+    user: User | None = None,
+    frequency: str = "1d",
+    adjusted: bool = True,
+) -> Dataset:
+    """Create or replace a dataset with exactly `data`; rows and metadata change together or not at all."""
+    if data.empty:
+        raise ValueError(f"no rows to store for {key}")
+    data = data.sort_index()
+    sha256 = frame_sha256(data)
+    dataset, _ = Dataset.objects.select_for_update().get_or_create(
+        team=team,
+        key=key,
+        source=source,
+        frequency=frequency,
+        adjusted=adjusted,
+        defaults={"kind": kind, "sha256": sha256},
+    )
+    if dataset.kind != kind:
+        raise ValueError(f"{key} is stored as {dataset.kind}, not {kind}")
+    Bar.objects.filter(dataset=dataset).delete()
+    Observation.objects.filter(dataset=dataset).delete()
+    stamps = rows_create(dataset=dataset, kind=kind, data=data)
+    dataset.name = name
+    dataset.provenance = {**provenance, "stored_at": timezone.now().isoformat()}
+    dataset.sha256 = sha256
+    dataset.first_date, dataset.last_date = stamps[0], stamps[-1]
+    dataset.rows = len(data)
+    dataset.created_by = user
+    dataset.save(
+        update_fields=["name", "provenance", "sha256", "first_date", "last_date", "rows", "created_by", "updated_at"]
+    )
+    return dataset
+
+
+def _bundled_frame(module: str, column: str | None, kind: str) -> pd.DataFrame | pd.Series:
+    raw = import_module(module).load()
+    raw.index = pd.DatetimeIndex(raw.index)
+    if kind == "bars":
+        frame = raw.rename(columns=str.lower)[["open", "high", "low", "close", "volume"]]
+        return frame.astype("float64")
+    return raw[column].astype("float64").dropna()
+
+
+def bundled_load() -> list[tuple[Dataset, bool]]:
+    """Store the bundled real history; unchanged datasets (same SHA-256) are left alone. Returns (dataset, stored)."""
+    import arch
+
+    results = []
+    for key, name, module, kind, column, frequency in BUNDLED:
+        data = _bundled_frame(module, column, kind)
+        existing = Dataset.objects.filter(team__isnull=True, key=key, source=Dataset.Source.BUNDLED).first()
+        if existing and existing.sha256 == frame_sha256(data.sort_index()):
+            results.append((existing, False))
+            continue
+        provenance = {"package": "arch", "version": arch.__version__, "module": module, "column": column}
+        dataset = dataset_store(
+            key=key,
+            name=name,
+            kind=kind,
+            source=Dataset.Source.BUNDLED,
+            data=data,
+            provenance=provenance,
+            frequency=frequency,
+        )
+        results.append((dataset, True))
+    return results
