@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Team, User
 from accounts.selectors import membership_get
 from accounts.services import membership_require
-from compliance.services import ComplianceRejected, gateway_check, spec_with_free_text
+from compliance.services import gateway_check, spec_with_free_text
 from models_catalog.selectors import definition_list
 from trials.models import Trial
 from trials.services import TrialSpecInvalid, trial_create, trial_spec_clean
@@ -300,25 +300,24 @@ def proposal_launch(*, proposal: Proposal, user: User) -> Trial:
     """One click: create the proposed trial through trial_create, so it is validated again and judged by the
     compliance gateway with the coach's rationale (as notes) and the conversation's goal as free text.
 
+    The proposal is marked launched in the transaction that stores the trial, by a conditional update: of two
+    concurrent clicks one launches, the other stores nothing and gets ProposalConflict.
     Raises PermissionDenied, ProposalConflict, TrialSpecInvalid or ComplianceRejected (the proposal stays
-    proposed; the refusal is recorded in the audit trail by trial_create)."""
+    proposed; the refusal is in the audit trail)."""
     conversation = proposal.conversation
     membership_require(user=user, team=conversation.team, action="launch trials")
-    refused: ComplianceRejected | None = None
-    with transaction.atomic():
-        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
-        if locked.status != Proposal.Status.PROPOSED:
-            raise ProposalConflict(f"proposal {locked.pk} is {locked.status}: only a proposed trial can be launched")
-        payload = {**locked.payload, "notes": locked.rationale, "goal": conversation.goal}
-        try:
-            trial = trial_create(team=conversation.team, user=user, payload=payload)
-        except ComplianceRejected as exc:
-            # Leave the block normally: trial_create has recorded the refusal, which must not roll back.
-            refused = exc
-        else:
-            Proposal.objects.filter(pk=locked.pk).update(status=Proposal.Status.LAUNCHED, trial=trial)
-    if refused is not None:
-        raise refused
+    proposal.refresh_from_db()
+    if proposal.status != Proposal.Status.PROPOSED:
+        raise ProposalConflict(f"proposal {proposal.pk} is {proposal.status}: only a proposed trial can be launched")
+
+    def mark_launched(trial: Trial) -> None:
+        if not Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.PROPOSED).update(
+            status=Proposal.Status.LAUNCHED, trial=trial
+        ):
+            raise ProposalConflict(f"proposal {proposal.pk} was launched or dismissed meanwhile")
+
+    payload = {**proposal.payload, "notes": proposal.rationale, "goal": conversation.goal}
+    trial = trial_create(team=conversation.team, user=user, payload=payload, on_stored=mark_launched)
     proposal.refresh_from_db()
     logger.info("coach: proposal %s launched as trial %s", proposal.pk, trial.pk)
     return trial

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -36,7 +36,8 @@ from .models import (
 
 # Free text a user or the AI coach writes into a trial; checked for forbidden terms when present in the spec.
 TEXT_FIELDS = ("name", "notes", "goal", "goals", "description")
-ACTIVE = (Trial.Status.QUEUED, Trial.Status.RUNNING)
+# What a quota counts: a pending trial will run once approved, so it holds its place (approval checks again).
+ACTIVE = (Trial.Status.PENDING_APPROVAL, Trial.Status.QUEUED, Trial.Status.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -220,23 +221,37 @@ def check_data_integrity(rule: DataIntegrityRule, ctx: Context) -> list[Violatio
     ]
 
 
+def _active_count(trials) -> tuple[int, str]:
+    counts = trials.aggregate(n=Count("pk"), pending=Count("pk", filter=Q(status=Trial.Status.PENDING_APPROVAL)))
+    waiting = f" ({counts['pending']} of them waiting for approval)" if counts["pending"] else ""
+    return counts["n"], waiting
+
+
 def check_quota(rule: QuotaRule, ctx: Context) -> list[Violation]:
-    """Counts queued and running trials; the caller holds row locks on the user and the team (services.py)."""
+    """Counts pending, queued and running trials (other than the one judged, when it exists: an approval); the
+    caller holds row locks on the user and the team (services.py)."""
     found = []
     scope = Q(team=rule.team) if rule.team_id else Q()
+    others = Trial.objects.filter(status__in=ACTIVE)
+    if ctx.trial is not None:
+        others = others.exclude(pk=ctx.trial.pk)
     if rule.max_active_per_user is not None and ctx.user is not None:
-        active = Trial.objects.filter(scope, created_by=ctx.user, status__in=ACTIVE).count()
+        active, waiting = _active_count(others.filter(scope, created_by=ctx.user))
         if active >= rule.max_active_per_user:
             found.append(
-                _violation(rule, f"you have {active} trials queued or running, the limit is {rule.max_active_per_user}")
+                _violation(
+                    rule,
+                    f"you have {active} trials queued or running{waiting}, the limit is {rule.max_active_per_user}",
+                )
             )
     if rule.max_active_per_team is not None:
-        active = Trial.objects.filter(team=ctx.team, status__in=ACTIVE).count()
+        active, waiting = _active_count(others.filter(team=ctx.team))
         if active >= rule.max_active_per_team:
             found.append(
                 _violation(
                     rule,
-                    f"{ctx.team.name} has {active} trials queued or running, the limit is {rule.max_active_per_team}",
+                    f"{ctx.team.name} has {active} trials queued or running{waiting}, "
+                    f"the limit is {rule.max_active_per_team}",
                 )
             )
     return found

@@ -30,6 +30,9 @@ def decision_list_for_trial(*, trial: Trial) -> QuerySet[Decision]:
     return Decision.objects.filter(trial_id=trial.pk).order_by("created_at", "id")
 
 
-def submission_block_list(*, active_only: bool = True) -> QuerySet[SubmissionBlock]:
+def submission_block_list(*, user: User, active_only: bool = True) -> QuerySet[SubmissionBlock]:
+    """Blocks on users' submissions: admins (staff) see every one, since only they can clear them; others none."""
+    if not user.is_staff:
+        return SubmissionBlock.objects.none()
     blocks = SubmissionBlock.objects.select_related("user", "team", "cleared_by")
     return blocks.filter(cleared_at__isnull=True) if active_only else blocks

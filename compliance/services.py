@@ -4,6 +4,7 @@ users who keep breaking rules are blocked until an admin clears them."""
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from accounts.models import Membership, Team, User
 from observability import metrics as observability_metrics
 from trials.models import Trial
 
-from .checks import CHECKS, TEXT_FIELDS, Context, Violation, check_approval
+from .checks import CHECKS, TEXT_FIELDS, Context, Violation, check_approval, check_quota
 from .models import ApprovalRule, Decision, QuotaRule, RepeatedViolationRule, Rule, SubmissionBlock
 
 logger = logging.getLogger(__name__)
@@ -41,10 +42,6 @@ class ComplianceRejected(Exception):
 
 class ApprovalDenied(Exception):
     """This user may not approve or reject this trial (not an owner of its team, or its submitter)."""
-
-
-class ApprovalConflict(Exception):
-    """The trial is not waiting for approval (any more)."""
 
 
 @dataclass
@@ -83,13 +80,18 @@ def rules_applicable(model: type[Rule], *, team: Team) -> QuerySet:
 
 
 def _lock_submitter(*, user: User | None, team: Team) -> None:
-    # Serialises submissions by the same user and to the same team until the creating transaction commits, so
-    # two concurrent requests cannot both count N-1 active trials and both be admitted. Lock order: user, team.
+    """Serialise quota counts by the same user and in the same team until the transaction commits, so two
+    concurrent submissions (or approvals) cannot both count N-1 active trials and both be admitted.
+
+    The one lock order, everywhere: user, then team, then trial rows (approval moves the trial after this), then
+    a coach proposal. FOR NO KEY UPDATE, not FOR UPDATE: the rows' keys do not change, and so an insert that only
+    references them (a trial, a submission block: their foreign-key checks take KEY SHARE) never waits for these
+    locks, and cannot deadlock with them."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("quota checks must run inside the transaction that creates the trial")
     if user is not None:
-        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
-    list(Team.objects.select_for_update().filter(pk=team.pk).values_list("pk", flat=True))
+        list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True))
+    list(Team.objects.select_for_update(no_key=True).filter(pk=team.pk).values_list("pk", flat=True))
 
 
 def gateway_check(
@@ -131,6 +133,25 @@ def gateway_check(
             result.rules.append(rule)
             result.approvals.extend(check_approval(rule, ctx))
     return result
+
+
+def submission_admit(
+    *, spec: dict, user: User, team: Team, store: Callable[[GatewayResult], Trial], automated: bool = False
+) -> Trial:
+    """The gateway at submission, the one entry point for it: judge `spec` and, if admitted, call `store(verdict)`
+    to create the trial, recording the decision with it in one transaction (both or neither).
+
+    A refusal raises ComplianceRejected after that transaction, with its decision recorded outside it, so the
+    audit trail keeps it though no trial exists. (A caller that is itself inside a transaction must let that
+    transaction commit, as a study step does, for the record to stay.)"""
+    with transaction.atomic():
+        verdict = gateway_check(spec=spec, user=user, team=team, stage="submit")
+        if not verdict.rejected:
+            trial = store(verdict)
+            decision_record(result=verdict, spec=spec, user=user, team=team, trial=trial, automated=automated)
+            return trial
+    decision_record(result=verdict, spec=spec, user=user, team=team, automated=automated)
+    raise ComplianceRejected(verdict.violations, result=verdict)
 
 
 def spec_with_free_text(*, spec: dict, payload: dict) -> dict:
@@ -249,7 +270,13 @@ def decision_record(
     if result.rejected:
         for reason in reasons:
             observability_metrics.record_compliance_rejection(reason["rule"])
-    if not automated and result.rejected and result.stage == "submit" and user is not None:
+    if (
+        not automated
+        and result.rejected
+        and result.stage == "submit"
+        and user is not None
+        and _counts_as_violation(reasons)
+    ):
         _block_if_repeated(user=user, team=team)
     return decision
 
@@ -266,6 +293,14 @@ def _violation_limit(*, team: Team) -> tuple[int, int, RepeatedViolationRule | N
     return settings.COMPLIANCE_BLOCK_AFTER_REJECTIONS, settings.COMPLIANCE_BLOCK_WINDOW_MINUTES, None
 
 
+# Refusals that are not misconduct: a full quota only says "wait", so it never counts towards a block.
+NOT_VIOLATIONS = frozenset({"quota"})
+
+
+def _counts_as_violation(reasons: list[dict]) -> bool:
+    return any(reason["rule"] not in NOT_VIOLATIONS for reason in reasons)
+
+
 def _block_if_repeated(*, user: User, team: Team) -> SubmissionBlock | None:
     limit, window, rule = _violation_limit(team=team)
     if not limit or SubmissionBlock.objects.filter(user=user, cleared_at__isnull=True).exists():
@@ -274,18 +309,22 @@ def _block_if_repeated(*, user: User, team: Team) -> SubmissionBlock | None:
     cleared = SubmissionBlock.objects.filter(user=user).aggregate(last=Max("cleared_at"))["last"]
     if cleared is not None and cleared > since:
         since = cleared  # a cleared user starts afresh
-    rejected = list(
-        Decision.objects.filter(
+    rejected = [
+        decision
+        for decision in Decision.objects.filter(
             user=user,
             stage=Decision.Stage.SUBMIT,
             outcome=Decision.Outcome.REJECTED,
             automated=False,
             created_at__gte=since,
         ).values("id", "reasons")
-    )
+        if _counts_as_violation(decision["reasons"])
+    ]
     if len(rejected) < limit:
         return None
-    broken = sorted({reason["rule"] for decision in rejected for reason in decision["reasons"]})
+    broken = sorted(
+        {r["rule"] for decision in rejected for r in decision["reasons"] if r["rule"] not in NOT_VIOLATIONS}
+    )
     source = f"repeated violations rule #{rule.pk}" if rule else "the COMPLIANCE_BLOCK_* settings"
     reason = (
         f"{len(rejected)} rejected submissions within {window} minutes (limit {limit}, from {source}); "
@@ -310,10 +349,11 @@ def submission_block_clear(*, block: SubmissionBlock, user: User) -> SubmissionB
     return block
 
 
-# --- Four-eyes approval ---------------------------------------------------------------------------------------
+# --- Four-eyes approval (the trial moves in trials.services.trial_approve and trial_reject) ----------------------
 
 
-def _check_approver(*, trial: Trial, user: User) -> None:
+def approver_check(*, trial: Trial, user: User) -> None:
+    """Raises ApprovalDenied unless `user` is an owner of the trial's team other than its submitter."""
     membership = Membership.objects.filter(user=user, team=trial.team).first()
     if membership is None or membership.role != Membership.Role.OWNER:
         raise ApprovalDenied(f"only an owner of {trial.team.name} can approve or reject its trials")
@@ -324,61 +364,36 @@ def _check_approver(*, trial: Trial, user: User) -> None:
 def approver_can_decide(*, trial: Trial, user: User) -> bool:
     """Whether `user` may approve or reject `trial` (for showing the buttons; the services check again)."""
     try:
-        _check_approver(trial=trial, user=user)
+        approver_check(trial=trial, user=user)
     except ApprovalDenied:
         return False
     return True
 
 
-def _decide_pending(*, trial: Trial, user: User, to_status: str, outcome: str, message: str, **fields) -> Trial:
-    from trials.events import publish_after_commit
-
-    _check_approver(trial=trial, user=user)
-    with transaction.atomic():
-        moved = Trial.objects.filter(pk=trial.pk, status=Trial.Status.PENDING_APPROVAL).update(
-            status=to_status, **fields
-        )
-        trial.refresh_from_db()
-        if not moved:
-            raise ApprovalConflict(f"trial {trial.pk} is {trial.status}, not waiting for approval")
-        _decision_create(
-            trial=trial,
-            user=user,
-            team=trial.team,
-            stage=Decision.Stage.APPROVAL,
-            outcome=outcome,
-            reasons=[{"rule": "approval", "rule_id": None, "message": message, "field": None}],
-            rules=[],
-            spec=spec_of_trial(trial),
-        )
-        publish_after_commit(trial)
-    return trial
+def approval_quota_check(*, trial: Trial) -> list[Violation]:
+    """The quotas a pending trial would break if it were approved now (rules may have changed since it was
+    submitted). Runs inside the approving transaction: takes the quota locks (see _lock_submitter)."""
+    rules = list(rules_applicable(QuotaRule, team=trial.team))
+    if not rules:
+        return []
+    _lock_submitter(user=trial.created_by, team=trial.team)
+    ctx = Context(spec=spec_of_trial(trial), user=trial.created_by, team=trial.team, stage="submit", trial=trial)
+    return [violation for rule in rules for violation in check_quota(rule, ctx)]
 
 
-def trial_approve(*, trial: Trial, user: User) -> Trial:
-    """An owner other than the submitter lets a pending trial go to the queue."""
-    from trials.services import trial_enqueue
-
-    trial = _decide_pending(
+def approval_record(*, trial: Trial, user: User, approved: bool, reason: str = "") -> Decision:
+    """The audit record of an owner's approval or rejection; its message is also the rejected trial's error."""
+    if approved:
+        message = f"approved by {user.get_username()}"
+    else:
+        message = f"rejected by {user.get_username()}" + (f": {reason}" if reason else "")
+    return _decision_create(
         trial=trial,
         user=user,
-        to_status=Trial.Status.QUEUED,
-        outcome=Decision.Outcome.APPROVED,
-        message=f"approved by {user.get_username()}",
-    )
-    trial_enqueue(trial=trial)
-    return trial
-
-
-def trial_reject(*, trial: Trial, user: User, reason: str = "") -> Trial:
-    """An owner other than the submitter refuses a pending trial; it ends as rejected and never trains."""
-    message = f"rejected by {user.get_username()}" + (f": {reason}" if reason else "")
-    return _decide_pending(
-        trial=trial,
-        user=user,
-        to_status=Trial.Status.REJECTED,
-        outcome=Decision.Outcome.REJECTED,
-        message=message,
-        error=message,
-        finished_at=timezone.now(),
+        team=trial.team,
+        stage=Decision.Stage.APPROVAL,
+        outcome=Decision.Outcome.APPROVED if approved else Decision.Outcome.REJECTED,
+        reasons=[{"rule": "approval", "rule_id": None, "message": message, "field": None}],
+        rules=[],
+        spec=spec_of_trial(trial),
     )

@@ -150,7 +150,8 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
-    # Fails running trials whose worker died (see trials.services.trial_reap_stuck).
+    # Retries or fails running trials whose worker died (trials.services.trial_reap_stuck), and sends again queued
+    # trials the broker never got (trials.queue.trial_resend_unsent).
     "reap-stuck-trials": {"task": "trials.tasks.reap_stuck_trials", "schedule": 60.0, "options": {"expires": 50}},
     # Steps running studies, so a study carries on after a lost message or a worker restart.
     "tick-studies": {"task": "trials.tasks.tick_studies", "schedule": 30.0, "options": {"expires": 25}},
@@ -192,6 +193,11 @@ SIMPLE_JWT = {
 TRIAL_MAX_FOLDS = env_int("TRIAL_MAX_FOLDS", 20, minimum=2)
 # A running trial whose worker has not touched its heartbeat for this long is taken to be orphaned.
 TRIAL_STALE_AFTER_SECONDS = env_int("TRIAL_STALE_AFTER_SECONDS", 120, minimum=30)
+# A trial whose worker died is queued again this many times before the reaper fails it (each run is an attempt).
+TRIAL_RETRIES_AFTER_WORKER_LOST = env_int("TRIAL_RETRIES_AFTER_WORKER_LOST", 1, minimum=0)
+# The relay sends again a queued trial whose message the broker accepted this long ago without a worker claiming it
+# (a broker that restarted without its data); one the broker never accepted is sent at the relay's next run.
+TRIAL_RESEND_AFTER_SECONDS = env_int("TRIAL_RESEND_AFTER_SECONDS", 900, minimum=60)
 
 # --- Market data (market_data/). Server-wide provider keys are optional: a team's own key (entered on the Data
 # page, stored encrypted) comes first. Rate limits are per key, shared by all processes through Redis

@@ -69,3 +69,4 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"mltrainer-test-{_RUN}"  # noqa
 # so a slow machine shows lock behaviour, not pool timeouts.
 if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405
     DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 16  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["pool"]["timeout"] = 60  # noqa: F405 - 60 requests share those 16

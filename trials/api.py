@@ -2,13 +2,13 @@
 
 from django.http import Http404
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
-from compliance.services import ComplianceRejected
+from compliance.services import ApprovalDenied, ComplianceRejected
 
 from . import selectors, services
 from .exports import PREDICTION_HEADER, TRIAL_COLUMNS, csv_response, prediction_row, trial_row
@@ -83,3 +83,28 @@ class TrialPredictionsExportApi(APIView):
         trial = get_trial_or_404(request, trial_id)
         rows = (prediction_row(row) for row in selectors.prediction_rows(trial=trial))
         return csv_response(f"trial-{trial.pk}-predictions.csv", PREDICTION_HEADER, rows)
+
+
+class _TrialDecisionApi(APIView):
+    def _respond(self, call):
+        try:
+            trial = call()
+        except ApprovalDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except services.ApprovalConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(TrialSerializer(trial).data)
+
+
+class TrialApproveApi(_TrialDecisionApi):
+    def post(self, request, trial_id: int):
+        trial = get_trial_or_404(request, trial_id)
+        return self._respond(lambda: services.trial_approve(trial=trial, user=request.user))
+
+
+class TrialRejectApi(_TrialDecisionApi):
+    def post(self, request, trial_id: int):
+        trial = get_trial_or_404(request, trial_id)
+        reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
+        reason = reason if isinstance(reason, str) else ""
+        return self._respond(lambda: services.trial_reject(trial=trial, user=request.user, reason=reason))

@@ -1,4 +1,7 @@
-"""Live trial events: the JSON a WebSocket client receives, sent to the group `trial.<id>` after commit."""
+"""Live trial events: the JSON a WebSocket client receives, sent to the group `trial.<id>` after commit.
+
+A status change goes out from the `trial_status_changed` listener (`publish_status`); progress after each fold from
+`publish_progress`."""
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -29,12 +32,18 @@ def trial_event(trial: Trial, *, kind: str = "trial.status") -> dict:
     return event
 
 
-def publish_after_commit(trial: Trial, *, kind: str = "trial.status") -> None:
-    payload = trial_event(trial, kind=kind)
+def _send(trial_id: int, payload: dict) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group_name(trial_id), {"type": "trial.event", "payload": payload})
 
-    def send():
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group_name(trial.pk), {"type": "trial.event", "payload": payload})
 
-    transaction.on_commit(send)
+def publish_progress(trial: Trial) -> None:
+    """A progress event (a fold done): the trial as it is now, sent once the transaction commits."""
+    payload = trial_event(trial, kind="trial.progress")
+    transaction.on_commit(lambda: _send(trial.pk, payload))
+
+
+def publish_status(*, trial: Trial, **_signal) -> None:
+    """trials.lifecycle.trial_status_changed listener: the trial's new status goes to its WebSocket group."""
+    _send(trial.pk, trial_event(trial))

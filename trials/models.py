@@ -35,7 +35,9 @@ class Trial(models.Model):
     folds = models.JSONField(default=list, blank=True)
     data_used = models.JSONField(default=list, blank=True)
     cancel_requested = models.BooleanField(default=False)
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)  # runs started: a retry after a worker died adds one
+    # When the broker last accepted this trial's run_trial message; null while it never has (trials.queue).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -52,6 +54,8 @@ class Trial(models.Model):
             models.Index(fields=["team", "model_key", "-created_at"]),
             # The reaper and the stuck-trials gauge: running trials by heartbeat age.
             models.Index(fields=["status", "heartbeat_at"]),
+            # The relay: queued trials the broker never accepted, or long ago (trials.queue).
+            models.Index(fields=["status", "enqueued_at"]),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pandas as pd
@@ -13,16 +14,16 @@ from django.utils import timezone
 from accounts.models import Team, User
 from accounts.services import membership_require
 from compliance import services as compliance
-from compliance.services import ComplianceRejected, decision_record, gateway_check, spec_with_free_text
+from compliance.services import ComplianceRejected
 from market_data.models import Bar, Dataset
 from market_data.selectors import dataset_frame, dataset_get, dataset_version
 from models_catalog.definition import TARGETS, ParamError
 from models_catalog.selectors import definition_get_enabled
-from observability import metrics as observability_metrics
 from observability.logging import trial_log_context
 
 from . import features as feature_pipeline
-from .events import publish_after_commit
+from . import lifecycle
+from .events import publish_progress
 from .metrics import PERIODS_PER_YEAR
 from .models import Prediction, Trial
 from .runner import Cancelled, RunResult, walk_forward_run
@@ -190,92 +191,145 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
 # --- Creating and stopping ----------------------------------------------------------------------------------
 
 
-def trial_create(*, team: Team, user: User, payload: dict, study=None) -> Trial:
+def trial_create(
+    *, team: Team, user: User, payload: dict, study=None, on_stored: Callable[[Trial], None] | None = None
+) -> Trial:
     """Validate a trial, pass it through the compliance gateway, store it, and queue it for a worker once the
     transaction commits (or leave it waiting for a second owner's approval when a rule asks for that).
 
-    Raises TrialSpecInvalid, PermissionDenied or compliance.services.ComplianceRejected."""
+    `on_stored(trial)` runs in the transaction that stores the trial: raising there stores nothing.
+    Raises TrialSpecInvalid, PermissionDenied or compliance.services.ComplianceRejected (the refusal is recorded
+    in the audit trail by compliance.services.submission_admit, though no trial exists)."""
     membership_require(user=user, team=team, action="launch trials")
     spec = trial_spec_clean(team=team, payload=payload)
-    judged = spec_with_free_text(spec=spec, payload=payload)
-    try:
-        with transaction.atomic():
-            verdict = gateway_check(spec=judged, user=user, team=team, stage="submit")
-            if verdict.rejected:
-                raise ComplianceRejected(verdict.violations, result=verdict)
-            trial = Trial.objects.create(
-                team=team,
-                created_by=user,
-                study=study,
-                name=spec["name"],
-                model_key=spec["model"],
-                family=spec["family"],
-                target=spec["data"]["target"],
-                params=spec["params"],
-                data=spec["data"],
-                validation=spec["validation"],
-                seed=spec["seed"],
-                status=Trial.Status.PENDING_APPROVAL if verdict.needs_approval else Trial.Status.QUEUED,
-            )
-            decision_record(result=verdict, spec=judged, user=user, team=team, trial=trial, automated=study is not None)
-            if not verdict.needs_approval:
-                trial_enqueue(trial=trial)
-    except ComplianceRejected as refused:
-        # Outside the rolled-back transaction: the refusal is part of the audit trail though no trial exists.
-        decision_record(result=refused.result, spec=judged, user=user, team=team, automated=study is not None)
-        raise
-    return trial
 
+    def store(verdict: compliance.GatewayResult) -> Trial:
+        trial = lifecycle.trial_insert(
+            status=Trial.Status.PENDING_APPROVAL if verdict.needs_approval else Trial.Status.QUEUED,
+            team=team,
+            created_by=user,
+            study=study,
+            name=spec["name"],
+            model_key=spec["model"],
+            family=spec["family"],
+            target=spec["data"]["target"],
+            params=spec["params"],
+            data=spec["data"],
+            validation=spec["validation"],
+            seed=spec["seed"],
+        )
+        if not verdict.needs_approval:
+            trial_enqueue(trial=trial)
+        if on_stored is not None:
+            on_stored(trial)
+        return trial
 
-def _study_continues(trial: Trial) -> None:
-    """A study's evaluation ended: let the study launch the next one (or finish) after commit."""
-    if trial.study_id:
-        from .studies import study_enqueue_step
-
-        study_enqueue_step(study_id=trial.study_id)
+    return compliance.submission_admit(
+        spec=compliance.spec_with_free_text(spec=spec, payload=payload),
+        user=user,
+        team=team,
+        automated=study is not None,
+        store=store,
+    )
 
 
 def trial_enqueue(*, trial: Trial) -> None:
-    from .tasks import run_trial
+    """Send a queued trial to the workers once the transaction commits (see trials.queue)."""
+    from .queue import trial_send
 
-    transaction.on_commit(lambda: run_trial.delay(trial.pk))
+    trial_id = trial.pk
+    transaction.on_commit(lambda: trial_send(trial_id=trial_id))
 
 
 def trial_cancel(*, trial: Trial, user: User) -> Trial:
     """A queued trial is cancelled at once; a running one stops at the end of its current fold."""
     membership_require(user=user, team=trial.team, action="cancel trials")
     with transaction.atomic():
-        now = timezone.now()
-        cancelled = Trial.objects.filter(
-            pk=trial.pk, status__in=[Trial.Status.QUEUED, Trial.Status.PENDING_APPROVAL]
-        ).update(status=Trial.Status.CANCELLED, cancel_requested=True, finished_at=now)
-        if not cancelled:
+        cancelled = lifecycle.trial_move(
+            trial_id=trial.pk,
+            source=[Trial.Status.QUEUED, Trial.Status.PENDING_APPROVAL],
+            to=Trial.Status.CANCELLED,
+            cancel_requested=True,
+            finished_at=timezone.now(),
+        )
+        if cancelled is None:
             Trial.objects.filter(pk=trial.pk, status=Trial.Status.RUNNING).update(cancel_requested=True)
         trial.refresh_from_db()
-        if cancelled:
-            publish_after_commit(trial)
-            _study_continues(trial)
-            transaction.on_commit(lambda: observability_metrics.trial_finished(trial))
     return trial
+
+
+# --- Four-eyes approval (compliance decides who may and keeps the record; the trial moves here) -------------
+
+REJECTION_REASON_MAX = 500
+
+
+class ApprovalConflict(Exception):
+    """The trial is not waiting for approval (any more), or approving it now would break a quota."""
+
+
+def _decide_pending(*, trial: Trial, user: User, approved: bool, reason: str = "") -> Trial:
+    compliance.approver_check(trial=trial, user=user)
+    with transaction.atomic():
+        if approved:
+            over = compliance.approval_quota_check(trial=trial)
+            if over:
+                raise ApprovalConflict("cannot approve it now: " + "; ".join(v.message for v in over))
+        decision = compliance.approval_record(trial=trial, user=user, approved=approved, reason=reason)
+        if approved:
+            moved = lifecycle.trial_move(
+                trial_id=trial.pk, source=Trial.Status.PENDING_APPROVAL, to=Trial.Status.QUEUED
+            )
+        else:
+            moved = lifecycle.trial_move(
+                trial_id=trial.pk,
+                source=Trial.Status.PENDING_APPROVAL,
+                to=Trial.Status.REJECTED,
+                error=decision.reasons[0]["message"],
+                finished_at=timezone.now(),
+            )
+        trial.refresh_from_db()
+        if moved is None:  # the record above rolls back with this
+            raise ApprovalConflict(f"trial {trial.pk} is {trial.status}, not waiting for approval")
+        if approved:
+            trial_enqueue(trial=trial)
+    return trial
+
+
+def trial_approve(*, trial: Trial, user: User) -> Trial:
+    """An owner other than the submitter lets a pending trial go to the queue, if the quotas still allow it.
+
+    Raises compliance.services.ApprovalDenied or ApprovalConflict."""
+    return _decide_pending(trial=trial, user=user, approved=True)
+
+
+def trial_reject(*, trial: Trial, user: User, reason: str = "") -> Trial:
+    """An owner other than the submitter refuses a pending trial; it ends as rejected and never trains.
+
+    The reason is kept to its first REJECTION_REASON_MAX characters. Raises ApprovalDenied or ApprovalConflict."""
+    return _decide_pending(trial=trial, user=user, approved=False, reason=reason[:REJECTION_REASON_MAX])
 
 
 # --- Running (called by the Celery task) --------------------------------------------------------------------
 
 
-def _claim(trial_id: int) -> bool:
+def _claim(trial_id: int) -> Trial | None:
     """Move a queued trial to running, or take over a running one whose worker stopped beating.
 
-    Conditional updates, so two workers can never both run the same trial.
+    Conditional updates (trials.lifecycle), so two workers can never both run the same trial.
     """
     now = timezone.now()
-    fresh = {"status": Trial.Status.RUNNING, "started_at": now, "heartbeat_at": now, "progress": 0.0, "folds": []}
-    claimed = Trial.objects.filter(pk=trial_id, status=Trial.Status.QUEUED).update(**fresh)
-    if not claimed:
+    fresh = {"started_at": now, "heartbeat_at": now, "progress": 0.0, "folds": [], "attempts": F("attempts") + 1}
+    claimed = lifecycle.trial_move(trial_id=trial_id, source=Trial.Status.QUEUED, to=Trial.Status.RUNNING, **fresh)
+    if claimed is None:
         stale = now - timezone.timedelta(seconds=settings.TRIAL_STALE_AFTER_SECONDS)
-        claimed = Trial.objects.filter(pk=trial_id, status=Trial.Status.RUNNING, heartbeat_at__lt=stale).update(**fresh)
-    if claimed:
-        Trial.objects.filter(pk=trial_id).update(attempts=F("attempts") + 1)
-    return bool(claimed)
+        claimed = lifecycle.trial_move(
+            trial_id=trial_id,
+            source=Trial.Status.RUNNING,
+            to=Trial.Status.RUNNING,
+            only_if=Q(heartbeat_at__lt=stale),
+            **fresh,
+        )
+    return claimed
 
 
 class _Heartbeat:
@@ -330,12 +384,11 @@ def _load_inputs(trial: Trial):
 
 def trial_execute(*, trial_id: int) -> None:
     """Train and evaluate a trial; safe to call twice (a trial already claimed or finished is left alone)."""
-    if not _claim(trial_id):
+    trial = _claim(trial_id)
+    if trial is None:
         logger.info("trial %s not claimable (already running elsewhere or finished)", trial_id)
         return
-    trial = Trial.objects.select_related("team").get(pk=trial_id)
     Prediction.objects.filter(trial=trial).delete()  # a restarted attempt starts clean
-    publish_after_commit(trial)
     logger.info("trial %s started: %s on %s", trial_id, trial.model_key, trial.data.get("symbol"))
     try:
         with _Heartbeat(trial_id):
@@ -367,7 +420,7 @@ def _train(trial: Trial) -> RunResult:
         Trial.objects.filter(pk=trial.pk, status=Trial.Status.RUNNING).update(
             folds=folds_done, progress=trial.progress, heartbeat_at=timezone.now()
         )
-        publish_after_commit(trial, kind="trial.progress")
+        publish_progress(trial)
 
     def should_stop() -> bool:
         return Trial.objects.filter(pk=trial.pk, cancel_requested=True).exists()
@@ -426,24 +479,25 @@ def _finish(trial: Trial, *, status: str, error: str = "", only_if: Q | None = N
 
     `only_if` narrows the conditional update further (the reaper: only while the heartbeat is still stale).
     """
-    with transaction.atomic():
-        fields.update(status=status, error=error, finished_at=timezone.now())
-        running = Trial.objects.filter(pk=trial.pk, status=Trial.Status.RUNNING)
-        if only_if is not None:
-            running = running.filter(only_if)
-        if not running.update(**fields):
-            logger.warning("trial %s was no longer running; not marking it %s", trial.pk, status)
-            return False
-        trial.refresh_from_db()
-        publish_after_commit(trial)
-        transaction.on_commit(lambda: observability_metrics.trial_finished(trial))
-        _study_continues(trial)
+    finished = lifecycle.trial_move(
+        trial_id=trial.pk,
+        source=Trial.Status.RUNNING,
+        to=status,
+        only_if=only_if,
+        error=error,
+        finished_at=timezone.now(),
+        **fields,
+    )
+    if finished is None:
+        logger.warning("trial %s was no longer running; not marking it %s", trial.pk, status)
+        return False
     logger.info("trial %s %s", trial.pk, status)
     return True
 
 
 def trial_reap_stuck(*, now: datetime | None = None) -> list[int]:
-    """Fail running trials whose worker stopped beating (killed, out of memory, node gone); returns their ids.
+    """Running trials whose worker stopped beating (killed, out of memory, node gone): queued again while they have
+    retries left (TRIAL_RETRIES_AFTER_WORKER_LOST; each run counts in `attempts`), else failed. Returns their ids.
 
     Conditional on the heartbeat still being stale, so a worker that beats again in the meantime keeps its trial.
     """
@@ -452,13 +506,26 @@ def trial_reap_stuck(*, now: datetime | None = None) -> list[int]:
         last = trial.heartbeat_at or trial.started_at
         since = f"{last:%Y-%m-%d %H:%M:%S} UTC" if last else "it started"
         still_stale = Q(heartbeat_at__isnull=True) if trial.heartbeat_at is None else Q(heartbeat_at=trial.heartbeat_at)
+        reason = f"worker stopped responding (no heartbeat since {since})"
         with trial_log_context(trial.pk):
-            if _finish(
-                trial,
-                status=Trial.Status.FAILED,
-                error=f"worker stopped responding (no heartbeat since {since})",
-                only_if=still_stale,
-            ):
+            if trial.attempts <= settings.TRIAL_RETRIES_AFTER_WORKER_LOST:
+                with transaction.atomic():
+                    retried = lifecycle.trial_move(
+                        trial_id=trial.pk,
+                        source=Trial.Status.RUNNING,
+                        to=Trial.Status.QUEUED,
+                        only_if=still_stale,
+                        error=f"{reason}; queued again for attempt {trial.attempts + 1}",
+                        enqueued_at=None,
+                    )
+                    if retried is not None:
+                        trial_enqueue(trial=retried)
+                if retried is None:
+                    continue
+                logger.warning("trial %s queued again: no heartbeat since %s", trial.pk, since)
+            elif _finish(trial, status=Trial.Status.FAILED, error=reason, only_if=still_stale):
                 logger.warning("trial %s reaped: no heartbeat since %s", trial.pk, since)
-                reaped.append(trial.pk)
+            else:
+                continue
+            reaped.append(trial.pk)
     return reaped

@@ -15,14 +15,18 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.services import PermissionDenied, membership_require
+from compliance.services import ComplianceRejected
 from models_catalog.definition import TARGETS
 from models_catalog.registry import CATALOG
 from models_catalog.selectors import definition_get_enabled
 
 from . import search_space
 from .figures import lower_is_better
+from .lifecycle import trial_insert
 from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
 from .models import Study, Trial
+from .queue import study_send_step
+from .services import TrialSpecInvalid, trial_cancel, trial_create
 
 logger = logging.getLogger(__name__)
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -152,9 +156,14 @@ def study_create(*, team: Team, user: User, payload: dict) -> Study:
 
 
 def study_enqueue_step(*, study_id: int) -> None:
-    from .tasks import run_study_step
+    transaction.on_commit(lambda: study_send_step(study_id=study_id))
 
-    transaction.on_commit(lambda: run_study_step.delay(study_id))
+
+def study_step_after_trial(*, trial: Trial, new_status: str, **_signal) -> None:
+    """trials.lifecycle.trial_status_changed listener: an evaluation ended, so the study launches the next one
+    (or finishes). Runs after commit; a lost step is caught up by the periodic tick."""
+    if trial.study_id and new_status in Trial.FINISHED:
+        study_send_step(study_id=trial.study_id)
 
 
 def _metric_value(study: Study, trial: Trial) -> float | None:
@@ -199,16 +208,13 @@ def _evaluation_payload(study: Study, model: str, params: dict, number: int) -> 
 
 
 def _launch(study: Study, model: str, params: dict, number: int) -> None:
-    from compliance.services import ComplianceRejected
-
-    from .services import TrialSpecInvalid, trial_create
-
     payload = _evaluation_payload(study, model, params, number)
     try:
         trial_create(team=study.team, user=study.created_by, payload=payload, study=study)
     except (ComplianceRejected, TrialSpecInvalid, PermissionDenied) as exc:
         # The evaluation is kept as a rejected trial: it uses budget and Optuna learns it failed.
-        Trial.objects.create(
+        trial_insert(
+            status=Trial.Status.REJECTED,
             team=study.team,
             created_by=study.created_by,
             study=study,
@@ -220,7 +226,6 @@ def _launch(study: Study, model: str, params: dict, number: int) -> None:
             data=study.data,
             validation=study.validation,
             seed=study.seed,
-            status=Trial.Status.REJECTED,
             error=f"{type(exc).__name__}: {exc}",
             finished_at=timezone.now(),
         )
@@ -277,8 +282,6 @@ def study_tick() -> int:
 
 
 def study_cancel(*, study: Study, user: User) -> Study:
-    from .services import trial_cancel
-
     membership_require(user=user, team=study.team, action="cancel studies")
     with transaction.atomic():
         if Study.objects.filter(pk=study.pk, status=Study.Status.RUNNING).update(

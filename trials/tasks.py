@@ -4,6 +4,7 @@ from celery import shared_task
 
 from observability.logging import trial_log_context
 
+from .queue import trial_resend_unsent
 from .services import trial_execute, trial_reap_stuck
 from .studies import study_step, study_tick
 
@@ -16,8 +17,10 @@ def run_trial(trial_id: int) -> None:
 
 @shared_task(ignore_result=True)
 def reap_stuck_trials() -> None:
-    """Periodic (CELERY_BEAT_SCHEDULE): fail running trials whose worker died."""
+    """Periodic (CELERY_BEAT_SCHEDULE): retry or fail running trials whose worker died, and send again queued
+    trials the broker never got."""
     trial_reap_stuck()
+    trial_resend_unsent()
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -4,11 +4,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts.selectors import team_list_for_user
 from accounts.services import PermissionDenied
 from compliance.selectors import decision_list_for_trial
-from compliance.services import ComplianceRejected, approver_can_decide
+from compliance.services import ApprovalDenied, ComplianceRejected, approver_can_decide
 from market_data.selectors import dataset_list
 from models_catalog.selectors import definition_list
 
@@ -74,3 +75,22 @@ def trial_detail(request, trial_id: int):
         and approver_can_decide(trial=trial, user=request.user),
     }
     return render(request, "trials/detail.html", context)
+
+
+@require_POST
+@login_required
+def trial_decide(request, trial_id: int, verdict: str):
+    """The approve and reject buttons of the trial page."""
+    trial = selectors.trial_get(user=request.user, trial_id=trial_id)
+    if trial is None:
+        raise Http404("No such trial.")
+    try:
+        if verdict == "approve":
+            services.trial_approve(trial=trial, user=request.user)
+            messages.success(request, f"Trial {trial.pk} approved and queued.")
+        else:
+            services.trial_reject(trial=trial, user=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, f"Trial {trial.pk} rejected.")
+    except (ApprovalDenied, services.ApprovalConflict) as exc:
+        messages.error(request, str(exc))
+    return redirect("trial-detail", trial_id=trial.pk)

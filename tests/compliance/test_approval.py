@@ -117,3 +117,29 @@ def test_trial_page_buttons(alice, bob, team_a, submit, large_studies_need_appro
     response = as_alice.post(f"/trials/{trial.pk}/approve/", follow=True)
     trial.refresh_from_db()
     assert trial.status == "queued" and f"Trial {trial.pk} approved" in response.content.decode()
+
+
+def test_pending_trials_count_against_quotas_and_approval_checks_them_again(alice, bob, team_a, submit, api_as, rule):
+    from compliance.models import QuotaRule
+    from compliance.services import ComplianceRejected
+
+    quota = rule(QuotaRule, team=team_a, max_active_per_team=2, reason="team budget")
+    rule(ApprovalRule, reason="four eyes on everything")
+    first, second = submit(bob, team_a), submit(bob, team_a)
+    assert (first.status, second.status) == ("pending_approval", "pending_approval")
+    with pytest.raises(ComplianceRejected) as refused:
+        submit(bob, team_a)
+    assert refused.value.as_list()[0]["message"].startswith(
+        "Team A has 2 trials queued or running (2 of them waiting for approval), the limit is 2"
+    )
+    assert Trial.objects.filter(team=team_a).count() == 2
+
+    assert api_as(alice).post(f"/api/trials/{first.pk}/approve/").json()["status"] == "queued"
+    # The quota is lowered while the second waits: approving it now would exceed it.
+    QuotaRule.objects.filter(pk=quota.pk).update(max_active_per_team=1)
+    response = api_as(alice).post(f"/api/trials/{second.pk}/approve/")
+    assert response.status_code == 409
+    assert response.json()["detail"].startswith("cannot approve it now: Team A has 1 trials queued or running")
+    second.refresh_from_db()
+    assert second.status == "pending_approval"
+    assert not Decision.objects.filter(trial_id=second.pk, stage="approval").exists()

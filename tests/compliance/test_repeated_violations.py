@@ -99,3 +99,19 @@ def test_automated_submissions_do_not_count(alice, team_a, bundled, trial_payloa
         decision_record(result=result, spec=spec, user=alice, team=team_a, automated=True)
     assert Decision.objects.filter(automated=True, outcome="rejected").count() == 3
     assert not SubmissionBlock.objects.exists()
+
+
+def test_quota_refusals_do_not_count(alice, team_a, submit, rule, no_hype):
+    """A full quota says "wait", it is not misconduct: only the refusals that break another rule count."""
+    from compliance.models import QuotaRule
+
+    rule(RepeatedViolationRule, rejections=2, window_minutes=60)
+    rule(QuotaRule, max_active_per_user=1)
+    assert submit(alice, team_a).status == "queued"
+    for _ in range(3):
+        assert refuse(submit, alice, team_a) == ["quota"]
+    assert not SubmissionBlock.objects.filter(user=alice).exists()
+    refuse(submit, alice, team_a, name="guaranteed")
+    refuse(submit, alice, team_a, name="guaranteed")
+    block = SubmissionBlock.objects.get(user=alice)
+    assert "2 rejected submissions" in block.reason and "rules broken: forbidden_terms" in block.reason
