@@ -51,9 +51,7 @@ def _coach_error(exc: services.CoachError) -> Response:
 
 class ConversationListCreateApi(APIView):
     def get(self, request):
-        conversations = selectors.conversation_list(user=request.user)
-        if request.query_params.get("team"):
-            conversations = conversations.filter(team__slug=request.query_params["team"])
+        conversations = selectors.conversation_list(user=request.user, team_slug=request.query_params.get("team", ""))
         return Response(ConversationSerializer(conversations[:200], many=True).data)
 
     def post(self, request):

@@ -13,11 +13,14 @@ from .models import Conversation, Message, Proposal
 RECENT_TRIALS = 15
 
 
-def conversation_list(*, user: User, team: Team | None = None) -> QuerySet[Conversation]:
-    """The conversations of the user's teams (a conversation belongs to its team: every member reads it)."""
+def conversation_list(*, user: User, team: Team | None = None, team_slug: str = "") -> QuerySet[Conversation]:
+    """The conversations of the user's teams (a conversation belongs to its team: every member reads it),
+    optionally of one team, given or named by its slug (the API's ?team=)."""
     conversations = Conversation.objects.filter(team__in=team_list_for_user(user=user)).select_related("team", "user")
     if team is not None:
         conversations = conversations.filter(team=team)
+    if team_slug:
+        conversations = conversations.filter(team__slug=team_slug)
     return conversations.order_by("-updated_at", "-id")
 
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -48,10 +48,26 @@ def prediction_rows(*, trial: Trial) -> Iterator[tuple]:
     )
 
 
-def study_list(*, user: User) -> QuerySet[Study]:
-    return Study.objects.filter(team__in=team_list_for_user(user=user)).select_related("team", "best_trial")
+STUDY_TRIAL_FIELDS = ("id", "study_id", "status", "model_key", "params", "metrics")
 
 
-def study_get(*, user: User, study_id: int) -> Study | None:
+def study_list(*, user: User, with_trials: bool = False) -> QuerySet[Study]:
+    """The studies of the user's teams; `with_trials` also fetches every study's evaluations (what the API shows
+    of them) in one query for all the studies, not one per study."""
+    studies = Study.objects.filter(team__in=team_list_for_user(user=user)).select_related(
+        "team", "created_by", "best_trial"
+    )
+    if with_trials:
+        evaluations = Trial.objects.only(*STUDY_TRIAL_FIELDS).order_by("id")
+        studies = studies.prefetch_related(Prefetch("trials", queryset=evaluations))
+    return studies
+
+
+def study_get(*, user: User, study_id: int, with_trials: bool = False) -> Study | None:
     """The study if it belongs to one of the user's teams, else None (callers answer 404)."""
-    return study_list(user=user).filter(pk=study_id).first()
+    return study_list(user=user, with_trials=with_trials).filter(pk=study_id).first()
+
+
+def study_trial_list(*, study: Study) -> QuerySet[Trial]:
+    """A study's evaluations in the order they were launched (the caller has checked access to the study)."""
+    return study.trials.select_related("team", "created_by").order_by("id")

@@ -35,21 +35,21 @@ class StudySerializer(serializers.ModelSerializer):
         return {"trial": trial.pk, "value": study.best_value, "model": trial.model_key, "params": trial.params}
 
     def get_trials(self, study: Study) -> list[dict]:
-        rows = study.trials.order_by("id").values("id", "status", "model_key", "params", "metrics")
+        # study.trials is prefetched by the selector (with_trials=True): no query per study.
         return [
             {
-                "id": row["id"],
-                "status": row["status"],
-                "model": row["model_key"],
-                "params": row["params"],
-                "value": (row["metrics"] or {}).get(study.metric),
+                "id": trial.pk,
+                "status": trial.status,
+                "model": trial.model_key,
+                "params": trial.params,
+                "value": (trial.metrics or {}).get(study.metric),
             }
-            for row in rows
+            for trial in study.trials.all()
         ]
 
 
-def _get_study_or_404(request, study_id: int) -> Study:
-    study = selectors.study_get(user=request.user, study_id=study_id)
+def _get_study_or_404(request, study_id: int, *, with_trials: bool = True) -> Study:
+    study = selectors.study_get(user=request.user, study_id=study_id, with_trials=with_trials)
     if study is None:
         raise Http404("No such study.")
     return study
@@ -57,7 +57,8 @@ def _get_study_or_404(request, study_id: int) -> Study:
 
 class StudyListCreateApi(APIView):
     def get(self, request):
-        return Response(StudySerializer(selectors.study_list(user=request.user)[:100], many=True).data)
+        studies = selectors.study_list(user=request.user, with_trials=True)[:100]
+        return Response(StudySerializer(studies, many=True).data)
 
     def post(self, request):
         if not isinstance(request.data, dict):
@@ -77,13 +78,12 @@ class StudyDetailApi(APIView):
 
 class StudyCancelApi(APIView):
     def post(self, request, study_id: int):
-        study = _get_study_or_404(request, study_id)
-        study = studies.study_cancel(study=study, user=request.user)
-        return Response(StudySerializer(study).data)
+        studies.study_cancel(study=_get_study_or_404(request, study_id, with_trials=False), user=request.user)
+        return Response(StudySerializer(_get_study_or_404(request, study_id)).data)
 
 
 class StudyExportApi(APIView):
     def get(self, request, study_id: int):
-        study = _get_study_or_404(request, study_id)
-        trials = study.trials.select_related("team", "created_by").order_by("id")
+        study = _get_study_or_404(request, study_id, with_trials=False)
+        trials = selectors.study_trial_list(study=study)
         return csv_response(f"study-{study.pk}-trials.csv", TRIAL_COLUMNS, (trial_row(t) for t in trials.iterator()))

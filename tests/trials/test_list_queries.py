@@ -38,3 +38,47 @@ def test_dashboard_does_not_query_per_trial(many_trials, alice, django_assert_ma
     client.force_login(alice)
     page = _count(django_assert_max_num_queries, 8, lambda: client.get("/").content.decode())
     assert page.count("/trials/") >= 12
+
+
+def _studies(alice, team_a, count: int) -> list:
+    from trials.models import Study, Trial
+
+    made = []
+    for n in range(count):
+        study = Study.objects.create(
+            team=team_a,
+            created_by=alice,
+            name=f"s{n}",
+            model_keys=["logistic_regression"],
+            data={"symbol": "SPX", "target": "direction"},
+            validation={"folds": 3},
+            metric="sharpe",
+            direction="maximize",
+            budget=3,
+        )
+        for k in range(3):
+            Trial.objects.create(
+                team=team_a, study=study, model_key="logistic_regression", target="direction", metrics={"sharpe": k}
+            )
+        made.append(study)
+    return made
+
+
+def test_study_api_costs_the_same_for_one_study_or_ten(alice, team_a, api_as, django_assert_max_num_queries):
+    """One query for the studies and one for all their evaluations (it was one more per study, and its owner)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as(alice)
+    _studies(alice, team_a, 1)
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/api/studies/").json()) == 1
+    _studies(alice, team_a, 9)
+    with CaptureQueriesContext(connection) as ten:
+        body = client.get("/api/studies/").json()
+    assert len(body) == 10 and [len(s["trials"]) for s in body] == [3] * 10
+    assert body[0]["created_by"] == "alice" and [t["value"] for t in body[0]["trials"]] == [0, 1, 2]
+    assert len(ten) == len(one) <= 3
+    study = body[0]["id"]
+    detail = _count(django_assert_max_num_queries, 3, lambda: client.get(f"/api/studies/{study}/").json())
+    assert [t["value"] for t in detail["trials"]] == [0, 1, 2]
