@@ -8,6 +8,7 @@ from django import forms
 from market_data.models import Dataset
 
 from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
+from .vocabulary import SPEC_DEFAULTS, TARGETS
 
 FIELD_OF_ERROR = {
     ("data", "symbol"): "symbol",
@@ -28,16 +29,17 @@ class ExperimentForm(forms.Form):
     team = forms.ChoiceField()
     name = forms.CharField(required=False, max_length=200)
     target = forms.ChoiceField(
-        choices=[("direction", "direction (up/down)"), ("return", "return"), ("volatility", "volatility")]
+        choices=[(target, "direction (up/down)" if target == "direction" else target) for target in TARGETS],
+        initial=SPEC_DEFAULTS["target"],
     )
     symbol = forms.ChoiceField()
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    horizon = forms.IntegerField(initial=1, min_value=1)
+    horizon = forms.IntegerField(initial=SPEC_DEFAULTS["horizon"], min_value=1)
     macro = forms.MultipleChoiceField(required=False, help_text="macro series joined as of each date")
-    folds = forms.IntegerField(initial=5, min_value=2)
-    gap = forms.IntegerField(initial=1, min_value=0)
-    seed = forms.IntegerField(initial=0, min_value=0)
+    folds = forms.IntegerField(initial=SPEC_DEFAULTS["folds"], min_value=2)
+    gap = forms.IntegerField(initial=SPEC_DEFAULTS["gap"], min_value=0)
+    seed = forms.IntegerField(initial=SPEC_DEFAULTS["seed"], min_value=0)
 
     def __init__(self, *args, teams, datasets, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,7 +61,7 @@ class ExperimentForm(forms.Form):
                 "horizon": data["horizon"],
                 "macro": data["macro"],
             },
-            "validation": {"scheme": "walk_forward", "folds": data["folds"], "gap": data["gap"]},
+            "validation": {"scheme": SPEC_DEFAULTS["scheme"], "folds": data["folds"], "gap": data["gap"]},
             "seed": data["seed"],
         }
 

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from .vocabulary import FINISHED_STATUSES
+
 
 class Trial(models.Model):
     class Status(models.TextChoices):
@@ -14,7 +16,7 @@ class Trial(models.Model):
         CANCELLED = "cancelled"
         REJECTED = "rejected"
 
-    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.REJECTED)
+    FINISHED = tuple(map(Status, FINISHED_STATUSES))
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="trials")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

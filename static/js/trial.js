@@ -6,7 +6,7 @@
   const text = document.getElementById("progress-text");
   const errorEl = document.getElementById("error");
   const cancel = document.getElementById("cancel");
-  const finished = ["succeeded", "failed", "cancelled", "rejected"];
+  const finished = JSON.parse(document.getElementById("vocabulary").textContent).finished_statuses;
   const fmt = (v, d) => (v === null || v === undefined ? "—" : Number(v).toFixed(d));
 
   function render(event) {
