@@ -90,6 +90,10 @@ class ModelDefinition:
     description: str
     factory: Callable[..., Any] = field(repr=False)
     params: tuple[Param, ...] = ()
+    # Rules between parameters: resolved params -> {name: what is wrong}, empty when they fit together.
+    check: Callable[[dict], Mapping[str, str]] | None = field(default=None, repr=False)
+    # Limits that depend on the data: (resolved params, number of feature columns) -> {name: what is wrong}.
+    check_features: Callable[[dict, int], Mapping[str, str]] | None = field(default=None, repr=False)
 
     def __post_init__(self):
         unknown = set(self.targets) - set(TARGETS)
@@ -107,9 +111,17 @@ class ModelDefinition:
                 resolved[name] = param.coerce(params[name]) if name in params else param.default
             except ValueError as exc:
                 errors[name] = str(exc)
+        if not errors and self.check:
+            errors = dict(self.check(resolved))
         if errors:
             raise ParamError(errors)
         return resolved
+
+    def validate_for_features(self, params: Mapping[str, Any], *, n_features: int) -> None:
+        """ParamError when resolved `params` cannot train on `n_features` feature columns."""
+        errors = dict(self.check_features(dict(params), n_features)) if self.check_features else {}
+        if errors:
+            raise ParamError(errors)
 
     def build(self, params: Mapping[str, Any] | None, *, target: str, seed: int):
         if target not in self.targets:

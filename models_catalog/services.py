@@ -7,8 +7,10 @@ from .registry import CATALOG
 
 
 @transaction.atomic
-def catalog_sync() -> tuple[int, int]:
-    """Create or update a row per code entry, keeping each row's `enabled` flag. Returns (created, updated)."""
+def catalog_sync() -> tuple[int, int, int]:
+    """Create or update a row per code entry, keeping each row's `enabled` flag, and delete the rows of entries the
+    code no longer has (trials keep their model key as text). Returns (created, updated, removed)."""
+    removed, _ = CatalogEntry.objects.exclude(key__in=list(CATALOG)).delete()
     created = updated = 0
     for definition in CATALOG.values():
         _, was_created = CatalogEntry.objects.update_or_create(
@@ -24,4 +26,4 @@ def catalog_sync() -> tuple[int, int]:
         )
         created += was_created
         updated += not was_created
-    return created, updated
+    return created, updated, removed

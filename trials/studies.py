@@ -242,6 +242,15 @@ def study_step(*, study_id: int) -> None:
         )
         if study is None or study.status != Study.Status.RUNNING:
             return
+        gone = [key for key in study.model_keys if key not in CATALOG]
+        if gone:
+            # A model merged into another entry or removed since the study started: its search space is gone.
+            Study.objects.filter(pk=study.pk).update(
+                status=Study.Status.FAILED,
+                error=f"no longer in the catalog: {', '.join(gone)}",
+                finished_at=timezone.now(),
+            )
+            return
         trials = list(study.trials.order_by("id"))
         active = [trial for trial in trials if not trial.is_finished]
         _update_best(study, trials)

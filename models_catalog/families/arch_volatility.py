@@ -53,7 +53,10 @@ class ArchForecast(ForecastModel):
         return Forecast(mean=mean, var=var)
 
 
-def _garch(vol: str, dist: str, *, o: bool = False, power: float = 2.0, mean: str | None = None):
+def _garch(vol: str, *, mean: str | None = None, dist: str | None = None):
+    """A factory for an arch_model with volatility process `vol`; the mean, the distribution and the lags come from
+    the parameters unless fixed here. `o` (asymmetric lags) is 0 where the process has no such term."""
+
     def factory(p, *, target, seed):
         def build(y):
             return arch_model(
@@ -62,10 +65,9 @@ def _garch(vol: str, dist: str, *, o: bool = False, power: float = 2.0, mean: st
                 lags=1 if mean == "AR" else 0,
                 vol=vol,
                 p=p["p"],
-                o=p["o"] if o else 0,
+                o=p.get("o", 0),
                 q=p["q"],
-                power=power,
-                dist=dist,
+                dist=dist or p["dist"],
                 rescale=False,
             )
 
@@ -75,8 +77,9 @@ def _garch(vol: str, dist: str, *, o: bool = False, power: float = 2.0, mean: st
 
 
 def _ewma(p, *, target, seed):
+    lam = None if p["estimate"] else p["lam"]
     return ArchForecast(
-        lambda y: ZeroMean(y, volatility=EWMAVariance(lam=p["lam"]), rescale=False), target=target, horizon=p["horizon"]
+        lambda y: ZeroMean(y, volatility=EWMAVariance(lam=lam), rescale=False), target=target, horizon=p["horizon"]
     )
 
 
@@ -84,12 +87,11 @@ ARCH_LAGS = Param("p", "int", 1, 1, 5, help="lags of squared (or absolute) shock
 ASYMMETRY_LAGS = Param("o", "int", 1, 1, 5, help="lags of the asymmetric (negative-shock) term")
 GARCH_LAGS = Param("q", "int", 1, 0, 5, help="lags of the conditional variance")
 MEAN = Param("mean", "choice", "Constant", choices=("Constant", "Zero"), help="mean model of daily returns")
-GARCH_PARAMS = (ARCH_LAGS, GARCH_LAGS, MEAN, HORIZON)
-ASYMMETRIC_PARAMS = (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, MEAN, HORIZON)
-DISTRIBUTIONS = (("normal", "normal", "normal errors"), ("t", "t", "Student-t errors"))
+DIST = Param("dist", "choice", "normal", choices=("normal", "t", "skewt", "ged"), help="distribution of the shocks")
+STUDENT = Param("dist", "choice", "t", choices=("normal", "t", "skewt", "ged"), help="distribution of the shocks")
 
 
-def _definition(key, name, description, factory, params, targets=("volatility",)):
+def _definition(key, name, description, factory, params, targets=("volatility",), **hooks):
     return ModelDefinition(
         key=key,
         name=name,
@@ -99,55 +101,53 @@ def _definition(key, name, description, factory, params, targets=("volatility",)
         description=description,
         factory=factory,
         params=params,
+        **hooks,
     )
 
-
-VARIANTS = (
-    ("garch_1_1", "GARCH(1,1)", "GARCH", False, "Bollerslev's GARCH: variance mean-reverts after shocks"),
-    (
-        "egarch_1_1",
-        "EGARCH(1,1)",
-        "EGARCH",
-        True,
-        "Nelson's exponential GARCH: models log variance, with a sign (leverage) term; no positivity constraints",
-    ),
-    (
-        "gjr_garch_1_1",
-        "GJR-GARCH(1,1)",
-        "GARCH",
-        True,
-        "Glosten-Jagannathan-Runkle GARCH: negative shocks raise variance more (the leverage effect)",
-    ),
-)
 
 DEFINITIONS = [
     _definition(
-        key if dist == "normal" else f"{key}_t",
-        f"{name}, {label}",
-        f"{description}; {label}.",
-        _garch(vol, dist, o=asymmetric),
-        ASYMMETRIC_PARAMS if asymmetric else GARCH_PARAMS,
-    )
-    for key, name, vol, asymmetric, description in VARIANTS
-    for dist, _, label in DISTRIBUTIONS
-] + [
+        "garch_1_1",
+        "GARCH(p, o, q)",
+        "Bollerslev's GARCH: variance mean-reverts after shocks. With o >= 1 it is the Glosten-Jagannathan-Runkle "
+        "GARCH, where negative shocks raise variance more (the leverage effect). Normal, Student-t, skewed-t or "
+        "GED errors.",
+        _garch("GARCH"),
+        (
+            ARCH_LAGS,
+            Param("o", "int", 0, 0, 5, help="asymmetric lags: 0 GARCH, 1 or more GJR-GARCH"),
+            GARCH_LAGS,
+            MEAN,
+            DIST,
+            HORIZON,
+        ),
+    ),
+    _definition(
+        "egarch_1_1",
+        "EGARCH(p, o, q)",
+        "Nelson's exponential GARCH: models log variance, with a sign (leverage) term; no positivity constraints.",
+        _garch("EGARCH"),
+        (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, MEAN, DIST, HORIZON),
+    ),
     _definition(
         "aparch_1_1",
-        "APARCH(1,1), Student-t errors",
+        "APARCH(p, o, q)",
         "Ding-Granger-Engle asymmetric power ARCH: the power of volatility is estimated along with a leverage "
-        "term; Student-t errors.",
-        _garch("APARCH", "t", o=True),
-        ASYMMETRIC_PARAMS,
+        "term; Student-t errors by default.",
+        _garch("APARCH"),
+        (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, MEAN, STUDENT, HORIZON),
     ),
     _definition(
         "figarch_1_1",
-        "FIGARCH(1,d,1), Student-t errors",
-        "Fractionally integrated GARCH: shocks to volatility decay hyperbolically (long memory); Student-t errors.",
-        _garch("FIGARCH", "t"),
+        "FIGARCH(1,d,1)",
+        "Fractionally integrated GARCH: shocks to volatility decay hyperbolically (long memory); Student-t errors "
+        "by default.",
+        _garch("FIGARCH"),
         (
             Param("p", "int", 1, 0, 1, help="ARCH lag (0 or 1)"),
             Param("q", "int", 1, 0, 1, help="GARCH lag (0 or 1)"),
             MEAN,
+            STUDENT,
             HORIZON,
         ),
     ),
@@ -156,26 +156,31 @@ DEFINITIONS = [
         "HARCH (1, 5, 22)",
         "Heterogeneous ARCH: variance driven by squared returns averaged over a day, a week and a month.",
         lambda p, *, target, seed: ArchForecast(
-            lambda y: arch_model(y, mean=p["mean"], vol="HARCH", p=[1, 5, 22], rescale=False),
+            lambda y: arch_model(y, mean=p["mean"], vol="HARCH", p=[1, 5, 22], dist=p["dist"], rescale=False),
             target=target,
             horizon=p["horizon"],
         ),
-        (MEAN, HORIZON),
+        (MEAN, DIST, HORIZON),
     ),
     _definition(
         "ewma_riskmetrics",
         "RiskMetrics EWMA",
         "J.P. Morgan RiskMetrics: exponentially weighted squared returns with a fixed decay (0.94 for daily "
-        "data); nothing is estimated, an honest volatility baseline.",
+        "data), an honest volatility baseline; or with the decay estimated by maximum likelihood on the training "
+        "window.",
         _ewma,
-        (Param("lam", "float", 0.94, 0.5, 0.999, help="decay of the weights"), HORIZON),
+        (
+            Param("lam", "float", 0.94, 0.5, 0.999, help="decay of the weights (when not estimated)"),
+            Param("estimate", "bool", False, help="estimate the decay by maximum likelihood instead"),
+            HORIZON,
+        ),
     ),
     _definition(
         "ar_gjr_garch_skewt",
         "AR(1)-GJR-GARCH(1,1), skewed-t errors",
         "An AR(1) mean with GJR-GARCH variance and Hansen's skewed-t errors: forecasts the mean and the variance, "
         "so it serves direction (P(up) from the forecast distribution), return and volatility.",
-        _garch("GARCH", "skewt", o=True, mean="AR"),
+        _garch("GARCH", mean="AR", dist="skewt"),
         (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, HORIZON),
         targets=("direction", "return", "volatility"),
     ),

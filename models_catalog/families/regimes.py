@@ -153,34 +153,39 @@ class HmmForecast(ForecastModel):
 
 
 N_REGIMES = Param("n_regimes", "int", 2, 2, 5, help="regimes to find")
+DETECTOR = Param(
+    "detector", "choice", "hmm", choices=("hmm", "gmm"), help="hidden Markov model (hmmlearn) or Gaussian mixture"
+)
 CALM = Param("calm", "float", 0.5, 0.0, 1.0, help="minimum probability of the calm regime to be long")
 BOOSTING = (
     Param("n_estimators", "int", 100, 10, 2000, log=True, help="boosting stages"),
     Param("learning_rate", "float", 0.05, 0.001, 1.0, log=True),
     Param("max_depth", "int", 3, 1, 10),
 )
-DETECTORS = {"gmm": "Gaussian mixture", "hmm": "hidden Markov model"}
-LIBRARY = {"gmm": "scikit-learn", "hmm": "hmmlearn"}
+WHAT = (
+    "a hidden Markov model (forward-filtered) or a Gaussian mixture on daily returns and 10-day volatility, "
+    "fitted on the training window"
+)
 
 
-def _definition(key, name, kind, targets, description, factory, params):
+def _definition(key, name, targets, description, factory, params, *, detector=True):
     return ModelDefinition(
         key=key,
         name=name,
         family="regime",
-        library=LIBRARY[kind],
+        library="hmmlearn",
         targets=targets,
         description=description,
         factory=factory,
-        params=(N_REGIMES, *params),
+        params=(N_REGIMES, *((DETECTOR,) if detector else ()), *params),
     )
 
 
-def _feature_factory(kind, make, *, scale):
+def _feature_factory(make, *, scale):
     def factory(p, *, target, seed):
         estimator = make(p, target, seed)
         return RegimeFeatureModel(
-            RegimeDetector(kind, p["n_regimes"], seed), FeatureModel(estimator, target=target, scale=scale)
+            RegimeDetector(p["detector"], p["n_regimes"], seed), FeatureModel(estimator, target=target, scale=scale)
         )
 
     return factory
@@ -197,72 +202,59 @@ def _boosting(p, target, seed):
     )
 
 
-def _filter_factory(kind, rule, rule_keys):
+def _filter_factory(rule, rule_keys):
     def factory(p, *, target, seed):
         params = {name: p[name] for name in rule_keys}
         return RegimeFilteredRule(
-            RegimeDetector(kind, p["n_regimes"], seed), rule, params, calm=p["calm"], target=target
+            RegimeDetector(p["detector"], p["n_regimes"], seed), rule, params, calm=p["calm"], target=target
         )
 
     return factory
 
 
-DEFINITIONS = []
-for kind, detector in DETECTORS.items():
-    what = f"a {detector} on daily returns and 10-day volatility, fitted on the training window"
-    DEFINITIONS += [
-        _definition(
-            f"{kind}_regime_logistic",
-            f"Logistic regression with {detector.split()[-1] if kind == 'gmm' else 'HMM'} regimes",
-            kind,
-            ("direction",),
-            f"L2 logistic regression on the features plus regime probabilities from {what}.",
-            _feature_factory(kind, lambda p, target, seed: LogisticRegression(C=p["C"], max_iter=1000), scale=True),
-            (Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength"),),
-        ),
-        _definition(
-            f"{kind}_regime_ridge",
-            f"Ridge regression with {'mixture' if kind == 'gmm' else 'HMM'} regimes",
-            kind,
-            REGRESSION_TARGETS,
-            f"Ridge regression on the features plus regime probabilities from {what}.",
-            _feature_factory(kind, lambda p, target, seed: Ridge(alpha=p["alpha"]), scale=True),
-            (Param("alpha", "float", 1.0, 1e-6, 1e6, log=True, help="regularisation strength"),),
-        ),
-        _definition(
-            f"{kind}_regime_gradient_boosting",
-            f"Gradient boosting with {'mixture' if kind == 'gmm' else 'HMM'} regimes",
-            kind,
-            ("direction", *REGRESSION_TARGETS),
-            f"Gradient-boosted trees on the features plus regime probabilities from {what}: trees can split "
-            "on the regime.",
-            _feature_factory(kind, _boosting, scale=False),
-            BOOSTING,
-        ),
-        _definition(
-            f"{kind}_regime_filter_momentum",
-            f"Momentum, long only in the calm {'mixture' if kind == 'gmm' else 'HMM'} regime",
-            kind,
-            ("direction", "return"),
-            f"The time-series momentum rule, allowed to be long only while the calm regime of {what} is likely.",
-            _filter_factory(kind, momentum, ("lookback", "skip")),
-            (
-                Param("lookback", "int", 120, 5, 1000),
-                Param("skip", "int", 0, 0, 100, help="most recent bars left out"),
-                CALM,
-            ),
-        ),
-    ]
-
-DEFINITIONS += [
+DEFINITIONS = [
     _definition(
-        "hmm_regime_filter_ma_crossover",
-        "MA crossover, long only in the calm HMM regime",
-        "hmm",
+        "regime_logistic",
+        "Logistic regression with regimes",
+        ("direction",),
+        f"L2 logistic regression on the features plus regime probabilities from {WHAT}.",
+        _feature_factory(lambda p, target, seed: LogisticRegression(C=p["C"], max_iter=1000), scale=True),
+        (Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength"),),
+    ),
+    _definition(
+        "regime_ridge",
+        "Ridge regression with regimes",
+        REGRESSION_TARGETS,
+        f"Ridge regression on the features plus regime probabilities from {WHAT}.",
+        _feature_factory(lambda p, target, seed: Ridge(alpha=p["alpha"]), scale=True),
+        (Param("alpha", "float", 1.0, 1e-6, 1e6, log=True, help="regularisation strength"),),
+    ),
+    _definition(
+        "regime_gradient_boosting",
+        "Gradient boosting with regimes",
+        ("direction", *REGRESSION_TARGETS),
+        f"Gradient-boosted trees on the features plus regime probabilities from {WHAT}: trees can split on the regime.",
+        _feature_factory(_boosting, scale=False),
+        BOOSTING,
+    ),
+    _definition(
+        "regime_filter_momentum",
+        "Momentum, long only in the calm regime",
         ("direction", "return"),
-        "The moving-average crossover rule, allowed to be long only while the calm regime of a hidden Markov "
-        "model (on daily returns and 10-day volatility, fitted on the training window) is likely.",
-        _filter_factory("hmm", ma_crossover, ("fast", "slow", "kind")),
+        f"The time-series momentum rule, allowed to be long only while the calm regime of {WHAT} is likely.",
+        _filter_factory(momentum, ("lookback", "skip")),
+        (
+            Param("lookback", "int", 120, 5, 1000),
+            Param("skip", "int", 0, 0, 100, help="most recent bars left out"),
+            CALM,
+        ),
+    ),
+    _definition(
+        "regime_filter_ma_crossover",
+        "MA crossover, long only in the calm regime",
+        ("direction", "return"),
+        f"The moving-average crossover rule, allowed to be long only while the calm regime of {WHAT} is likely.",
+        _filter_factory(ma_crossover, ("fast", "slow", "kind")),
         (
             Param("fast", "int", 20, 2, 500),
             Param("slow", "int", 100, 5, 1000),
@@ -273,7 +265,6 @@ DEFINITIONS += [
     _definition(
         "hmm_gaussian",
         "Gaussian hidden Markov model forecast",
-        "hmm",
         ("direction", "return", "volatility"),
         "A Gaussian HMM on daily returns and 10-day volatility: filtered regime probabilities, moved one step "
         "by the transition matrix, give a mixture forecast of the next returns (mean, P(up), volatility).",
@@ -281,5 +272,6 @@ DEFINITIONS += [
             RegimeDetector("hmm", p["n_regimes"], seed), target=target, horizon=p["horizon"]
         ),
         (Param("horizon", "int", 1, 1, 60, help="bars ahead to forecast; set it to the trial's horizon"),),
+        detector=False,
     ),
 ]

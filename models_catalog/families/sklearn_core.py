@@ -48,6 +48,14 @@ _BOOSTING_PARAMS = (
 )
 
 
+def _logistic(p, seed):
+    """L2 (lbfgs), lasso (liblinear) or elastic net (saga), by the share of L1 in the penalty."""
+    solver = {0.0: "lbfgs", 1.0: "liblinear"}.get(p["l1_ratio"], "saga")
+    return LogisticRegression(
+        C=p["C"], l1_ratio=p["l1_ratio"], solver=solver, max_iter=p["max_iter"], random_state=seed
+    )
+
+
 def _boosting(cls):
     def factory(p, *, target, seed):
         return FeatureModel(cls(**p, random_state=seed), target=target)
@@ -62,22 +70,23 @@ DEFINITIONS = [
         family="linear",
         library="scikit-learn",
         targets=("direction",),
-        description="L2-regularised logistic regression on standardised features: the linear baseline for direction.",
+        description="Penalised logistic regression on standardised features: the linear baseline for direction. "
+        "The penalty is L2 by default, the lasso (sparse) at l1_ratio 1, an elastic net in between.",
         params=(
             Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength"),
             Param("max_iter", "int", 1000, 50, 10000, log=True),
+            Param("l1_ratio", "float", 0.0, 0.0, 1.0, help="share of L1 in the penalty: 0 ridge, 1 lasso"),
         ),
-        factory=lambda p, *, target, seed: FeatureModel(
-            LogisticRegression(C=p["C"], max_iter=p["max_iter"], random_state=seed), target=target, scale=True
-        ),
+        factory=lambda p, *, target, seed: FeatureModel(_logistic(p, seed), target=target, scale=True),
     ),
     ModelDefinition(
         key="ridge",
         name="Ridge regression",
         family="linear",
         library="scikit-learn",
-        targets=("return",),
-        description="Least squares with an L2 penalty on standardised features: the linear baseline for returns.",
+        targets=("return", "volatility"),
+        description="Least squares with an L2 penalty on standardised features: the linear baseline for returns "
+        "(alpha near 0 is ordinary least squares).",
         params=(Param("alpha", "float", 1.0, 1e-6, 1e6, log=True, help="regularisation strength"),),
         factory=lambda p, *, target, seed: FeatureModel(Ridge(alpha=p["alpha"]), target=target, scale=True),
     ),

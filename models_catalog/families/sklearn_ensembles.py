@@ -72,7 +72,8 @@ DEFINITIONS = [
         "Stacking ensemble regressor",
         "ensemble",
         REGRESSION_TARGETS,
-        f"Ridge regression on the out-of-fold forecasts of {_member_list(REGRESSORS)} (contiguous folds).",
+        f"Ridge regression on the out-of-fold forecasts of {_member_list(REGRESSORS)} (contiguous folds), all on a "
+        "standardised target so the stacker's penalty does not flatten 1%-sized forecasts to their mean.",
         lambda p, target, seed: StackingRegressor(
             members(REGRESSORS, p, target, seed),
             final_estimator=Ridge(),
@@ -80,6 +81,7 @@ DEFINITIONS = [
             n_jobs=p["n_jobs"],
         ),
         STACKING_PARAMS,
+        scale_target=True,
     ),
     feature_definition(
         "voting_classifier",
@@ -100,5 +102,6 @@ DEFINITIONS = [
         f"The average forecast of {_member_list(REGRESSORS)}.",
         lambda p, target, seed: VotingRegressor(members(REGRESSORS, p, target, seed), n_jobs=p["n_jobs"]),
         PARAMS,
+        scale_target=True,
     ),
 ]

@@ -14,15 +14,11 @@ from sklearn.linear_model import (
     ElasticNet,
     HuberRegressor,
     Lars,
-    Lasso,
     LassoCV,
-    LassoLars,
     LassoLarsIC,
     LinearRegression,
-    LogisticRegression,
     LogisticRegressionCV,
     OrthogonalMatchingPursuit,
-    Perceptron,
     QuantileRegressor,
     RANSACRegressor,
     RidgeClassifier,
@@ -42,11 +38,20 @@ C = Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation s
 ALPHA = Param("alpha", "float", 0.05, 1e-6, 100.0, log=True, help="regularisation strength")
 MAX_ITER = Param("max_iter", "int", 1000, 50, 100000, log=True)
 CV_SPLITS = Param("cv_splits", "int", 3, 2, 10, help="time-ordered folds for the inner cross-validation")
-PENALTY = Param("penalty", "choice", "l2", choices=("l2", "l1", "elasticnet"))
+SGD_PENALTY = Param("penalty", "choice", "l2", choices=("l2", "l1", "elasticnet", "none"))
+ETA0 = Param("eta0", "float", 0.01, 1e-5, 10.0, log=True, help="initial step (the C of passive-aggressive rates)")
 
 
 def _none(value):
     return None if value == "none" else value
+
+
+def _sgd(name):
+    def make(p, target, seed):
+        cls = SGDClassifier if name == "SGDClassifier" else SGDRegressor
+        return cls(**{**p, "penalty": _none(p["penalty"])}, random_state=seed)
+
+    return make
 
 
 def _classifier(key, name, description, make, params=()):
@@ -58,24 +63,6 @@ def _regressor(key, name, description, make, params=(), *, family="linear", targ
 
 
 DEFINITIONS = [
-    _classifier(
-        "logistic_regression_l1",
-        "Logistic regression (L1, sparse)",
-        "Logistic regression with a lasso penalty: drops features that do not help, a sparse direction model.",
-        lambda p, target, seed: LogisticRegression(
-            C=p["C"], l1_ratio=1.0, solver="liblinear", max_iter=p["max_iter"], random_state=seed
-        ),
-        (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"), MAX_ITER),
-    ),
-    _classifier(
-        "logistic_regression_elasticnet",
-        "Logistic regression (elastic net)",
-        "Logistic regression mixing L1 and L2 penalties (saga solver): sparse but stable with correlated features.",
-        lambda p, target, seed: LogisticRegression(
-            C=p["C"], l1_ratio=p["l1_ratio"], solver="saga", max_iter=p["max_iter"], random_state=seed
-        ),
-        (C, Param("l1_ratio", "float", 0.5, 0.0, 1.0, help="share of L1 in the penalty"), MAX_ITER),
-    ),
     _classifier(
         "logistic_regression_cv",
         "Logistic regression (C chosen by time-series CV)",
@@ -103,45 +90,17 @@ DEFINITIONS = [
     _classifier(
         "sgd_classifier",
         "SGD linear classifier",
-        "A linear classifier trained by stochastic gradient descent; the loss picks logistic, modified Huber or "
-        "hinge (linear SVM).",
-        kwargs_of(SGDClassifier, seeded=True),
+        "A linear classifier trained by stochastic gradient descent. The loss picks logistic, modified Huber, hinge "
+        "(linear SVM) or the perceptron's; the learning rate `pa1`/`pa2` gives Crammer et al.'s passive-aggressive "
+        "updates (with eta0 as their C), and loss perceptron, rate constant, eta0 1 and no penalty is Rosenblatt's "
+        "perceptron.",
+        _sgd("SGDClassifier"),
         (
-            Param("loss", "choice", "log_loss", choices=("log_loss", "modified_huber", "hinge")),
-            PENALTY,
+            Param("loss", "choice", "log_loss", choices=("log_loss", "modified_huber", "hinge", "perceptron")),
+            SGD_PENALTY,
             Param("alpha", "float", 1e-3, 1e-7, 10.0, log=True, help="regularisation strength"),
-            MAX_ITER,
-        ),
-    ),
-    _classifier(
-        "perceptron",
-        "Perceptron",
-        "Rosenblatt's perceptron: mistake-driven updates of a linear separator, the simplest online classifier.",
-        lambda p, target, seed: Perceptron(
-            penalty=_none(p["penalty"]), alpha=p["alpha"], max_iter=p["max_iter"], random_state=seed
-        ),
-        (
-            Param("penalty", "choice", "none", choices=("none", "l2", "l1", "elasticnet")),
-            Param("alpha", "float", 1e-4, 1e-7, 10.0, log=True, help="penalty strength when a penalty is set"),
-            MAX_ITER,
-        ),
-    ),
-    _classifier(
-        "passive_aggressive_classifier",
-        "Passive-aggressive classifier",
-        "Crammer et al.'s passive-aggressive online updates (PA-I / PA-II), run through SGDClassifier as "
-        "scikit-learn now recommends.",
-        lambda p, target, seed: SGDClassifier(
-            loss="hinge",
-            penalty=None,
-            learning_rate=p["variant"],
-            eta0=p["C"],
-            max_iter=p["max_iter"],
-            random_state=seed,
-        ),
-        (
-            Param("C", "float", 0.01, 1e-5, 100.0, log=True, help="aggressiveness: the step size cap"),
-            Param("variant", "choice", "pa1", choices=("pa1", "pa2")),
+            Param("learning_rate", "choice", "optimal", choices=("optimal", "constant", "invscaling", "pa1", "pa2")),
+            ETA0,
             MAX_ITER,
         ),
     ),
@@ -161,19 +120,6 @@ DEFINITIONS = [
         kwargs_of(QuadraticDiscriminantAnalysis),
         (Param("reg_param", "float", 0.1, 0.0, 1.0, help="shrinkage of each class covariance"),),
         scale=True,
-    ),
-    _regressor(
-        "linear_regression",
-        "Ordinary least squares",
-        "Unpenalised least squares: the textbook linear return model.",
-        lambda p, target, seed: LinearRegression(),
-    ),
-    _regressor(
-        "lasso",
-        "Lasso",
-        "Least squares with an L1 penalty: shrinks and zeroes coefficients, a sparse return model.",
-        kwargs_of(Lasso),
-        (ALPHA, MAX_ITER),
     ),
     _regressor(
         "lasso_cv",
@@ -196,9 +142,10 @@ DEFINITIONS = [
     _regressor(
         "elastic_net",
         "Elastic net",
-        "Least squares with mixed L1/L2 penalties: sparse like the lasso, stable with correlated features.",
+        "Least squares with mixed L1/L2 penalties: sparse like the lasso (l1_ratio 1 is the lasso), stable with "
+        "correlated features.",
         kwargs_of(ElasticNet),
-        (ALPHA, Param("l1_ratio", "float", 0.5, 0.0, 1.0, help="share of L1 in the penalty"), MAX_ITER),
+        (ALPHA, Param("l1_ratio", "float", 0.5, 0.0, 1.0, help="share of L1 in the penalty: 1 is the lasso"), MAX_ITER),
     ),
     _regressor(
         "lars",
@@ -206,13 +153,6 @@ DEFINITIONS = [
         "Forward stagewise selection along equiangular directions, stopped after a few features.",
         kwargs_of(Lars),
         (Param("n_nonzero_coefs", "int", 5, 1, 100, help="features to enter"),),
-    ),
-    _regressor(
-        "lasso_lars",
-        "Lasso (LARS path)",
-        "The lasso solved by least angle regression: exact piecewise-linear path, fast with few features.",
-        kwargs_of(LassoLars),
-        (Param("alpha", "float", 0.01, 1e-6, 100.0, log=True, help="regularisation strength"),),
     ),
     _regressor(
         "lasso_lars_ic",
@@ -296,7 +236,9 @@ DEFINITIONS = [
         "right-skewed targets such as realised volatility.",
         lambda p, target, seed: TweedieRegressor(power=p["power"], alpha=p["alpha"], link="log", max_iter=1000),
         (
-            Param("power", "float", 1.5, 1.0, 3.0, help="variance power: 1 Poisson, 2 gamma, 3 inverse Gaussian"),
+            # Below 2: a compound Poisson-gamma law has mass at zero, and a day without a price change has zero
+            # realised volatility (gamma and inverse Gaussian, powers 2 and up, refuse such a target).
+            Param("power", "float", 1.5, 1.0, 1.99, help="variance power: 1 Poisson, towards 2 gamma"),
             Param("alpha", "float", 1e-3, 0.0, 100.0, help="L2 penalty"),
         ),
         scale=True,
@@ -304,32 +246,16 @@ DEFINITIONS = [
     _regressor(
         "sgd_regressor",
         "SGD linear regressor",
-        "A linear regressor trained by stochastic gradient descent with squared, Huber or epsilon-insensitive loss.",
-        kwargs_of(SGDRegressor, seeded=True),
+        "A linear regressor trained by stochastic gradient descent with squared, Huber or epsilon-insensitive loss; "
+        "the learning rate `pa1`/`pa2` with the epsilon-insensitive loss is passive-aggressive regression.",
+        _sgd("SGDRegressor"),
         (
             Param("loss", "choice", "squared_error", choices=("squared_error", "huber", "epsilon_insensitive")),
-            PENALTY,
+            SGD_PENALTY,
             Param("alpha", "float", 1e-3, 1e-7, 10.0, log=True, help="regularisation strength"),
-            MAX_ITER,
-        ),
-    ),
-    _regressor(
-        "passive_aggressive_regressor",
-        "Passive-aggressive regressor",
-        "Passive-aggressive online regression (epsilon-insensitive PA-I / PA-II) via SGDRegressor.",
-        lambda p, target, seed: SGDRegressor(
-            loss="epsilon_insensitive",
-            penalty=None,
-            epsilon=p["epsilon"],
-            learning_rate=p["variant"],
-            eta0=p["C"],
-            max_iter=p["max_iter"],
-            random_state=seed,
-        ),
-        (
-            Param("C", "float", 0.01, 1e-5, 100.0, log=True, help="aggressiveness: the step size cap"),
-            Param("epsilon", "float", 0.1, 0.0, 5.0, help="tube width in target standard deviations"),
-            Param("variant", "choice", "pa1", choices=("pa1", "pa2")),
+            Param("learning_rate", "choice", "invscaling", choices=("invscaling", "constant", "optimal", "pa1", "pa2")),
+            ETA0,
+            Param("epsilon", "float", 0.1, 0.0, 5.0, help="Huber / tube width in target standard deviations"),
             MAX_ITER,
         ),
     ),

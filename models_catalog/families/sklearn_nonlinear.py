@@ -4,7 +4,7 @@ processes, splines, neural networks, and the dummy baselines every model should 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, RationalQuadratic, WhiteKernel
 from sklearn.kernel_approximation import Nystroem
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -20,12 +20,16 @@ from ..definition import Param
 from .common import MAX_TRAIN_ROWS, REGRESSION_TARGETS, feature_definition, kwargs_of
 
 C = Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength")
-GAMMA = Param("gamma", "choice", "scale", choices=("scale", "auto"), help="kernel width rule")
+# A number, not scikit-learn's "scale"/"auto" rules: on standardised features both are 1 / n_features, so a
+# choice between them changed nothing.
+GAMMA = Param("gamma", "float", 0.05, 1e-4, 10.0, log=True, help="kernel width (per standardised feature)")
+KERNEL = Param("kernel", "choice", "rbf", choices=("rbf", "poly", "sigmoid"))
+COEF0 = Param("coef0", "float", 1.0, 0.0, 10.0, help="weight of lower-order terms (poly and sigmoid kernels)")
 EPSILON = Param("epsilon", "float", 0.1, 0.0, 5.0, help="tube width, in target standard deviations")
 PROBABILITY = Param(
     "probability", "bool", True, help="Platt-calibrated probabilities (3-fold, slower) or squashed margin scores"
 )
-DEGREE = Param("degree", "int", 3, 2, 6)
+DEGREE = Param("degree", "int", 3, 2, 6, help="polynomial kernel degree")
 N_NEIGHBORS = Param("n_neighbors", "int", 50, 1, 1000, log=True)
 WEIGHTS = Param("weights", "choice", "uniform", choices=("uniform", "distance"))
 N_KNOTS = Param("n_knots", "int", 5, 3, 30, help="knots per feature")
@@ -54,6 +58,13 @@ def _svc(cls, **fixed):
     return make
 
 
+def _linear_svc(p, target, seed):
+    svc = LinearSVC(C=p["C"], random_state=seed)
+    if p["calibration"] == "none":
+        return svc
+    return CalibratedClassifierCV(svc, method=p["calibration"], cv=TimeSeriesSplit(n_splits=3))
+
+
 def _mlp(cls):
     def make(p, target, seed):
         return cls(
@@ -67,8 +78,25 @@ def _mlp(cls):
     return make
 
 
-def _gp_kernel(length_scale):
-    return ConstantKernel(1.0) * RBF(length_scale=length_scale)
+def _gp_kernel(name):
+    """A scaled stationary kernel whose widths are fitted by marginal likelihood, starting at 3 (about the
+    distance between two days' standardised features)."""
+    shape = {
+        "rbf": RBF(length_scale=3.0),
+        "matern_1.5": Matern(length_scale=3.0, nu=1.5),
+        "matern_2.5": Matern(length_scale=3.0, nu=2.5),
+        "rational_quadratic": RationalQuadratic(length_scale=3.0),
+    }[name]
+    return ConstantKernel(1.0) * shape
+
+
+GP_KERNEL = Param(
+    "kernel",
+    "choice",
+    "rbf",
+    choices=("rbf", "matern_1.5", "matern_2.5", "rational_quadratic"),
+    help="smooth (rbf), rougher (Matern), or a mixture of widths (rational quadratic)",
+)
 
 
 DEFINITIONS = [
@@ -77,51 +105,24 @@ DEFINITIONS = [
         "Linear SVM classifier",
         "svm",
         ("direction",),
-        "Maximum-margin linear classifier (liblinear); predict_proba is a squashed margin score.",
-        lambda p, target, seed: LinearSVC(C=p["C"], random_state=seed),
-        (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"),),
-    ),
-    _svm(
-        "calibrated_linear_svc",
-        "Linear SVM with calibrated probabilities",
-        "svm",
-        ("direction",),
-        "Linear SVMs on expanding-window folds of the training rows, each calibrated (Platt or isotonic) on the "
-        "rows after it: real probabilities from a margin classifier.",
-        lambda p, target, seed: CalibratedClassifierCV(
-            LinearSVC(C=p["C"], random_state=seed), method=p["method"], cv=TimeSeriesSplit(n_splits=3)
-        ),
+        "Maximum-margin linear classifier (liblinear). Without calibration predict_proba is a squashed margin "
+        "score; with it, SVMs on expanding-window folds of the training rows are each calibrated (Platt or "
+        "isotonic) on the rows after them: real probabilities from a margin classifier.",
+        _linear_svc,
         (
             Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"),
-            Param("method", "choice", "sigmoid", choices=("sigmoid", "isotonic")),
+            Param("calibration", "choice", "none", choices=("none", "sigmoid", "isotonic")),
         ),
     ),
     _svm(
-        "svc_rbf",
-        "SVM classifier (RBF kernel)",
+        "svc",
+        "SVM classifier (kernel)",
         "svm",
         ("direction",),
-        "Support vector classifier with a Gaussian kernel: smooth non-linear boundaries.",
-        _svc(SVC, kernel="rbf"),
-        (C, GAMMA, PROBABILITY),
-    ),
-    _svm(
-        "svc_poly",
-        "SVM classifier (polynomial kernel)",
-        "svm",
-        ("direction",),
-        "Support vector classifier with a polynomial kernel: explicit feature interactions up to `degree`.",
-        _svc(SVC, kernel="poly"),
-        (C, DEGREE, Param("coef0", "float", 1.0, 0.0, 10.0, help="weight of lower-order terms"), PROBABILITY),
-    ),
-    _svm(
-        "svc_sigmoid",
-        "SVM classifier (sigmoid kernel)",
-        "svm",
-        ("direction",),
-        "Support vector classifier with a tanh kernel, the two-layer-perceptron analogue.",
-        _svc(SVC, kernel="sigmoid"),
-        (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"), PROBABILITY),
+        "Support vector classifier with a Gaussian (smooth non-linear boundaries), polynomial (feature interactions "
+        "up to `degree`) or tanh kernel.",
+        _svc(SVC),
+        (C, KERNEL, GAMMA, DEGREE, COEF0, PROBABILITY),
     ),
     _svm(
         "nu_svc",
@@ -142,27 +143,13 @@ DEFINITIONS = [
         (Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"), EPSILON),
     ),
     _svm(
-        "svr_rbf",
-        "SVM regressor (RBF kernel)",
+        "svr",
+        "SVM regressor (kernel)",
         "svm",
         REGRESSION_TARGETS,
-        "Support vector regression with a Gaussian kernel.",
-        kwargs_of(SVR, kernel="rbf"),
-        (C, EPSILON, GAMMA),
-    ),
-    _svm(
-        "svr_poly",
-        "SVM regressor (polynomial kernel)",
-        "svm",
-        REGRESSION_TARGETS,
-        "Support vector regression with a polynomial kernel.",
-        kwargs_of(SVR, kernel="poly"),
-        (
-            C,
-            EPSILON,
-            Param("degree", "int", 2, 2, 6),
-            Param("coef0", "float", 1.0, 0.0, 10.0, help="weight of lower-order terms"),
-        ),
+        "Support vector regression with a Gaussian, polynomial or tanh kernel.",
+        kwargs_of(SVR),
+        (C, EPSILON, KERNEL, GAMMA, Param("degree", "int", 2, 2, 6, help="polynomial kernel degree"), COEF0),
     ),
     _svm(
         "nu_svr",
@@ -290,9 +277,9 @@ DEFINITIONS = [
         "Gaussian process classifier",
         "gaussian_process",
         ("direction",),
-        "Laplace-approximated GP classification with a fitted RBF kernel, trained on the most recent rows.",
-        lambda p, target, seed: GaussianProcessClassifier(_gp_kernel(p["length_scale"]), random_state=seed),
-        (Param("length_scale", "float", 3.0, 0.01, 100.0, log=True, help="initial kernel width"), MAX_TRAIN_ROWS),
+        "Laplace-approximated GP classification with a fitted RBF or Matern kernel, trained on the most recent rows.",
+        lambda p, target, seed: GaussianProcessClassifier(_gp_kernel(p["kernel"]), random_state=seed),
+        (GP_KERNEL, MAX_TRAIN_ROWS),
         scale=True,
     ),
     feature_definition(
@@ -300,11 +287,10 @@ DEFINITIONS = [
         "Gaussian process regressor",
         "gaussian_process",
         REGRESSION_TARGETS,
-        "GP regression with a fitted RBF + white-noise kernel, trained on the most recent rows.",
-        lambda p, target, seed: GaussianProcessRegressor(
-            _gp_kernel(p["length_scale"]) + WhiteKernel(1.0), random_state=seed
-        ),
-        (Param("length_scale", "float", 3.0, 0.01, 100.0, log=True, help="initial kernel width"), MAX_TRAIN_ROWS),
+        "GP regression with a fitted RBF, Matern or rational-quadratic kernel plus white noise, trained on the most "
+        "recent rows.",
+        lambda p, target, seed: GaussianProcessRegressor(_gp_kernel(p["kernel"]) + WhiteKernel(1.0), random_state=seed),
+        (GP_KERNEL, MAX_TRAIN_ROWS),
         scale=True,
         scale_target=True,
     ),

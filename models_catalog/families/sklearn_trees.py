@@ -11,7 +11,7 @@ from sklearn.ensemble import (
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
 )
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from ..definition import Param
 from .common import N_JOBS, REGRESSION_TARGETS, feature_definition, kwargs_of
@@ -19,7 +19,12 @@ from .sklearn_core import _forest
 
 MAX_DEPTH = Param("max_depth", "int", 5, 1, 64, help="maximum depth of the tree")
 MIN_SAMPLES_LEAF = Param("min_samples_leaf", "int", 50, 1, 1000, log=True, help="minimum rows in a leaf")
-TREE_PARAMS = (MAX_DEPTH, MIN_SAMPLES_LEAF)
+TREE_PARAMS = (
+    MAX_DEPTH,
+    MIN_SAMPLES_LEAF,
+    Param("splitter", "choice", "best", choices=("best", "random"), help="random: extremely randomised thresholds"),
+    Param("max_features", "choice", "all", choices=("all", "sqrt", "log2"), help="features tried per split"),
+)
 EXTRA_TREES_PARAMS = (
     Param("n_estimators", "int", 200, 10, 2000, log=True, help="number of trees"),
     Param("max_depth", "int", 6, 1, 64, help="maximum depth of each tree"),
@@ -46,6 +51,15 @@ HIST_PARAMS = (
     Param("min_samples_leaf", "int", 40, 1, 1000, log=True),
     Param("l2_regularization", "float", 1.0, 0.0, 100.0),
 )
+
+
+def _tree(cls):
+    def make(p, target, seed):
+        return cls(
+            **{**p, "max_features": None if p["max_features"] == "all" else p["max_features"]}, random_state=seed
+        )
+
+    return make
 
 
 def _bagging(cls, tree):
@@ -90,8 +104,9 @@ DEFINITIONS = [
         "Decision tree classifier",
         "tree",
         ("direction",),
-        "One CART tree: readable rules, high variance; leaf shares of up moves are the probabilities.",
-        kwargs_of(DecisionTreeClassifier, seeded=True),
+        "One CART tree: readable rules, high variance; leaf shares of up moves are the probabilities. With random "
+        "thresholds and sqrt features it is scikit-learn's extremely randomised tree.",
+        _tree(DecisionTreeClassifier),
         TREE_PARAMS,
     ),
     feature_definition(
@@ -99,26 +114,9 @@ DEFINITIONS = [
         "Decision tree regressor",
         "tree",
         REGRESSION_TARGETS,
-        "One CART regression tree: piecewise-constant forecasts from a few splits.",
-        kwargs_of(DecisionTreeRegressor, seeded=True),
-        TREE_PARAMS,
-    ),
-    feature_definition(
-        "extra_tree_classifier",
-        "Extremely randomised tree classifier",
-        "tree",
-        ("direction",),
-        "One tree with random split thresholds: a deliberately high-variance, low-cost learner.",
-        kwargs_of(ExtraTreeClassifier, seeded=True),
-        TREE_PARAMS,
-    ),
-    feature_definition(
-        "extra_tree_regressor",
-        "Extremely randomised tree regressor",
-        "tree",
-        REGRESSION_TARGETS,
-        "One regression tree with random split thresholds.",
-        kwargs_of(ExtraTreeRegressor, seeded=True),
+        "One CART regression tree: piecewise-constant forecasts from a few splits (optionally with random "
+        "thresholds, an extremely randomised tree).",
+        _tree(DecisionTreeRegressor),
         TREE_PARAMS,
     ),
     feature_definition(

@@ -167,26 +167,6 @@ class MarkovSwitchingForecast(ForecastModel):
         return Forecast(mean=np.array(means).T / PCT, var=np.array(variances).T / PCT**2, p_up=p_up)
 
 
-class SmoothedVarianceForecast(ForecastModel):
-    """Exponential smoothing of squared percent returns (state-space, smoothing weight by maximum likelihood):
-    a fitted RiskMetrics-style variance, flat over the horizon. Mean forecast zero."""
-
-    def _model(self, endog):
-        return ExponentialSmoothing(endog, initialization_method="estimated")
-
-    def fit_returns(self, returns, y):
-        with quiet():
-            self.params_ = self._model((returns.to_numpy() * PCT) ** 2).fit(disp=False).params
-
-    def forecast(self, returns, origins):
-        with quiet():
-            result = self._model((returns.to_numpy() * PCT) ** 2).filter(self.params_).filter_results
-        state = result.predicted_state[:, positions(returns.index, origins) + 1]
-        level = result.obs_intercept[0, 0] + result.design[0, :, 0] @ state
-        variances = np.tile(np.maximum(level, 1e-8)[:, None], (1, self.horizon))
-        return Forecast(mean=np.zeros_like(variances), var=variances / PCT**2)
-
-
 class HeterogeneousAutoregressiveVol:
     """Corsi's HAR-RV: OLS of the volatility target on daily, weekly (5) and monthly (22) realised volatility
     from bars up to each date. Learns from the supplied targets, so it fits whatever horizon the trial uses."""
@@ -218,7 +198,7 @@ class HeterogeneousAutoregressiveVol:
         return np.nan_to_num(np.maximum(forecast, 0.0), nan=0.0)
 
 
-def _definition(key, name, targets, description, factory, params):
+def _definition(key, name, targets, description, factory, params, **hooks):
     return ModelDefinition(
         key=key,
         name=name,
@@ -228,7 +208,34 @@ def _definition(key, name, targets, description, factory, params):
         description=description,
         factory=factory,
         params=params,
+        **hooks,
     )
+
+
+def _arima(p, *, target, seed):
+    if p["method"] == "ols":
+        return AutoRegForecast(target=target, lags=p["p"], select_lags=p["select_lags"], horizon=p["horizon"])
+    seasonal = (p["seasonal_p"], 0, 0, p["season"]) if p["seasonal_p"] else (0, 0, 0, 0)
+    return StateSpaceForecast(
+        lambda endog: SARIMAX(
+            endog, order=(p["p"], p["d"], p["q"]), seasonal_order=seasonal, trend="c" if p["d"] == 0 else "n"
+        ),
+        target=target,
+        horizon=p["horizon"],
+    )
+
+
+def _arima_check(p):
+    if p["method"] != "ols":
+        return {}
+    errors = {
+        name: "must be 0 when method is ols (least squares fits a pure AR(p))"
+        for name in ("d", "q", "seasonal_p")
+        if p[name]
+    }
+    if not p["p"]:
+        errors["p"] = "must be at least 1 when method is ols"
+    return errors
 
 
 DEFINITIONS = [
@@ -236,52 +243,22 @@ DEFINITIONS = [
         "arima",
         "ARIMA on returns",
         MEAN_TASKS,
-        "ARIMA(p, d, q) with a constant on daily log returns (ARMA(1, 1) by default), fitted by exact maximum "
-        "likelihood per fold; P(up) from the Gaussian forecast distribution.",
-        lambda p, *, target, seed: StateSpaceForecast(
-            lambda endog: SARIMAX(endog, order=(p["p"], p["d"], p["q"]), trend="c" if p["d"] == 0 else "n"),
-            target=target,
-            horizon=p["horizon"],
-        ),
+        "Seasonal ARIMA(p, d, q)(P, 0, 0) with a constant on daily log returns (ARMA(1, 1) by default). Fitted by "
+        "exact maximum likelihood (state space), or, for a pure AR(p), by least squares with the lags optionally "
+        "chosen by AIC. ARIMA(0, 1, 1) is simple exponential smoothing of returns; a seasonal AR term at 5 bars "
+        "catches day-of-week effects. P(up) from the Gaussian forecast distribution.",
+        _arima,
         (
             Param("p", "int", 1, 0, 10, help="autoregressive lags"),
             Param("d", "int", 0, 0, 1, help="differences of the return series"),
             Param("q", "int", 1, 0, 10, help="moving-average lags"),
-            HORIZON,
-        ),
-    ),
-    _definition(
-        "sarimax_weekly",
-        "Seasonal ARIMA (weekly)",
-        MEAN_TASKS,
-        "SARIMAX with an AR(1) term and a seasonal AR term at the 5-bar trading week: short-term dependence "
-        "plus day-of-week effects in daily returns.",
-        lambda p, *, target, seed: StateSpaceForecast(
-            lambda endog: SARIMAX(
-                endog, order=(p["p"], 0, 0), seasonal_order=(p["seasonal_p"], 0, 0, p["season"]), trend="c"
-            ),
-            target=target,
-            horizon=p["horizon"],
-        ),
-        (
-            Param("p", "int", 1, 0, 5, help="autoregressive lags"),
-            Param("seasonal_p", "int", 1, 1, 3, help="seasonal autoregressive lags"),
+            Param("seasonal_p", "int", 0, 0, 3, help="seasonal autoregressive lags"),
             Param("season", "int", 5, 2, 22, help="bars per season"),
+            Param("method", "choice", "mle", choices=("mle", "ols"), help="exact likelihood, or OLS (AR(p) only)"),
+            Param("select_lags", "bool", False, help="OLS: keep only the lags (up to p) that AIC selects"),
             HORIZON,
         ),
-    ),
-    _definition(
-        "exponential_smoothing",
-        "Simple exponential smoothing of returns",
-        MEAN_TASKS,
-        "Exponentially weighted level of daily returns (state-space ETS(A,N,N), smoothing weight fitted by "
-        "maximum likelihood): a fitted trend-following mean.",
-        lambda p, *, target, seed: StateSpaceForecast(
-            lambda endog: ExponentialSmoothing(endog, initialization_method="estimated"),
-            target=target,
-            horizon=p["horizon"],
-        ),
-        (HORIZON,),
+        check=_arima_check,
     ),
     _definition(
         "holt_trend",
@@ -300,20 +277,6 @@ DEFINITIONS = [
         (Param("damped", "bool", True, help="damp the trend towards flat"), HORIZON),
     ),
     _definition(
-        "autoreg",
-        "Autoregression (OLS)",
-        MEAN_TASKS,
-        "AR(p) on daily log returns fitted by least squares; optionally keeps only the lags AIC selects.",
-        lambda p, *, target, seed: AutoRegForecast(
-            target=target, lags=p["lags"], select_lags=p["select_lags"], horizon=p["horizon"]
-        ),
-        (
-            Param("lags", "int", 5, 1, 60, help="(maximum) lags"),
-            Param("select_lags", "bool", False, help="choose the lags by AIC"),
-            HORIZON,
-        ),
-    ),
-    _definition(
         "markov_switching",
         "Markov-switching regime model",
         ALL_TASKS,
@@ -323,15 +286,6 @@ DEFINITIONS = [
             target=target, k_regimes=p["k_regimes"], horizon=p["horizon"]
         ),
         (Param("k_regimes", "int", 2, 2, 4, help="hidden regimes"), HORIZON),
-    ),
-    _definition(
-        "exponential_smoothing_volatility",
-        "Exponential smoothing of squared returns",
-        ("volatility",),
-        "Exponentially weighted squared returns with the weight fitted by maximum likelihood: a fitted "
-        "RiskMetrics variance forecast.",
-        lambda p, *, target, seed: SmoothedVarianceForecast(target=target, horizon=p["horizon"]),
-        (HORIZON,),
     ),
     _definition(
         "har_rv",

@@ -1,111 +1,82 @@
-"""XGBoost classifiers and regressors: tree boosting, DART, random-forest mode and the linear booster."""
+"""XGBoost classifier and regressor: tree boosting, DART, the linear booster or random-forest mode."""
 
 from xgboost import XGBClassifier, XGBRegressor, XGBRFClassifier, XGBRFRegressor
 
 from ..definition import Param
 from .common import N_JOBS, REGRESSION_TARGETS, feature_definition
 
-COMMON = dict(tree_method="hist", verbosity=0)
-TREE_PARAMS = (
-    Param("n_estimators", "int", 300, 10, 5000, log=True, help="boosting rounds"),
-    Param("learning_rate", "float", 0.05, 0.001, 1.0, log=True),
-    Param("max_depth", "int", 3, 1, 16),
+PARAMS = (
+    Param(
+        "booster",
+        "choice",
+        "gbtree",
+        choices=("gbtree", "dart", "gblinear", "random_forest"),
+        help="gbtree; dart drops earlier trees each round; gblinear is an elastic-net linear model fitted by "
+        "coordinate descent; random_forest is one round of many parallel trees",
+    ),
+    Param("n_estimators", "int", 300, 10, 5000, log=True, help="boosting rounds (trees in random_forest mode)"),
+    Param("learning_rate", "float", 0.05, 0.001, 1.0, log=True, help="shrinkage (not used in random_forest)"),
+    Param("max_depth", "int", 3, 1, 16, help="tree depth (trees only)"),
     Param("min_child_weight", "float", 5.0, 0.0, 1000.0, help="minimum hessian (about rows) in a leaf"),
-    Param("subsample", "float", 0.8, 0.1, 1.0, help="row fraction per round"),
-    Param("colsample_bytree", "float", 0.8, 0.1, 1.0, help="feature fraction per tree"),
-    Param("reg_lambda", "float", 1.0, 0.0, 1000.0, help="L2 penalty on leaf weights"),
+    Param("subsample", "float", 0.8, 0.1, 1.0, help="row fraction per round (trees only)"),
+    Param("colsample_bytree", "float", 0.8, 0.1, 1.0, help="feature fraction per tree (per split in random_forest)"),
+    Param("reg_lambda", "float", 1.0, 0.0, 1000.0, help="L2 penalty on leaf (or linear) weights"),
+    Param("reg_alpha", "float", 0.0, 0.0, 100.0, help="L1 penalty on leaf (or linear) weights"),
+    Param("rate_drop", "float", 0.1, 0.0, 1.0, help="dart: share of trees dropped each round"),
+    Param("skip_drop", "float", 0.5, 0.0, 1.0, help="dart: probability of a round without dropout"),
     N_JOBS,
 )
-DART_PARAMS = (
-    *TREE_PARAMS,
-    Param("rate_drop", "float", 0.1, 0.0, 1.0, help="share of trees dropped each round"),
-    Param("skip_drop", "float", 0.5, 0.0, 1.0, help="probability of a round without dropout"),
-)
-RF_PARAMS = (
-    Param("n_estimators", "int", 200, 10, 3000, log=True, help="trees in the forest"),
-    Param("max_depth", "int", 6, 1, 16),
-    Param("min_child_weight", "float", 20.0, 0.0, 1000.0, help="minimum hessian (about rows) in a leaf"),
-    Param("subsample", "float", 0.7, 0.1, 1.0, help="row fraction per tree"),
-    Param("colsample_bynode", "float", 0.6, 0.1, 1.0, help="feature fraction per split"),
-    N_JOBS,
-)
-LINEAR_PARAMS = (
-    Param("n_estimators", "int", 100, 10, 5000, log=True, help="coordinate-descent rounds"),
-    Param("learning_rate", "float", 0.3, 0.001, 1.0, log=True),
-    Param("reg_alpha", "float", 0.01, 0.0, 100.0, help="L1 penalty"),
-    Param("reg_lambda", "float", 1.0, 0.0, 1000.0, help="L2 penalty"),
-    N_JOBS,
-)
+TREES = ("max_depth", "min_child_weight", "subsample", "colsample_bytree")
+DART = ("rate_drop", "skip_drop")
 
 
-def _xgb(cls, **fixed):
+def _xgb(boosting_cls, forest_cls):
     def make(p, target, seed):
-        return cls(**p, **fixed, **COMMON, random_state=seed)
+        options = dict(p)
+        booster = options.pop("booster")
+        if booster != "dart":
+            for name in DART:
+                options.pop(name)
+        common = dict(tree_method="hist", verbosity=0, random_state=seed)
+        if booster == "random_forest":
+            options.pop("learning_rate")
+            options["colsample_bynode"] = options.pop("colsample_bytree")
+            return forest_cls(**options, **common)
+        if booster == "gblinear":
+            for name in TREES:
+                options.pop(name)
+            return boosting_cls(**options, booster="gblinear", updater="coord_descent", **common)
+        return boosting_cls(**options, booster=booster, **common)
 
     return make
 
 
-def _pair(key, name, description, classifier, regressor, params, **options):
-    """The classifier (direction) and regressor (return, volatility) entries of one XGBoost configuration."""
-    return [
-        feature_definition(
-            f"{key}_classifier",
-            f"{name} classifier",
-            "boosting",
-            ("direction",),
-            description,
-            classifier,
-            params,
-            library="xgboost",
-            **options,
-        ),
-        feature_definition(
-            f"{key}_regressor",
-            f"{name} regressor",
-            "boosting",
-            REGRESSION_TARGETS,
-            description,
-            regressor,
-            params,
-            library="xgboost",
-            **options,
-        ),
-    ]
-
+DESCRIPTION = (
+    "Regularised gradient boosting (XGBoost, histogram method) with row and feature subsampling. `booster` picks "
+    "trees, DART (dropout of earlier trees), the linear booster, or random-forest mode."
+)
 
 DEFINITIONS = [
-    *_pair(
-        "xgboost",
-        "XGBoost",
-        "Regularised gradient-boosted trees (histogram method) with row and feature subsampling.",
-        _xgb(XGBClassifier),
-        _xgb(XGBRegressor),
-        TREE_PARAMS,
+    feature_definition(
+        "xgboost_classifier",
+        "XGBoost classifier",
+        "boosting",
+        ("direction",),
+        DESCRIPTION,
+        _xgb(XGBClassifier, XGBRFClassifier),
+        PARAMS,
+        library="xgboost",
+        scale=True,
     ),
-    *_pair(
-        "xgboost_dart",
-        "XGBoost DART",
-        "Boosted trees with dropout (DART): each round fits against a random subset of earlier trees, which "
-        "curbs over-specialisation of late trees.",
-        _xgb(XGBClassifier, booster="dart"),
-        _xgb(XGBRegressor, booster="dart"),
-        DART_PARAMS,
-    ),
-    *_pair(
-        "xgboost_rf",
-        "XGBoost random forest",
-        "XGBoost in random-forest mode: one round of many parallel trees on row and feature subsamples.",
-        _xgb(XGBRFClassifier),
-        _xgb(XGBRFRegressor),
-        RF_PARAMS,
-    ),
-    *_pair(
-        "xgboost_linear",
-        "XGBoost linear booster",
-        "Boosting with the linear booster (gblinear): an elastic-net linear model fitted by coordinate descent.",
-        _xgb(XGBClassifier, booster="gblinear", updater="coord_descent"),
-        _xgb(XGBRegressor, booster="gblinear", updater="coord_descent"),
-        LINEAR_PARAMS,
+    feature_definition(
+        "xgboost_regressor",
+        "XGBoost regressor",
+        "boosting",
+        REGRESSION_TARGETS,
+        DESCRIPTION,
+        _xgb(XGBRegressor, XGBRFRegressor),
+        PARAMS,
+        library="xgboost",
         scale=True,
         scale_target=True,
     ),

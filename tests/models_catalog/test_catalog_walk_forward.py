@@ -1,7 +1,8 @@
 """Every catalog entry trains and predicts through the walk-forward runner, for every target it declares.
 
 Real data: the last 560 daily S&P 500 bars bundled with arch (about 500 usable rows after the features' warm-up),
-two folds. Parameters such as tree counts are lowered here (conftest.FAST_PARAMS), never inside the adapters.
+two folds. Parameters such as tree counts are lowered here (catalog_data.FAST_PARAMS), never inside the adapters.
+The runs are cached: test_catalog_distinct compares the same out-of-sample predictions across entries.
 """
 
 import math
@@ -10,11 +11,9 @@ import numpy as np
 import pytest
 
 from models_catalog.registry import CATALOG
-from tests.models_catalog.catalog_data import dataset, entry_tasks, fast_params
-from trials.runner import PREDICTION_COLUMNS, walk_forward_run
+from tests.models_catalog.catalog_data import FOLDS, ROWS, cached_run, dataset, entry_tasks
+from trials.runner import PREDICTION_COLUMNS
 
-ROWS = 560
-FOLDS = 2
 METRICS = {
     "direction": ("accuracy", "f1", "sharpe", "directional_accuracy"),
     "return": ("rmse", "mae", "r2", "sharpe", "directional_accuracy"),
@@ -24,20 +23,8 @@ METRICS = {
 
 @pytest.mark.parametrize(("key", "target"), entry_tasks(CATALOG))
 def test_entry_trains_through_walk_forward(key, target):
-    definition = CATALOG[key]
-    bars, features, labels, next_returns = dataset(target, ROWS)
-    result = walk_forward_run(
-        definition=definition,
-        params=fast_params(definition),
-        target=target,
-        seed=0,
-        features=features,
-        labels=labels,
-        next_returns=next_returns,
-        bars=bars,
-        folds=FOLDS,
-        gap=0,
-    )
+    _, features, labels, _ = dataset(target, ROWS)
+    result = cached_run(key, target)
     predictions = result.predictions
     test_size = len(features) // (FOLDS + 1)
     expected_dates = features.index[len(features) - FOLDS * test_size :]

@@ -152,3 +152,15 @@ def test_evaluations_refused_by_compliance_use_budget_without_locking_the_owner_
         "model": "logistic_regression", "params": {"C": 1e-4}, "data": STUDY["data"], "validation": STUDY["validation"]
     }), format="json")  # fmt: skip
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.django_db
+def test_a_study_of_a_model_no_longer_in_the_catalog_fails_with_the_reason(bundled, alice, team_a):
+    from trials.studies import study_create
+
+    study = study_create(team=team_a, user=alice, payload=STUDY)
+    Study.objects.filter(pk=study.pk).update(model_keys=["logistic_regression", "lasso"])  # lasso became elastic_net
+    study_step(study_id=study.pk)
+    study.refresh_from_db()
+    assert (study.status, study.error) == ("failed", "no longer in the catalog: lasso")
+    assert not Trial.objects.filter(study=study).exists()

@@ -6,8 +6,8 @@ from models_catalog.services import catalog_sync
 
 
 class Command(BaseCommand):
-    help = "Create or update a CatalogEntry per model defined in code, keeping admins' enabled flags."
+    help = "Create or update a CatalogEntry per model in code (keeping enabled flags); drop rows of models gone."
 
     def handle(self, *args, **options):
-        created, updated = catalog_sync()
-        self.stdout.write(f"catalog synced: {created} created, {updated} updated")
+        created, updated, removed = catalog_sync()
+        self.stdout.write(f"catalog synced: {created} created, {updated} updated, {removed} removed")
