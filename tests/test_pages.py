@@ -75,7 +75,7 @@ def test_new_trial_form_shows_errors_next_to_fields(browser, bundled):
     }
     page = browser.post("/trials/new/", form).content.decode()
     assert "alpha: must be at least" in page
-    assert "ridge supports return, not direction" in page
+    assert "ridge supports return, volatility, not direction" in page
     assert "no SPX bars between 2030-01-01" in page
     assert not Trial.objects.exists()
 

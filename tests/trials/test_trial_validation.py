@@ -18,7 +18,7 @@ def test_valid_spec_is_queued_with_defaults_filled_in(bundled, alice, api_as, tr
     body = response.json()
     assert body["status"] == "queued"
     assert body["validation"] == {"scheme": "walk_forward", "folds": 3, "gap": 1}
-    assert body["params"] == {"C": 0.5, "max_iter": 1000}
+    assert body["params"] == {"C": 0.5, "max_iter": 1000, "l1_ratio": 0.0}
     assert body["team"] == "team-a"
 
 
