@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import team_for_user, team_list_for_user
 from accounts.services import PermissionDenied
@@ -77,9 +77,13 @@ def dataset_detail(request, dataset_id: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def dataset_upload(request):
     team = _team(request)
+    if request.method != "POST":
+        context = {"team": team, "teams": team_list_for_user(user=request.user), "upload_form": UploadForm(),
+                   **services.data_access(user=request.user, team=team)}  # fmt: skip
+        return render(request, "market_data/upload.html", context)
     form = UploadForm(request.POST, request.FILES)
     if team is None or not form.is_valid():
         return _page(request, team, upload_form=form, status=400)

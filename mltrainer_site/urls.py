@@ -1,8 +1,10 @@
 """URL routes: pages, the REST API under /api/, and the admin."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from coach import api as coach_api
@@ -108,6 +110,8 @@ pages = [
     path("data/watchlist/<id:item_id>/remove/", data_views.watch_remove, name="watchlist-remove"),
     path("data/keys/<str:source>/", data_views.api_key_set, name="team-key-set"),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on pages without an icon link (the admin's, a download).
+    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)),
 ]
 
 urlpatterns = api + pages

@@ -56,8 +56,12 @@ STORAGES = {
 }
 STATIC_ROOT = None  # tests never collect static files; WhiteNoise serves from the finders
 
-# Runs in parallel (two developers, or xdist) must not share a test database, a queue or channel groups.
-_RUN = os.getpid()
+WHITENOISE_USE_FINDERS = True  # the browser tests' server serves static files straight from static/ and the apps
+
+# Runs in parallel (two developers, or xdist) must not share a test database, a queue or channel groups. The
+# server and worker the browser tests start (tests/browser) are given the run's id, so they share them with it.
+_RUN = os.environ.get("MLTRAINER_TEST_RUN") or str(os.getpid())
+MLTRAINER_TEST_RUN = _RUN
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_mltrainer_{_RUN}"}  # noqa: F405
 else:
@@ -70,3 +74,5 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"mltrainer-test-{_RUN}"  # noqa
 if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405
     DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 16  # noqa: F405
     DATABASES["default"]["OPTIONS"]["pool"]["timeout"] = 60  # noqa: F405 - 60 requests share those 16
+if os.environ.get("MLTRAINER_TEST_SERVER") == "1":  # tests/browser's daphne and worker: use the run's test database
+    DATABASES["default"]["NAME"] = DATABASES["default"]["TEST"]["NAME"]  # noqa: F405

@@ -10,7 +10,7 @@
     const status = row.querySelector('[data-field="status"]');
     status.textContent = job.status;
     status.className = "status status-" + job.status;
-    row.querySelector('[data-field="progress"]').style.width = Math.round(job.progress * 100) + "%";
+    row.querySelector('[data-field="progress"]').value = job.progress;
     row.querySelector('[data-field="rows_added"]').textContent = job.rows_added;
     row.querySelector('[data-field="error"]').textContent = job.error;
     row.dataset.status = job.status;

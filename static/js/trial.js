@@ -13,7 +13,7 @@
     statusEl.textContent = event.status;
     statusEl.className = "status status-" + event.status;
     const pct = Math.round((event.progress || 0) * 100);
-    bar.style.width = pct + "%";
+    bar.value = event.progress || 0;
     text.textContent = pct + "% · fold " + (event.fold || 0) + " of " + (event.folds || "?");
     if (event.error) errorEl.textContent = event.error;
     if (event.type === "trial.progress" && event.fold_metrics) {

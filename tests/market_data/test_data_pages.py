@@ -167,3 +167,12 @@ def test_a_fetch_without_an_end_runs_up_to_today_in_new_york_from_the_page_and_t
         ("SPY", date(2018, 3, 2)),
         ("QQQ", date(2018, 3, 2)),
     ]
+
+
+def test_upload_page_answers_get_with_the_form(bob, victor):
+    page = browser_for(bob).get("/data/upload/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="upload-form"' in html and 'name="file"' in html and 'value="team-a"' in html
+    viewer = browser_for(victor).get("/data/upload/").content.decode()
+    assert 'id="upload-form"' not in viewer and "Viewers read" in viewer

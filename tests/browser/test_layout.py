@@ -1,0 +1,94 @@
+"""Every main page in a real browser: it loads without a console error or a failed request, fits a 390 px phone
+without scrolling sideways, follows dark mode, and an outsider's direct URL answers 404."""
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]  # django_db: the run creates its test database
+
+
+def _pages(site) -> dict[str, str]:
+    t = site.trials
+    return {
+        "trials": "/",
+        "trial": f"/trials/{t['logistic']}/",
+        "trial-volatility": f"/trials/{t['volatility']}/",
+        "trial-failed": f"/trials/{t['failed']}/",
+        "new-trial": "/trials/new/",
+        "studies": "/studies/",
+        "catalog": "/models/",
+        "model": "/models/random_forest_classifier/",
+        "data": "/data/",
+        "series": "/data/1/",
+        "upload": "/data/upload/",
+        "audit": "/compliance/",
+        "coach": "/coach/",
+    }
+
+
+def test_log_in_with_the_form(open_browser, site):
+    browser = open_browser(None)
+    browser.go("/")  # redirected to the login form
+    assert "/login/" in browser.page.url
+    browser.shot("login")
+    browser.page.fill("input[name=username]", "alice")
+    browser.page.fill("input[name=password]", "wrong password")
+    browser.page.click("button[type=submit]")
+    assert "did not match" in browser.page.inner_text("main")
+    browser.page.fill("input[name=username]", "alice")
+    browser.page.fill("input[name=password]", "browser-pw-123")
+    browser.page.click("button[type=submit]")
+    browser.page.wait_for_url(site.url + "/")
+    assert "alice" in browser.page.inner_text("header")
+
+
+def test_every_page_fits_a_phone(open_browser, site):
+    browser = open_browser("alice", width=390)
+    for name, path in _pages(site).items():
+        browser.go(path)
+        width = browser.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{name} ({path}) is {width} px wide at 390 px"
+        browser.shot(f"phone-{name}")
+    # The navigation is collapsed behind the menu button, and opens.
+    nav = browser.page.locator("#main-nav")
+    assert not nav.is_visible()
+    browser.page.click("#nav-toggle")
+    assert nav.is_visible()
+    browser.shot("phone-menu-open")
+
+
+def test_desktop_screenshots(open_browser, site):
+    browser = open_browser("alice")
+    for name, path in _pages(site).items():
+        browser.go(path)
+        browser.shot(f"desktop-{name}")
+
+
+def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(open_browser, site):
+    light = open_browser("alice")
+    light.go("/")
+    background = light.page.evaluate("getComputedStyle(document.body).backgroundColor")
+    light.page.click("#theme-toggle")
+    dark_background = light.page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert dark_background != background
+    light.go(f"/trials/{site.trials['logistic']}/")
+    assert light.page.evaluate("document.documentElement.dataset.theme") == "dark"  # remembered
+    assert light.page.evaluate("getComputedStyle(document.body).backgroundColor") == dark_background
+
+    system_dark = open_browser("alice", dark=True)
+    for name, path in _pages(site).items():
+        system_dark.go(path)
+        assert system_dark.page.evaluate("getComputedStyle(document.body).backgroundColor") == dark_background
+        system_dark.shot(f"dark-{name}")
+
+
+def test_an_outsiders_direct_url_is_404(open_browser, site):
+    charlie = open_browser("charlie")
+    for path in (
+        f"/trials/{site.trials['logistic']}/",
+        f"/compare/?ids={site.trials['logistic']},{site.trials['outsider']}",
+    ):
+        charlie.watch.allow(path.split("?")[0], 404)
+        charlie.go(path, status=404)
+    # ...while alice's teammate sees the same trial.
+    bob = open_browser("bob")
+    bob.go(f"/trials/{site.trials['logistic']}/")
