@@ -33,24 +33,22 @@ def bundled(db):
 
 @pytest.fixture
 def team_a(db):
-    from accounts.models import Team
+    from .factories import TeamFactory
 
-    return Team.objects.create(name="Team A", slug="team-a")
+    return TeamFactory(name="Team A", slug="team-a")
 
 
 @pytest.fixture
 def team_b(db):
-    from accounts.models import Team
+    from .factories import TeamFactory
 
-    return Team.objects.create(name="Team B", slug="team-b")
+    return TeamFactory(name="Team B", slug="team-b")
 
 
 def _member(team, username, role):
-    from accounts.models import Membership, User
+    from .factories import MembershipFactory
 
-    user = User.objects.create_user(username=username, password=f"{username}-pw-123")
-    Membership.objects.create(user=user, team=team, role=role)
-    return user
+    return MembershipFactory(user__username=username, team=team, role=role).user
 
 
 @pytest.fixture
@@ -103,7 +101,9 @@ def trial_payload():
 
 @pytest.fixture
 def make_trial(bundled):
-    """A trial created through the service, as the API would (queued; not executed)."""
+    """make_trial(user, team, **overrides): a trial submitted through trial_create, as the API would (queued, or
+    pending approval, or ComplianceRejected; never executed). `data` and `validation` merge into TRIAL_PAYLOAD's,
+    every other override replaces its field (params={} means the model's defaults)."""
     from trials.services import trial_create
 
     def make(user, team, **overrides):
@@ -111,7 +111,7 @@ def make_trial(bundled):
 
         payload = copy.deepcopy(TRIAL_PAYLOAD)
         for key, value in overrides.items():
-            if isinstance(value, dict) and isinstance(payload.get(key), dict):
+            if key in ("data", "validation"):
                 payload[key].update(value)
             else:
                 payload[key] = value

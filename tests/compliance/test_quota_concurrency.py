@@ -6,9 +6,9 @@ import threading
 import pytest
 from django.db import connection
 
-from accounts.models import Membership, User
 from compliance.models import Decision, ForbiddenTermsRule, QuotaRule, RepeatedViolationRule, SubmissionBlock
 from tests.conftest import TRIAL_PAYLOAD, api_client_for
+from tests.factories import MembershipFactory
 from trials.models import Trial
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -75,10 +75,8 @@ def test_sixty_concurrent_submissions_end_without_deadlock_or_error(postgresql, 
     QuotaRule.objects.create(team=team_a, reason="team budget", max_active_per_team=3)
     ForbiddenTermsRule.objects.create(terms="guaranteed", reason="no promises")
     RepeatedViolationRule.objects.create(rejections=2, window_minutes=60, reason="two strikes")
-    clean = [User.objects.create_user(username=f"clean{n}") for n in range(3)]
-    breaking = [User.objects.create_user(username=f"breaks{n}") for n in range(3)]
-    for user in clean + breaking:
-        Membership.objects.create(user=user, team=team_a, role="member")
+    clean = [MembershipFactory(team=team_a, user__username=f"clean{n}").user for n in range(3)]
+    breaking = [MembershipFactory(team=team_a, user__username=f"breaks{n}").user for n in range(3)]
     users = (clean + breaking) * 10
     payloads = [dict(TRIAL_PAYLOAD, name="guaranteed" if user in breaking else "") for user in users]
 

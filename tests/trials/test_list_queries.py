@@ -41,27 +41,13 @@ def test_dashboard_does_not_query_per_trial(many_trials, alice, django_assert_ma
 
 
 def _studies(alice, team_a, count: int) -> list:
-    from trials.models import Study, Trial
+    from tests.factories import StoredTrialFactory, StudyFactory
 
-    made = []
-    for n in range(count):
-        study = Study.objects.create(
-            team=team_a,
-            created_by=alice,
-            name=f"s{n}",
-            model_keys=["logistic_regression"],
-            data={"symbol": "SPX", "target": "direction"},
-            validation={"folds": 3},
-            metric="sharpe",
-            direction="maximize",
-            budget=3,
-        )
+    studies = StudyFactory.create_batch(count, team=team_a, created_by=alice)
+    for study in studies:
         for k in range(3):
-            Trial.objects.create(
-                team=team_a, study=study, model_key="logistic_regression", target="direction", metrics={"sharpe": k}
-            )
-        made.append(study)
-    return made
+            StoredTrialFactory(team=team_a, study=study, metrics={"sharpe": k})
+    return studies
 
 
 def test_study_api_costs_the_same_for_one_study_or_ten(alice, team_a, api_as, django_assert_max_num_queries):
