@@ -42,7 +42,7 @@ def membership_allows(*, membership: Membership | None, roles: tuple[str, ...] =
 def membership_require(*, user: User, team: Team, action: str, roles: tuple[str, ...] = WRITERS) -> Membership:
     """The user's membership of `team` if its role may do `action`, else PermissionDenied saying why."""
     membership = Membership.objects.filter(user=user, team=team).first()
-    if not membership_allows(membership=membership, roles=roles):
+    if membership is None or not membership_allows(membership=membership, roles=roles):
         why = "viewers can only read" if roles == WRITERS else "only owners can"
         raise PermissionDenied(f"you cannot {action} in {team.name} ({why})")
     return membership

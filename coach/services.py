@@ -4,6 +4,7 @@ after validation, and launching or dismissing them through trials.services.trial
 
 import json
 import logging
+from typing import Any, cast
 
 import anthropic
 from django.conf import settings
@@ -226,8 +227,8 @@ def coach_reply(*, conversation: Conversation, user: User, text: str) -> Message
                 model=settings.COACH_MODEL,
                 max_tokens=settings.COACH_MAX_TOKENS,
                 system=system,
-                messages=_merge_turns(history + turns),
-                tools=tools,
+                messages=cast(list[Any], _merge_turns(history + turns)),
+                tools=cast(list[Any], tools),
             )
         except anthropic.APIError as exc:
             error = _api_error(exc)

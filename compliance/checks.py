@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -294,7 +295,7 @@ def check_approval(rule: ApprovalRule, ctx: Context) -> list[Violation]:
 
 # Which checks run at which stage. Quotas and approval are about admitting a submission; the data hash is
 # verified when a worker is about to train on the data.
-CHECKS: dict[type[Rule], tuple[Callable[[Rule, Context], list[Violation]], tuple[str, ...]]] = {
+CHECKS: dict[type[Rule], tuple[Callable[[Any, Context], list[Violation]], tuple[str, ...]]] = {
     DataSourceRule: (check_data_sources, ("submit", "execute")),
     InstrumentRule: (check_instruments, ("submit", "execute")),
     ModelRule: (check_models, ("submit", "execute")),

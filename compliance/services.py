@@ -76,7 +76,8 @@ class GatewayResult:
 def rules_applicable(model: type[Rule], *, team: Team) -> QuerySet:
     """The enabled rules of one kind that bind `team`: its own and the global ones. Read fresh every time, so an
     edit in the admin applies to the next submission without a restart."""
-    return model.objects.filter(Q(team__isnull=True) | Q(team=team), enabled=True).select_related("team").order_by("pk")
+    rules = model._default_manager.filter(Q(team__isnull=True) | Q(team=team), enabled=True)
+    return rules.select_related("team").order_by("pk")
 
 
 def _lock_submitter(*, user: User | None, team: Team) -> None:
@@ -207,7 +208,7 @@ def _rule_versions(rules: list[Rule]) -> list[dict]:
             "kind": rule.kind,
             "id": rule.pk,
             "history_id": latest.get((type(rule), rule.pk)),
-            "team": rule.team.slug if rule.team_id else None,
+            "team": rule.team.slug if rule.team is not None else None,
             "reason": rule.reason,
             "snapshot": _snapshot(rule),
         }

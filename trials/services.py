@@ -3,7 +3,8 @@
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from django.conf import settings
@@ -170,6 +171,7 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
         errors["validation"] = validation_errors
     if errors:
         raise TrialSpecInvalid(errors)
+    assert definition is not None  # no errors: the model was found
     return {
         "name": name,
         "model": definition.key,
@@ -318,10 +320,16 @@ def _claim(trial_id: int) -> Trial | None:
     Conditional updates (trials.lifecycle), so two workers can never both run the same trial.
     """
     now = timezone.now()
-    fresh = {"started_at": now, "heartbeat_at": now, "progress": 0.0, "folds": [], "attempts": F("attempts") + 1}
+    fresh: dict[str, Any] = {
+        "started_at": now,
+        "heartbeat_at": now,
+        "progress": 0.0,
+        "folds": [],
+        "attempts": F("attempts") + 1,
+    }
     claimed = lifecycle.trial_move(trial_id=trial_id, source=Trial.Status.QUEUED, to=Trial.Status.RUNNING, **fresh)
     if claimed is None:
-        stale = now - timezone.timedelta(seconds=settings.TRIAL_STALE_AFTER_SECONDS)
+        stale = now - timedelta(seconds=settings.TRIAL_STALE_AFTER_SECONDS)
         claimed = lifecycle.trial_move(
             trial_id=trial_id,
             source=Trial.Status.RUNNING,

@@ -8,6 +8,7 @@ so a study carries on after a worker restart or a lost message.
 """
 
 import logging
+from typing import Literal, cast
 
 import optuna
 from django.db import transaction
@@ -117,6 +118,7 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
         trial_spec = None
     if errors:
         raise StudySpecInvalid(errors)
+    assert trial_spec is not None  # no errors: the data and validation parts were valid
     return {
         "name": name,
         "models": [definition.key for definition in definitions],
@@ -175,7 +177,8 @@ def _metric_value(study: Study, trial: Trial) -> float | None:
 def _rebuild(study: Study, trials: list[Trial]) -> optuna.Study:
     definitions = [CATALOG[key] for key in study.model_keys]
     sampler = optuna.samplers.TPESampler(seed=study.seed + len(trials), constant_liar=True)
-    optuna_study = optuna.create_study(direction=study.direction, sampler=sampler)
+    direction = cast(Literal["minimize", "maximize"], study.direction)
+    optuna_study = optuna.create_study(direction=direction, sampler=sampler)
     for trial in trials:
         params, dists = search_space.optuna_params(definitions, trial.model_key, trial.params, study.fixed_params)
         value = _metric_value(study, trial)
@@ -210,6 +213,8 @@ def _evaluation_payload(study: Study, model: str, params: dict, number: int) -> 
 def _launch(study: Study, model: str, params: dict, number: int) -> None:
     payload = _evaluation_payload(study, model, params, number)
     try:
+        if study.created_by is None:
+            raise PermissionDenied("the study's creator no longer exists")
         trial_create(team=study.team, user=study.created_by, payload=payload, study=study)
     except (ComplianceRejected, TrialSpecInvalid, PermissionDenied) as exc:
         # The evaluation is kept as a rejected trial: it uses budget and Optuna learns it failed.
