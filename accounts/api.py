@@ -1,9 +1,17 @@
 """Helpers every app's REST shell shares: which team a request acts for, and how service errors become HTTP."""
 
+from django.contrib.auth.signals import user_logged_in
 from rest_framework import exceptions
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from security.limits import RateLimited
+from security.logins import lockout_response
+
+from . import tokens
 from .models import Team
 from .selectors import team_for_user
 from .services import PermissionDenied
@@ -24,4 +32,33 @@ def exception_handler(exc, context):
     """DRF's handler, plus: a role check that failed in a service is a 403 carrying its reason."""
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc))
+    elif isinstance(exc, RateLimited):
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=str(exc))
     return drf_exception_handler(exc, context)
+
+
+class TokenObtainApi(jwt_views.TokenObtainPairView):
+    """POST username and password -> an access and a refresh token. A login refused by the failed-login lockout
+    is a 429 (the same answer whether or not the password was right)."""
+
+    serializer_class = tokens.TokenObtainPairSerializer
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except exceptions.AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):  # set by django-axes during authenticate()
+                return lockout_response(request)
+            raise
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        # As a page login does: clears the failed-login count (django-axes) and sets last_login.
+        user_logged_in.send(sender=type(serializer.user), request=request, user=serializer.user)
+        return Response(serializer.validated_data)
+
+
+class TokenRefreshApi(jwt_views.TokenRefreshView):
+    """POST a refresh token -> a new access and refresh token; the one sent is spent."""
+
+    serializer_class = tokens.TokenRefreshSerializer

@@ -3,10 +3,17 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 class User(AbstractUser):
-    pass
+    # Tokens issued before this instant are refused (accounts.tokens); sessions already end on a password change
+    # through Django's session auth hash.
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
 
 class Team(models.Model):

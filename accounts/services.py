@@ -1,5 +1,7 @@
 """Writes for users and teams."""
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -20,6 +22,10 @@ def member_add(*, team_name: str, username: str, role: str, password: str | None
     if created:
         if not password:
             raise ValueError(f"user {username!r} does not exist yet, so a password is needed to create it")
+        try:
+            validate_password(password, user=User(username=username))  # AUTH_PASSWORD_VALIDATORS
+        except ValidationError as exc:
+            raise ValueError(f"password refused: {' '.join(exc.messages)}") from None
         user = User.objects.create_user(username=username, password=password)
     membership, _ = Membership.objects.update_or_create(user=user, team=team, defaults={"role": role})
     return membership, created

@@ -4,8 +4,9 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
-from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+from .tokens import JWTAuthentication
 
 
 @database_sync_to_async
@@ -13,7 +14,7 @@ def _user_from_token(raw_token: str):
     auth = JWTAuthentication()
     try:
         return auth.get_user(auth.get_validated_token(raw_token))
-    except (InvalidToken, TokenError):
+    except (InvalidToken, TokenError, AuthenticationFailed):  # bad, expired, or the user is inactive: refused
         return AnonymousUser()
 
 

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.api import team_for_request
 from compliance.services import ComplianceRejected
+from security.limits import coach_message_check, submission_check
 from trials.services import TrialSpecInvalid
 
 from . import selectors, services
@@ -77,6 +78,7 @@ class MessageCreateApi(APIView):
     def post(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
         text = _text(_object(request), "text")
+        coach_message_check(user=request.user, team=conversation.team)
         try:
             reply = services.coach_reply(conversation=conversation, user=request.user, text=text)
         except services.CoachError as exc:
@@ -87,6 +89,7 @@ class MessageCreateApi(APIView):
 class ProposalLaunchApi(APIView):
     def post(self, request, proposal_id: int):
         proposal = _proposal_or_404(request, proposal_id)
+        submission_check(user=request.user)
         try:
             trial = services.proposal_launch(proposal=proposal, user=request.user)
         except services.ProposalConflict as exc:

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 
 from accounts.selectors import team_for_user, team_list_for_user
 from accounts.services import PermissionDenied
+from security.limits import coach_message_check
 
 from . import selectors, services
 
@@ -50,6 +51,7 @@ def conversation_detail(request, conversation_id: int):
     draft, error, status = "", "", 200
     if request.method == "POST":
         draft = request.POST.get("text", "")
+        coach_message_check(user=request.user, team=conversation.team)
         try:
             services.coach_reply(conversation=conversation, user=request.user, text=draft)
         except PermissionDenied as exc:

@@ -1,6 +1,8 @@
 """Typed readers for environment variables; a bad value fails at start naming the variable."""
 
 import os
+import re
+from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -43,3 +45,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    seconds: int
+
+
+def env_rate(name: str, default: str) -> Rate | None:
+    """`10/minute` -> Rate(10, 60); `0` or empty -> None (no limit)."""
+    value = os.environ.get(name, default).strip()
+    if value in ("", "0"):
+        return None
+    match = _RATE.match(value)
+    if not match or int(match.group(1)) < 1:
+        raise ImproperlyConfigured(f"{name} must look like 10/minute (second, minute, hour or day) or 0, got {value!r}")
+    return Rate(int(match.group(1)), PERIODS[match.group(2)])

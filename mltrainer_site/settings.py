@@ -8,7 +8,7 @@ import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MLTRAINER_VAR_DIR", str(BASE_DIR / "var")))
@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "channels",
     "django_prometheus",
     "simple_history",
@@ -63,8 +64,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "security.limits.RateLimitMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login refused by the failed-login lockout into a 429 page (security.logins).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mltrainer_site.urls"
@@ -115,6 +119,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses every login of a locked-out account or address before the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -189,6 +195,46 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
 }
+# However often a refresh token is rotated, the login it came from ends this many days after it began.
+JWT_LOGIN_MAX_DAYS = env_int("JWT_LOGIN_MAX_DAYS", 7, minimum=1)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"][0] = "accounts.tokens.JWTAuthentication"
+
+# --- Sessions (pages): end after SESSION_IDLE_MINUTES without a request; each request renews the session.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 120, minimum=5) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
+# --- The admin's path, e.g. "ops-7f3a/" to keep it off the well-known /admin/ (see README, Security).
+ADMIN_PATH = (env_str("ADMIN_PATH", "admin/") or "admin/").strip("/") + "/"
+
+# --- Cache (rate limits): the same Redis as the broker, under its own key prefix.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "mltrainer-cache",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+# --- Failed logins (django-axes, database handler): per account and per client address, on /login/, the admin's
+# login and /api/auth/token/. See security/logins.py for what a locked-out login sees.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one past the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "security.logins.client_ip"
+AXES_LOCKOUT_CALLABLE = "security.logins.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # keep the failures (AccessAttempt, AccessFailureLog), not a row per good login
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+
+# --- Rate limits (security/limits.py): "N/second|minute|hour|day", or 0 for none.
+RATE_SUBMISSIONS_PER_USER = env_rate("RATE_SUBMISSIONS_PER_USER", "60/minute")  # trials and studies together
+RATE_COACH_PER_USER = env_rate("RATE_COACH_PER_USER", "6/minute")
+RATE_COACH_PER_TEAM = env_rate("RATE_COACH_PER_TEAM", "120/hour")
 
 # --- Trials
 TRIAL_MAX_FOLDS = env_int("TRIAL_MAX_FOLDS", 20, minimum=2)

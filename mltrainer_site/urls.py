@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts import api as accounts_api
 from coach import api as coach_api
 from coach import views as coach_views
 from compliance import api as compliance_api
@@ -22,8 +22,8 @@ from trials import views as trials_views
 from . import converters  # noqa: F401 - registers <id:...>, used for every object id below
 
 api = [
-    path("api/auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),
-    path("api/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("api/auth/token/", accounts_api.TokenObtainApi.as_view(), name="token-obtain"),
+    path("api/auth/token/refresh/", accounts_api.TokenRefreshApi.as_view(), name="token-refresh"),
     path("api/models/", catalog_api.ModelListApi.as_view(), name="api-models"),
     path("api/models/<slug:key>/", catalog_api.ModelDetailApi.as_view(), name="api-model-detail"),
     path("api/datasets/", data_api.DatasetListApi.as_view(), name="api-datasets"),
@@ -109,7 +109,7 @@ pages = [
     path("data/watchlist/", data_views.watch_add, name="watchlist-add"),
     path("data/watchlist/<id:item_id>/remove/", data_views.watch_remove, name="watchlist-remove"),
     path("data/keys/<str:source>/", data_views.api_key_set, name="team-key-set"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin's, a download).
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)),
 ]

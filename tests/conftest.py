@@ -12,6 +12,14 @@ def pytest_report_header(config):
     return [f"mlTrainer backends: database={database['ENGINE'].rsplit('.', 1)[-1]} ({database['NAME']}), redis={redis}"]
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Each test counts its own rate-limit hits: a fresh key prefix in the shared Redis cache."""
+    import uuid
+
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"mltrainer-test-{uuid.uuid4().hex}"}}
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the bundled history once into the fresh test database (tests roll back around it)."""

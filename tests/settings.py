@@ -50,6 +50,9 @@ os.environ.setdefault("CELERY_QUEUE", f"mltrainer-test-{os.getpid()}")
 from mltrainer_site.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+# Suites submit many trials and coach messages per user in a second; tests/security/test_rate_limits.py turns the
+# limits on where it tests them (the failed-login lockout stays on everywhere).
+RATE_SUBMISSIONS_PER_USER = RATE_COACH_PER_USER = RATE_COACH_PER_TEAM = None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.api import team_for_request
 from compliance.services import ApprovalDenied, ComplianceRejected
+from security.limits import submission_check
 
 from . import selectors, services
 from .exports import PREDICTION_HEADER, TRIAL_COLUMNS, csv_response, prediction_row, trial_row
@@ -51,6 +52,7 @@ class TrialListCreateApi(APIView):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": "send a JSON object"})
         team = team_for_request(request)
+        submission_check(user=request.user)
         try:
             trial = services.trial_create(team=team, user=request.user, payload=request.data)
         except services.TrialSpecInvalid as exc:

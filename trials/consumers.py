@@ -6,7 +6,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from observability.metrics import websocket_closed, websocket_opened
 
 from .events import group_name, trial_event
-from .selectors import trial_get
+from .selectors import trial_get, trial_list
 
 
 @database_sync_to_async
@@ -15,11 +15,18 @@ def _current_state(user, trial_id: int) -> dict | None:
     return None if trial is None else trial_event(trial)
 
 
+@database_sync_to_async
+def _still_allowed(user, trial_id: int) -> bool:
+    """Checked before every event: a member removed from the team, or deactivated, stops receiving them."""
+    active = type(user).objects.filter(pk=user.pk, is_active=True).exists()
+    return active and trial_list(user=user).filter(pk=trial_id).exists()
+
+
 class TrialConsumer(AsyncJsonWebsocketConsumer):
     counted = False  # in mltrainer_websocket_connections: only sockets that were accepted
 
     async def connect(self):
-        trial_id = int(self.scope["url_route"]["kwargs"]["trial_id"])
+        self.trial_id = trial_id = int(self.scope["url_route"]["kwargs"]["trial_id"])
         self.group = group_name(trial_id)
         # Join before reading the state, so no event between the read and the join is lost.
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -40,4 +47,7 @@ class TrialConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def trial_event(self, event):
+        if not await _still_allowed(self.scope["user"], self.trial_id):
+            await self.close(code=4403)
+            return
         await self.send_json(event["payload"])

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
+from security.limits import submission_check
 
 from . import selectors, studies
 from .exports import TRIAL_COLUMNS, csv_response, trial_row
@@ -64,6 +65,7 @@ class StudyListCreateApi(APIView):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": "send a JSON object"})
         team = team_for_request(request)
+        submission_check(user=request.user)
         try:
             study = studies.study_create(team=team, user=request.user, payload=request.data)
         except studies.StudySpecInvalid as exc:

@@ -9,6 +9,7 @@ from accounts.selectors import team_list_for_user
 from accounts.services import PermissionDenied
 from market_data.selectors import dataset_list
 from models_catalog.selectors import definition_list
+from security.limits import submission_check
 
 from . import selectors, studies
 from .forms import StudyForm
@@ -22,6 +23,7 @@ def study_list(request):
         form = StudyForm(request.POST, **form_args)
         if form.is_valid():
             team = next(team for team in teams if team.slug == form.cleaned_data["team"])
+            submission_check(user=request.user)
             try:
                 study = studies.study_create(team=team, user=request.user, payload=form.payload())
             except studies.StudySpecInvalid as exc:

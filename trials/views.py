@@ -12,6 +12,7 @@ from compliance.selectors import decision_list_for_trial
 from compliance.services import ApprovalDenied, ComplianceRejected, approver_can_decide
 from market_data.selectors import dataset_list
 from models_catalog.selectors import definition_list
+from security.limits import submission_check
 
 from . import selectors, services
 from .exports import METRIC_COLUMNS
@@ -38,6 +39,7 @@ def trial_new(request):
         form = TrialForm(request.POST, **form_args)
         if form.is_valid():
             team = next(team for team in teams if team.slug == form.cleaned_data["team"])
+            submission_check(user=request.user)
             try:
                 trial = services.trial_create(team=team, user=request.user, payload=form.payload())
             except services.TrialSpecInvalid as exc:

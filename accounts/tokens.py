@@ -1,0 +1,82 @@
+"""JWT rules on top of simplejwt: a token older than the user's last password change is refused, a refresh token
+is used once (the first of concurrent uses wins, atomically), and a login lasts at most JWT_LOGIN_MAX_DAYS however
+often it is refreshed (rotation carries the original login time, `auth_time`, and never extends past it)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework_simplejwt import authentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer as SimpleObtainSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from .models import User
+
+
+def _issued_before_password_change(user: User, token) -> bool:
+    changed = user.password_changed_at
+    # iat has whole seconds: a token issued in the same second as the change counts as after it.
+    return changed is not None and int(token.get("iat", 0)) < int(changed.timestamp())
+
+
+def _login_deadline(token) -> int:
+    """The epoch second after which this login's tokens are refused, whatever their own expiry."""
+    auth_time = int(token.get("auth_time", token.get("iat", 0)))
+    return auth_time + int(timedelta(days=settings.JWT_LOGIN_MAX_DAYS).total_seconds())
+
+
+class JWTAuthentication(authentication.JWTAuthentication):
+    """simplejwt's (active user, valid signature), and not issued before a password change or past the login's
+    absolute lifetime. Used by the API and by the WebSocket handshake."""
+
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)
+        if _issued_before_password_change(user, validated_token):
+            raise AuthenticationFailed("The token was issued before a password change: log in again.")
+        if timezone.now().timestamp() >= _login_deadline(validated_token):
+            raise AuthenticationFailed("The login has expired: log in again.")
+        return user
+
+
+class TokenObtainPairSerializer(SimpleObtainSerializer):
+    @classmethod
+    def get_token(cls, user):
+        token = super().get_token(user)
+        token["auth_time"] = token["iat"]
+        return token
+
+
+class TokenRefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+    access = serializers.CharField(read_only=True)
+
+    def validate(self, attrs):
+        try:
+            refresh = RefreshToken(attrs["refresh"])  # signature, expiry and blacklist
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        user = User.objects.filter(**{api_settings.USER_ID_FIELD: refresh.get(api_settings.USER_ID_CLAIM)}).first()
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+        if _issued_before_password_change(user, refresh):
+            raise InvalidToken("The token was issued before a password change: log in again.")
+        deadline = _login_deadline(refresh)
+        if timezone.now().timestamp() >= deadline:
+            raise InvalidToken("The login has expired: log in again.")
+        with transaction.atomic():
+            # The blacklist row is unique per token: of concurrent uses, exactly one creates it.
+            _, first_use = refresh.blacklist()
+            if not first_use:
+                raise InvalidToken("Token is blacklisted")
+            auth_time = int(refresh.get("auth_time", refresh["iat"]))
+            refresh.set_jti()
+            refresh.set_iat()
+            refresh.set_exp()
+            refresh["exp"] = min(refresh["exp"], deadline)
+            refresh["auth_time"] = auth_time
+            refresh.outstand()
+        return {"access": str(refresh.access_token), "refresh": str(refresh)}
