@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "security.middleware.SessionIdleMiddleware",  # sessions end after SESSION_IDLE_MINUTES without a request
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "security.limits.RateLimitMiddleware",
@@ -199,9 +200,8 @@ SIMPLE_JWT = {
 JWT_LOGIN_MAX_DAYS = env_int("JWT_LOGIN_MAX_DAYS", 7, minimum=1)
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"][0] = "accounts.tokens.JWTAuthentication"
 
-# --- Sessions (pages): end after SESSION_IDLE_MINUTES without a request; each request renews the session.
+# --- Sessions (pages): end after SESSION_IDLE_MINUTES without a request (security.middleware.SessionIdleMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 120, minimum=5) * 60
-SESSION_SAVE_EVERY_REQUEST = True
 
 # --- The admin's path, e.g. "ops-7f3a/" to keep it off the well-known /admin/ (see README, Security).
 ADMIN_PATH = (env_str("ADMIN_PATH", "admin/") or "admin/").strip("/") + "/"
