@@ -78,13 +78,19 @@ def log_returns(bars: pd.DataFrame) -> pd.Series:
 class Forecast:
     """Per-origin forecasts of the next `horizon` daily log returns: row i is made at origin i's close.
 
-    `mean` and `var` are (origins, horizon) arrays of each step's conditional mean and variance; `p_up`, when the
-    model knows its predictive distribution better than a normal with those moments, is P(cumulative return > 0).
+    `mean` and `var` are (origins, horizon) arrays of each step's conditional mean and variance. `total_var`, when
+    the model knows it, is the variance of the cumulative return over the horizon, covariances of the steps'
+    errors included; without it the steps' variances are added. `p_up`, when the model knows its predictive
+    distribution better than a normal with those moments, is P(cumulative return > 0).
     """
 
     mean: np.ndarray
     var: np.ndarray
     p_up: np.ndarray | None = None
+    total_var: np.ndarray | None = None
+
+    def cumulative_var(self) -> np.ndarray:
+        return self.var.sum(axis=1) if self.total_var is None else self.total_var
 
 
 class ForecastModel:
@@ -97,8 +103,9 @@ class ForecastModel:
     - direction: P(up) (normal approximation unless the model supplies its own), y_pred = P(up) > 0.5;
     - volatility: sqrt of the mean expected squared daily log return over the horizon, the target's definition.
 
-    The cumulative variance adds the steps' variances, which ignores autocorrelation of forecast errors across
-    steps: exact for horizon 1 (the default) and for models without a predictable mean.
+    The cumulative variance is the forecast's `total_var` when the model supplies it (ARIMA, autoregressions);
+    otherwise the steps' variances are added, exact for horizon 1 and for models whose forecast errors are not
+    autocorrelated across steps. `horizon` is the trial's.
     """
 
     def __init__(self, *, target: str, horizon: int = 1):
@@ -125,15 +132,14 @@ class ForecastModel:
     def _p_up(forecast: Forecast) -> np.ndarray:
         if forecast.p_up is not None:
             return np.clip(forecast.p_up, 0.0, 1.0)
-        total_sd = np.sqrt(forecast.var.sum(axis=1))
-        return norm.cdf(forecast.mean.sum(axis=1) / total_sd)
+        return norm.cdf(forecast.mean.sum(axis=1) / np.sqrt(forecast.cumulative_var()))
 
     def predict(self, X: pd.DataFrame, bars: pd.DataFrame) -> np.ndarray:
         forecast = self._forecast(X, bars)
         if self.target == "volatility":
             return np.sqrt(np.mean(forecast.mean**2 + forecast.var, axis=1))
         if self.target == "return":
-            return np.expm1(forecast.mean.sum(axis=1) + forecast.var.sum(axis=1) / 2)
+            return np.expm1(forecast.mean.sum(axis=1) + forecast.cumulative_var() / 2)
         return (self._p_up(forecast) > 0.5).astype("float64")
 
     def predict_proba(self, X: pd.DataFrame, bars: pd.DataFrame) -> np.ndarray:

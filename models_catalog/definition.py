@@ -99,6 +99,8 @@ class ModelDefinition:
         unknown = set(self.targets) - set(TARGETS)
         if unknown or not self.targets:
             raise ValueError(f"{self.key}: targets must be a non-empty subset of {TARGETS}, got {self.targets}")
+        if not isinstance(self.params, tuple) or not all(isinstance(param, Param) for param in self.params):
+            raise ValueError(f"{self.key}: params must be a tuple of Param")
 
     def validate_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """All parameters with defaults filled in; ParamError names every bad or unknown one."""
@@ -123,12 +125,14 @@ class ModelDefinition:
         if errors:
             raise ParamError(errors)
 
-    def build(self, params: Mapping[str, Any] | None, *, target: str, seed: int):
+    def build(self, params: Mapping[str, Any] | None, *, target: str, seed: int, horizon: int = 1):
+        """An estimator for `target` labels `horizon` bars ahead: the trial's horizon, which models that forecast
+        from prices use as their own (feature models learn it from the labels)."""
         if target not in self.targets:
             raise ValueError(
                 f"{self.key} does not support the {target!r} target (it supports {', '.join(self.targets)})"
             )
-        return self.factory(self.validate_params(params), target=target, seed=seed)
+        return self.factory(self.validate_params(params), target=target, seed=seed, horizon=horizon)
 
     def as_dict(self) -> dict:
         return {

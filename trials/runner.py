@@ -90,6 +90,7 @@ def walk_forward_run(
     bars: pd.DataFrame,
     folds: int,
     gap: int,
+    horizon: int = 1,
     periods_per_year: int = 252,
     on_fold: Callable[[FoldReport], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
@@ -101,7 +102,7 @@ def walk_forward_run(
             raise Cancelled()
         X_train, y_train = features.iloc[split.train], labels.iloc[split.train]
         X_test = features.iloc[split.test]
-        estimator = definition.build(params, target=target, seed=seed)
+        estimator = definition.build(params, target=target, seed=seed, horizon=horizon)
         # Each call sees prices up to its last row only, never the future.
         estimator.fit(X_train, y_train, bars.loc[: X_train.index[-1]])
         block = _predict_block(estimator, target, X_test, bars.loc[: X_test.index[-1]])

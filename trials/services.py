@@ -156,6 +156,14 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
         if series is None or series.kind != Dataset.Kind.SERIES:
             data_errors["macro"] = f"unknown series {key!r}: see GET /api/datasets/?kind=series"
 
+    if params:
+        # Data-dependent limits (PLS components <= features): the features are the price set, less the volume
+        # z-score for an index without volume, plus two per macro series.
+        n_features = len(feature_pipeline.FEATURE_COLUMNS) - 1 + 2 * len(macro)
+        try:
+            definition.validate_for_features(params, n_features=n_features)
+        except ParamError as exc:
+            errors["params"] = exc.errors
     scheme = validation.get("scheme", "walk_forward")
     if scheme != "walk_forward":
         validation_errors["scheme"] = (
@@ -444,6 +452,7 @@ def _train(trial: Trial) -> RunResult:
         bars=bars,
         folds=validation["folds"],
         gap=effective_gap(gap=validation["gap"], horizon=trial.data["horizon"]),
+        horizon=trial.data["horizon"],
         periods_per_year=PERIODS_PER_YEAR.get(frequency, 252),
         on_fold=on_fold,
         should_stop=should_stop,

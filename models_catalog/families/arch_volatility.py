@@ -13,13 +13,18 @@ from arch.utility.exceptions import ConvergenceWarning
 
 from ..adapters import Forecast, ForecastModel
 from ..definition import ModelDefinition, Param
-from .common import HORIZON
 
 PCT = 100.0
-SIMULATIONS = 500  # paths for horizons without analytic forecasts (EGARCH, APARCH), seeded
+SIMULATIONS = 500  # seeded paths, for horizons without analytic forecasts (EGARCH, APARCH) and P(up) beyond one bar
 
 
 class ArchForecast(ForecastModel):
+    """An arch model filtered forward with the training window's parameters. Simulations draw from the model's own
+    distribution seeded with the trial's seed (arch's `random_state` only reaches its bootstrap), so a seed gives
+    the same forecast every run. P(up) comes from the model's forecast distribution: for one bar the
+    distribution's own CDF at -mean/sd (skewed-t, Student-t, GED or normal), beyond one bar the share of simulated
+    paths whose cumulative return is positive."""
+
     def __init__(self, build, *, target: str, horizon: int = 1, analytic: bool = True, seed: int = 0):
         super().__init__(target=target, horizon=horizon)
         self.build = build
@@ -34,30 +39,36 @@ class ArchForecast(ForecastModel):
 
     def forecast(self, returns, origins):
         model = self.build(returns.to_numpy() * PCT)
+        model.distribution = type(model.distribution)(seed=np.random.default_rng(self.seed))
         where = returns.index.get_indexer(origins)
         if (where < 0).any():
             raise ValueError("forecast origins must be dates of the bars")
         fixed = model.fix(self.params_, last_obs=int(returns.index.get_loc(self.train_end_)) + 1)
-        simulate = self.horizon > 1 and not self.analytic
+        paths_needed = self.target == "direction" and self.horizon > 1
+        simulate = self.horizon > 1 and (not self.analytic or paths_needed)
         forecast = fixed.forecast(
             horizon=self.horizon,
             start=int(where.min()),
             reindex=False,
             method="simulation" if simulate else "analytic",
             simulations=SIMULATIONS,
-            random_state=np.random.RandomState(self.seed) if simulate else None,
         )
         rows = where - where.min()
-        mean = forecast.mean.to_numpy()[rows] / PCT
-        var = forecast.variance.to_numpy()[rows] / PCT**2
-        return Forecast(mean=mean, var=var)
+        mean, var = forecast.mean.to_numpy()[rows], forecast.variance.to_numpy()[rows]
+        p_up = None
+        if paths_needed:
+            p_up = (forecast.simulations.values[rows].sum(axis=2) > 0).mean(axis=1)
+        elif self.target == "direction":
+            shape = np.asarray(self.params_)[len(self.params_) - model.distribution.num_params :]
+            p_up = 1.0 - model.distribution.cdf(-mean[:, 0] / np.sqrt(var[:, 0]), shape)
+        return Forecast(mean=mean / PCT, var=var / PCT**2, p_up=p_up)
 
 
 def _garch(vol: str, *, mean: str | None = None, dist: str | None = None):
     """A factory for an arch_model with volatility process `vol`; the mean, the distribution and the lags come from
     the parameters unless fixed here. `o` (asymmetric lags) is 0 where the process has no such term."""
 
-    def factory(p, *, target, seed):
+    def factory(p, *, target, seed, horizon):
         def build(y):
             return arch_model(
                 y,
@@ -71,15 +82,15 @@ def _garch(vol: str, *, mean: str | None = None, dist: str | None = None):
                 rescale=False,
             )
 
-        return ArchForecast(build, target=target, horizon=p["horizon"], analytic=vol in ("GARCH", "FIGARCH"), seed=seed)
+        return ArchForecast(build, target=target, horizon=horizon, analytic=vol in ("GARCH", "FIGARCH"), seed=seed)
 
     return factory
 
 
-def _ewma(p, *, target, seed):
+def _ewma(p, *, target, seed, horizon):
     lam = None if p["estimate"] else p["lam"]
     return ArchForecast(
-        lambda y: ZeroMean(y, volatility=EWMAVariance(lam=lam), rescale=False), target=target, horizon=p["horizon"]
+        lambda y: ZeroMean(y, volatility=EWMAVariance(lam=lam), rescale=False), target=target, horizon=horizon
     )
 
 
@@ -119,7 +130,6 @@ DEFINITIONS = [
             GARCH_LAGS,
             MEAN,
             DIST,
-            HORIZON,
         ),
     ),
     _definition(
@@ -127,7 +137,7 @@ DEFINITIONS = [
         "EGARCH(p, o, q)",
         "Nelson's exponential GARCH: models log variance, with a sign (leverage) term; no positivity constraints.",
         _garch("EGARCH"),
-        (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, MEAN, DIST, HORIZON),
+        (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, MEAN, DIST),
     ),
     _definition(
         "aparch_1_1",
@@ -135,7 +145,8 @@ DEFINITIONS = [
         "Ding-Granger-Engle asymmetric power ARCH: the power of volatility is estimated along with a leverage "
         "term; Student-t errors by default.",
         _garch("APARCH"),
-        (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, MEAN, STUDENT, HORIZON),
+        (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, MEAN, STUDENT),
+        check=lambda p: {"o": f"must be at most p ({p['p']}) in APARCH, got {p['o']}"} if p["o"] > p["p"] else {},
     ),
     _definition(
         "figarch_1_1",
@@ -148,19 +159,18 @@ DEFINITIONS = [
             Param("q", "int", 1, 0, 1, help="GARCH lag (0 or 1)"),
             MEAN,
             STUDENT,
-            HORIZON,
         ),
     ),
     _definition(
         "harch",
         "HARCH (1, 5, 22)",
         "Heterogeneous ARCH: variance driven by squared returns averaged over a day, a week and a month.",
-        lambda p, *, target, seed: ArchForecast(
+        lambda p, *, target, seed, horizon: ArchForecast(
             lambda y: arch_model(y, mean=p["mean"], vol="HARCH", p=[1, 5, 22], dist=p["dist"], rescale=False),
             target=target,
-            horizon=p["horizon"],
+            horizon=horizon,
         ),
-        (MEAN, DIST, HORIZON),
+        (MEAN, DIST),
     ),
     _definition(
         "ewma_riskmetrics",
@@ -172,7 +182,6 @@ DEFINITIONS = [
         (
             Param("lam", "float", 0.94, 0.5, 0.999, help="decay of the weights (when not estimated)"),
             Param("estimate", "bool", False, help="estimate the decay by maximum likelihood instead"),
-            HORIZON,
         ),
     ),
     _definition(
@@ -181,7 +190,7 @@ DEFINITIONS = [
         "An AR(1) mean with GJR-GARCH variance and Hansen's skewed-t errors: forecasts the mean and the variance, "
         "so it serves direction (P(up) from the forecast distribution), return and volatility.",
         _garch("GARCH", mean="AR", dist="skewt"),
-        (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS, HORIZON),
+        (ARCH_LAGS, ASYMMETRY_LAGS, GARCH_LAGS),
         targets=("direction", "return", "volatility"),
     ),
 ]

@@ -10,7 +10,6 @@ N_ESTIMATORS = Param("n_estimators", "int", 200, 10, 3000, log=True, help="numbe
 MAX_TRAIN_ROWS = Param(
     "max_train_rows", "int", 500, 50, 20000, log=True, help="train on only the most recent rows (cost grows fast)"
 )
-HORIZON = Param("horizon", "int", 1, 1, 60, help="bars ahead to forecast; set it to the trial's horizon")
 
 REGRESSION_TARGETS = ("return", "volatility")
 
@@ -36,13 +35,14 @@ def feature_definition(
     library: str = "scikit-learn",
     scale: bool = False,
     scale_target: bool = False,
+    **hooks,
 ) -> ModelDefinition:
     """A ModelDefinition whose estimator is `make(params, target, seed)` wrapped in a FeatureModel.
 
     A `max_train_rows` parameter, if the definition has one, is handled here and not passed to `make`.
     """
 
-    def factory(p, *, target, seed):
+    def factory(p, *, target, seed, horizon):
         p = dict(p)
         max_train_rows = p.pop("max_train_rows", None)
         return FeatureModel(
@@ -58,4 +58,5 @@ def feature_definition(
         description=description,
         factory=factory,
         params=params,
+        **hooks,
     )

@@ -182,7 +182,7 @@ def _definition(key, name, targets, description, factory, params, *, detector=Tr
 
 
 def _feature_factory(make, *, scale):
-    def factory(p, *, target, seed):
+    def factory(p, *, target, seed, horizon):
         estimator = make(p, target, seed)
         return RegimeFeatureModel(
             RegimeDetector(p["detector"], p["n_regimes"], seed), FeatureModel(estimator, target=target, scale=scale)
@@ -203,7 +203,7 @@ def _boosting(p, target, seed):
 
 
 def _filter_factory(rule, rule_keys):
-    def factory(p, *, target, seed):
+    def factory(p, *, target, seed, horizon):
         params = {name: p[name] for name in rule_keys}
         return RegimeFilteredRule(
             RegimeDetector(p["detector"], p["n_regimes"], seed), rule, params, calm=p["calm"], target=target
@@ -268,10 +268,10 @@ DEFINITIONS = [
         ("direction", "return", "volatility"),
         "A Gaussian HMM on daily returns and 10-day volatility: filtered regime probabilities, moved one step "
         "by the transition matrix, give a mixture forecast of the next returns (mean, P(up), volatility).",
-        lambda p, *, target, seed: HmmForecast(
-            RegimeDetector("hmm", p["n_regimes"], seed), target=target, horizon=p["horizon"]
+        lambda p, *, target, seed, horizon: HmmForecast(
+            RegimeDetector("hmm", p["n_regimes"], seed), target=target, horizon=horizon
         ),
-        (Param("horizon", "int", 1, 1, 60, help="bars ahead to forecast; set it to the trial's horizon"),),
+        (),
         detector=False,
     ),
 ]

@@ -194,7 +194,7 @@ def _rule(key, name, description, score, params=()):
         library="mlTrainer",
         targets=TARGETS,
         description=description,
-        factory=lambda p, *, target, seed: RuleModel(score, p, target=target),
+        factory=lambda p, *, target, seed, horizon: RuleModel(score, p, target=target),
         params=params,
     )
 

@@ -25,7 +25,7 @@ def _forest_params(n_estimators: int = 200):
 
 
 def _forest(cls):
-    def factory(p, *, target, seed):
+    def factory(p, *, target, seed, horizon):
         max_features = None if p["max_features"] == "all" else p["max_features"]
         estimator = cls(
             n_estimators=p["n_estimators"],
@@ -57,7 +57,7 @@ def _logistic(p, seed):
 
 
 def _boosting(cls):
-    def factory(p, *, target, seed):
+    def factory(p, *, target, seed, horizon):
         return FeatureModel(cls(**p, random_state=seed), target=target)
 
     return factory
@@ -77,7 +77,7 @@ DEFINITIONS = [
             Param("max_iter", "int", 1000, 50, 10000, log=True),
             Param("l1_ratio", "float", 0.0, 0.0, 1.0, help="share of L1 in the penalty: 0 ridge, 1 lasso"),
         ),
-        factory=lambda p, *, target, seed: FeatureModel(_logistic(p, seed), target=target, scale=True),
+        factory=lambda p, *, target, seed, horizon: FeatureModel(_logistic(p, seed), target=target, scale=True),
     ),
     ModelDefinition(
         key="ridge",
@@ -88,7 +88,7 @@ DEFINITIONS = [
         description="Least squares with an L2 penalty on standardised features: the linear baseline for returns "
         "(alpha near 0 is ordinary least squares).",
         params=(Param("alpha", "float", 1.0, 1e-6, 1e6, log=True, help="regularisation strength"),),
-        factory=lambda p, *, target, seed: FeatureModel(Ridge(alpha=p["alpha"]), target=target, scale=True),
+        factory=lambda p, *, target, seed, horizon: FeatureModel(Ridge(alpha=p["alpha"]), target=target, scale=True),
     ),
     ModelDefinition(
         key="random_forest_classifier",

@@ -58,8 +58,16 @@ def _classifier(key, name, description, make, params=()):
     return feature_definition(key, name, "linear", ("direction",), description, make, params, scale=True)
 
 
-def _regressor(key, name, description, make, params=(), *, family="linear", targets=REGRESSION_TARGETS):
-    return feature_definition(key, name, family, targets, description, make, params, scale=True, scale_target=True)
+def _regressor(key, name, description, make, params=(), *, family="linear", targets=REGRESSION_TARGETS, **hooks):
+    return feature_definition(
+        key, name, family, targets, description, make, params, scale=True, scale_target=True, **hooks
+    )
+
+
+def _at_most_features(p, n_features):
+    if p["n_components"] > n_features:
+        return {"n_components": f"must be at most the number of features ({n_features}), got {p['n_components']}"}
+    return {}
 
 
 DEFINITIONS = [
@@ -265,6 +273,7 @@ DEFINITIONS = [
         "Regression on a few latent components chosen to covary with the target.",
         kwargs_of(PLSRegression),
         (Param("n_components", "int", 2, 1, 20, help="latent components (at most the number of features)"),),
+        check_features=_at_most_features,
     ),
     _regressor(
         "principal_component_regression",
@@ -272,5 +281,6 @@ DEFINITIONS = [
         "Least squares on the leading principal components of the features: unsupervised compression, then OLS.",
         lambda p, target, seed: make_pipeline(PCA(n_components=p["n_components"]), LinearRegression()),
         (Param("n_components", "int", 4, 1, 20, help="components kept (at most the number of features)"),),
+        check_features=_at_most_features,
     ),
 ]

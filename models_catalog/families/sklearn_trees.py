@@ -93,7 +93,7 @@ def _extra_trees(cls):
     forest = _forest(cls)  # the same parameters and wiring as the core random forests
 
     def make(p, target, seed):
-        return forest(p, target=target, seed=seed).pipeline
+        return forest(p, target=target, seed=seed, horizon=1).pipeline
 
     return make
 

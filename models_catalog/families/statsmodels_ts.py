@@ -19,7 +19,6 @@ from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from ..adapters import Forecast, ForecastModel, log_returns
 from ..definition import TARGETS, ModelDefinition, Param
-from .common import HORIZON
 
 ALL_TASKS = TARGETS
 MEAN_TASKS = ("direction", "return")
@@ -79,20 +78,38 @@ class StateSpaceForecast(ForecastModel):
         state = result.predicted_state[:, where + 1]
         cov = result.predicted_state_cov[:, :, where + 1]
         means, variances = [], []
+        # The cumulative forecast's variance: Var(S_k) = Var(S_{k-1}) + Var(y_k) + 2 Z Cov(s_k, S_{k-1}), with
+        # Cov(s_{k+1}, S_k) = T Cov(s_k, S_{k-1}) + T P_k Z' (the state and observation shocks are independent).
+        total, cross = np.zeros(len(where)), np.zeros_like(state)
         for _ in range(self.horizon):
             means.append(d[0] + Z[0] @ state)
-            variances.append(np.einsum("i,ijn,j->n", Z[0], cov, Z[0]) + H[0, 0])
+            step_var = np.einsum("i,ijn,j->n", Z[0], cov, Z[0]) + H[0, 0]
+            variances.append(step_var)
+            total = total + step_var + 2 * (Z[0] @ cross)
+            cross = T @ cross + np.einsum("ij,jkn,k->in", T, cov, Z[0])
             state = c[:, None] + T @ state
             cov = np.einsum("ij,jkn,lk->iln", T, cov, T) + RQR[:, :, None]
         means, variances = np.array(means).T, np.array(variances).T
-        if self.scale_ is not None:
-            variances *= self.scale_ / float(result.scale)
+        rescale = 1.0 if self.scale_ is None else self.scale_ / float(result.scale)
+        variances, total = variances * rescale, total * rescale
         if self.level:
             # Level forecasts to per-step return forecasts: increments of the mean; variance increments add up
-            # to the exact variance of the cumulative return.
+            # to the exact variance of the cumulative return (the level's own).
             means = np.diff(means, axis=1, prepend=endog[where][:, None])
+            total = variances[:, -1]
             variances = np.diff(variances, axis=1, prepend=0.0)
-        return Forecast(mean=means / PCT, var=np.maximum(variances, 1e-12) / PCT**2)
+        return Forecast(
+            mean=means / PCT, var=np.maximum(variances, 1e-12) / PCT**2, total_var=np.maximum(total, 1e-12) / PCT**2
+        )
+
+
+def impulse_response(coefs: np.ndarray, horizon: int) -> np.ndarray:
+    """psi_0..psi_{horizon-1} of an AR with these lag coefficients: psi_0 = 1, psi_j = sum_i coefs_i psi_{j-1-i}."""
+    psi = np.zeros(horizon)
+    psi[0] = 1.0
+    for j in range(1, horizon):
+        psi[j] = sum(coefs[i] * psi[j - 1 - i] for i in range(min(j, len(coefs))))
+    return psi
 
 
 class AutoRegForecast(ForecastModel):
@@ -119,16 +136,22 @@ class AutoRegForecast(ForecastModel):
         where = positions(returns.index, origins)
         # state[:, j] = the return j bars before the origin (0 before the series starts: no peeking ahead).
         state = np.stack([np.where(where - j >= 0, endog[np.maximum(where - j, 0)], 0.0) for j in range(self.lags)], 1)
-        means, impulse, psi = [], [1.0], np.zeros(self.horizon)
-        for step in range(self.horizon):
+        means = []
+        for _ in range(self.horizon):
             step_mean = self.const_ + state @ self.coefs_
             means.append(step_mean)
             state = np.column_stack([step_mean, state[:, :-1]])
-            if step:
-                impulse.append(sum(self.coefs_[i] * impulse[-1 - i] for i in range(min(step, self.lags))))
-            psi[step] = impulse[-1] ** 2
-        variances = np.tile(self.sigma2_ * psi, (len(where), 1))
-        return Forecast(mean=np.array(means).T / PCT, var=variances / PCT**2)
+        psi = impulse_response(self.coefs_, self.horizon)
+        # The error of the step-h forecast is sum_{j<h} psi_j e_{t+h-j}: its variance accumulates psi_j^2, and the
+        # cumulative return's error weights shock e_{t+m} by sum_{j<=H-m} psi_j.
+        step_var = self.sigma2_ * np.cumsum(psi**2)
+        total_var = self.sigma2_ * np.sum(np.cumsum(psi) ** 2)
+        n = len(where)
+        return Forecast(
+            mean=np.array(means).T / PCT,
+            var=np.tile(step_var, (n, 1)) / PCT**2,
+            total_var=np.full(n, total_var) / PCT**2,
+        )
 
 
 class MarkovSwitchingForecast(ForecastModel):
@@ -212,16 +235,16 @@ def _definition(key, name, targets, description, factory, params, **hooks):
     )
 
 
-def _arima(p, *, target, seed):
+def _arima(p, *, target, seed, horizon):
     if p["method"] == "ols":
-        return AutoRegForecast(target=target, lags=p["p"], select_lags=p["select_lags"], horizon=p["horizon"])
+        return AutoRegForecast(target=target, lags=p["p"], select_lags=p["select_lags"], horizon=horizon)
     seasonal = (p["seasonal_p"], 0, 0, p["season"]) if p["seasonal_p"] else (0, 0, 0, 0)
     return StateSpaceForecast(
         lambda endog: SARIMAX(
             endog, order=(p["p"], p["d"], p["q"]), seasonal_order=seasonal, trend="c" if p["d"] == 0 else "n"
         ),
         target=target,
-        horizon=p["horizon"],
+        horizon=horizon,
     )
 
 
@@ -256,7 +279,6 @@ DEFINITIONS = [
             Param("season", "int", 5, 2, 22, help="bars per season"),
             Param("method", "choice", "mle", choices=("mle", "ols"), help="exact likelihood, or OLS (AR(p) only)"),
             Param("select_lags", "bool", False, help="OLS: keep only the lags (up to p) that AIC selects"),
-            HORIZON,
         ),
         check=_arima_check,
     ),
@@ -266,15 +288,15 @@ DEFINITIONS = [
         MEAN_TASKS,
         "Holt's level-and-trend smoothing of the log price (optionally damped): the forecast return is the "
         "smoothed local trend.",
-        lambda p, *, target, seed: StateSpaceForecast(
+        lambda p, *, target, seed, horizon: StateSpaceForecast(
             lambda endog: ExponentialSmoothing(
                 endog, trend=True, damped_trend=p["damped"], initialization_method="estimated"
             ),
             target=target,
-            horizon=p["horizon"],
+            horizon=horizon,
             level=True,
         ),
-        (Param("damped", "bool", True, help="damp the trend towards flat"), HORIZON),
+        (Param("damped", "bool", True, help="damp the trend towards flat"),),
     ),
     _definition(
         "markov_switching",
@@ -282,10 +304,10 @@ DEFINITIONS = [
         ALL_TASKS,
         "Hamilton's Markov-switching model: hidden regimes (e.g. calm and turbulent) each with their own mean "
         "and variance; forecasts are regime-probability mixtures, so it serves direction, return and volatility.",
-        lambda p, *, target, seed: MarkovSwitchingForecast(
-            target=target, k_regimes=p["k_regimes"], horizon=p["horizon"]
+        lambda p, *, target, seed, horizon: MarkovSwitchingForecast(
+            target=target, k_regimes=p["k_regimes"], horizon=horizon
         ),
-        (Param("k_regimes", "int", 2, 2, 4, help="hidden regimes"), HORIZON),
+        (Param("k_regimes", "int", 2, 2, 4, help="hidden regimes"),),
     ),
     _definition(
         "har_rv",
@@ -293,7 +315,7 @@ DEFINITIONS = [
         ("volatility",),
         "Corsi's heterogeneous autoregressive model: next-horizon volatility regressed (OLS) on daily, weekly and "
         "monthly realised volatility, optionally in logs.",
-        lambda p, *, target, seed: HeterogeneousAutoregressiveVol(target=target, log=p["log"]),
+        lambda p, *, target, seed, horizon: HeterogeneousAutoregressiveVol(target=target, log=p["log"]),
         (Param("log", "bool", True, help="regress log volatility (with smearing back to volatility)"),),
     ),
 ]
