@@ -4,11 +4,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from sklearn.base import clone
-from sklearn.compose import TransformedTargetRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+
+from .lazy import deferred
+
+norm = deferred("scipy.stats", "norm")
+clone = deferred("sklearn.base", "clone")
+TransformedTargetRegressor = deferred("sklearn.compose", "TransformedTargetRegressor")
+make_pipeline = deferred("sklearn.pipeline", "make_pipeline")
+StandardScaler = deferred("sklearn.preprocessing", "StandardScaler")
 
 
 class FeatureModel:

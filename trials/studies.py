@@ -8,9 +8,8 @@ so a study carries on after a worker restart or a lost message.
 """
 
 import logging
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
-import optuna
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,7 +20,6 @@ from models_catalog.definition import TARGETS
 from models_catalog.registry import CATALOG
 from models_catalog.selectors import definition_get_enabled
 
-from . import search_space
 from .figures import lower_is_better
 from .lifecycle import trial_insert
 from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
@@ -29,8 +27,10 @@ from .models import Study, Trial
 from .queue import study_send_step
 from .services import TrialSpecInvalid, trial_cancel, trial_create
 
+if TYPE_CHECKING:
+    import optuna
+
 logger = logging.getLogger(__name__)
-optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 MAX_BUDGET = 500
 MAX_PARALLELISM = 8
@@ -174,7 +174,19 @@ def _metric_value(study: Study, trial: Trial) -> float | None:
     return (trial.metrics or {}).get(study.metric)
 
 
-def _rebuild(study: Study, trials: list[Trial]) -> optuna.Study:
+def _optuna():
+    """Optuna and the search spaces, imported where a study step needs them (the worker), not when the web
+    process loads its routes."""
+    import optuna
+
+    from . import search_space
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna, search_space
+
+
+def _rebuild(study: Study, trials: list[Trial]) -> "optuna.Study":
+    optuna, search_space = _optuna()
     definitions = [CATALOG[key] for key in study.model_keys]
     sampler = optuna.samplers.TPESampler(seed=study.seed + len(trials), constant_liar=True)
     direction = cast(Literal["minimize", "maximize"], study.direction)
@@ -266,6 +278,7 @@ def study_step(*, study_id: int) -> None:
         if launches <= 0:
             return
         optuna_study = _rebuild(study, trials)
+        _, search_space = _optuna()
         definitions = [CATALOG[key] for key in study.model_keys]
         for offset in range(launches):
             asked = optuna_study.ask()

@@ -8,11 +8,13 @@ is the training window's) and filter forward: the forecast made at date t uses r
 import warnings
 
 import numpy as np
-from arch.univariate import EWMAVariance, ZeroMean, arch_model
-from arch.utility.exceptions import ConvergenceWarning
 
 from ..adapters import Forecast, ForecastModel
 from ..definition import ModelDefinition, Param
+from ..lazy import deferred
+
+EWMAVariance, ZeroMean, arch_model = deferred("arch.univariate", "EWMAVariance", "ZeroMean", "arch_model")
+ConvergenceWarning = deferred("arch.utility.exceptions", "ConvergenceWarning")
 
 PCT = 100.0
 SIMULATIONS = 500  # seeded paths, for horizons without analytic forecasts (EGARCH, APARCH) and P(up) beyond one bar
@@ -33,7 +35,7 @@ class ArchForecast(ForecastModel):
 
     def fit_returns(self, returns, y):
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning.resolve())
             self.params_ = self.build(returns.to_numpy() * PCT).fit(disp="off").params
         self.train_end_ = returns.index[-1]
 

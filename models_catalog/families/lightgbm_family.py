@@ -1,10 +1,11 @@
 """LightGBM classifier and regressor: GBDT, DART, GOSS sampling or random-forest mode, optionally with linear-leaf
 trees."""
 
-from lightgbm import LGBMClassifier, LGBMRegressor
-
 from ..definition import Param
+from ..lazy import deferred
 from .common import N_JOBS, REGRESSION_TARGETS, feature_definition
+
+LGBMClassifier, LGBMRegressor = deferred("lightgbm", "LGBMClassifier", "LGBMRegressor")
 
 PARAMS = (
     Param(

@@ -11,17 +11,21 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from hmmlearn.hmm import GaussianHMM
-from scipy.stats import multivariate_normal, norm
-from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.mixture import GaussianMixture
 
 from ..adapters import FeatureModel, Forecast, ForecastModel, RuleModel
 from ..definition import ModelDefinition, Param
+from ..lazy import deferred
 from .common import REGRESSION_TARGETS
 from .rules import ma_crossover, momentum
+
+GaussianHMM = deferred("hmmlearn.hmm", "GaussianHMM")
+multivariate_normal, norm = deferred("scipy.stats", "multivariate_normal", "norm")
+GradientBoostingClassifier, GradientBoostingRegressor = deferred(
+    "sklearn.ensemble", "GradientBoostingClassifier", "GradientBoostingRegressor"
+)
+ConvergenceWarning = deferred("sklearn.exceptions", "ConvergenceWarning")
+LogisticRegression, Ridge = deferred("sklearn.linear_model", "LogisticRegression", "Ridge")
+GaussianMixture = deferred("sklearn.mixture", "GaussianMixture")
 
 PCT = 100.0
 VOL_WINDOW = 10
@@ -48,7 +52,7 @@ class RegimeDetector:
             self.model_ = GaussianHMM(self.n_regimes, covariance_type="full", n_iter=50, random_state=self.seed)
         with warnings.catch_warnings():
             # EM stopping at its iteration cap is routine here (hmmlearn only logs it; scikit-learn warns).
-            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning.resolve())
             self.model_.fit(obs.to_numpy())
         self.order_ = np.argsort(self.model_.means_[:, 1])  # by mean volatility: calmest regime first
         return self

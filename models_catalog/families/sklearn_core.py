@@ -1,15 +1,17 @@
 """Core scikit-learn models: linear, forests and gradient boosting."""
 
-from sklearn.ensemble import (
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
-from sklearn.linear_model import LogisticRegression, Ridge
-
 from ..adapters import FeatureModel
 from ..definition import ModelDefinition, Param
+from ..lazy import deferred
+
+GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor = deferred(
+    "sklearn.ensemble",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+)
+LogisticRegression, Ridge = deferred("sklearn.linear_model", "LogisticRegression", "Ridge")
 
 N_JOBS = Param("n_jobs", "int", 1, 1, 16, help="CPU cores for one fit")
 

@@ -1,13 +1,16 @@
 """Stacking and voting ensembles whose members are other catalog entries (built with their default
 hyperparameters, except the tree count), so a member behaves exactly as it does on its own."""
 
-from sklearn.ensemble import StackingClassifier, StackingRegressor, VotingClassifier, VotingRegressor
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold
-
 from ..definition import Param
+from ..lazy import deferred
 from . import sklearn_core, sklearn_nonlinear, sklearn_trees
 from .common import N_JOBS, REGRESSION_TARGETS, feature_definition
+
+StackingClassifier, StackingRegressor, VotingClassifier, VotingRegressor = deferred(
+    "sklearn.ensemble", "StackingClassifier", "StackingRegressor", "VotingClassifier", "VotingRegressor"
+)
+LogisticRegression, Ridge = deferred("sklearn.linear_model", "LogisticRegression", "Ridge")
+KFold = deferred("sklearn.model_selection", "KFold")
 
 _SPECS = {
     definition.key: definition

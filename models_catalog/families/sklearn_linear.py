@@ -5,10 +5,12 @@ so penalties such as `alpha` are on the scale of a unit-variance target rather t
 """
 
 import numpy as np
-from sklearn.cross_decomposition import PLSRegression
-from sklearn.decomposition import PCA
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
-from sklearn.linear_model import (
+
+from ..definition import Param
+from ..lazy import deferred
+from .common import REGRESSION_TARGETS, feature_definition, kwargs_of
+
+(
     ARDRegression,
     BayesianRidge,
     ElasticNet,
@@ -27,12 +29,35 @@ from sklearn.linear_model import (
     SGDRegressor,
     TheilSenRegressor,
     TweedieRegressor,
+) = deferred(
+    "sklearn.linear_model",
+    "ARDRegression",
+    "BayesianRidge",
+    "ElasticNet",
+    "HuberRegressor",
+    "Lars",
+    "LassoCV",
+    "LassoLarsIC",
+    "LinearRegression",
+    "LogisticRegressionCV",
+    "OrthogonalMatchingPursuit",
+    "QuantileRegressor",
+    "RANSACRegressor",
+    "RidgeClassifier",
+    "RidgeCV",
+    "SGDClassifier",
+    "SGDRegressor",
+    "TheilSenRegressor",
+    "TweedieRegressor",
 )
-from sklearn.model_selection import TimeSeriesSplit
-from sklearn.pipeline import make_pipeline
 
-from ..definition import Param
-from .common import REGRESSION_TARGETS, feature_definition, kwargs_of
+PLSRegression = deferred("sklearn.cross_decomposition", "PLSRegression")
+PCA = deferred("sklearn.decomposition", "PCA")
+LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis = deferred(
+    "sklearn.discriminant_analysis", "LinearDiscriminantAnalysis", "QuadraticDiscriminantAnalysis"
+)
+TimeSeriesSplit = deferred("sklearn.model_selection", "TimeSeriesSplit")
+make_pipeline = deferred("sklearn.pipeline", "make_pipeline")
 
 C = Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength")
 ALPHA = Param("alpha", "float", 0.05, 1e-6, 100.0, log=True, help="regularisation strength")

@@ -1,23 +1,32 @@
 """scikit-learn non-linear models on standardised features: SVMs, kernels, neighbours, naive Bayes, Gaussian
 processes, splines, neural networks, and the dummy baselines every model should beat."""
 
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, RationalQuadratic, WhiteKernel
-from sklearn.kernel_approximation import Nystroem
-from sklearn.kernel_ridge import KernelRidge
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import TimeSeriesSplit
-from sklearn.naive_bayes import BernoulliNB, CategoricalNB, GaussianNB
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestCentroid, RadiusNeighborsClassifier
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import KBinsDiscretizer, SplineTransformer
-from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
-
 from ..definition import Param
+from ..lazy import deferred
 from .common import MAX_TRAIN_ROWS, REGRESSION_TARGETS, feature_definition, kwargs_of
+
+CalibratedClassifierCV = deferred("sklearn.calibration", "CalibratedClassifierCV")
+DummyClassifier, DummyRegressor = deferred("sklearn.dummy", "DummyClassifier", "DummyRegressor")
+GaussianProcessClassifier, GaussianProcessRegressor = deferred(
+    "sklearn.gaussian_process", "GaussianProcessClassifier", "GaussianProcessRegressor"
+)
+RBF, ConstantKernel, Matern, RationalQuadratic, WhiteKernel = deferred(
+    "sklearn.gaussian_process.kernels", "RBF", "ConstantKernel", "Matern", "RationalQuadratic", "WhiteKernel"
+)
+Nystroem = deferred("sklearn.kernel_approximation", "Nystroem")
+KernelRidge = deferred("sklearn.kernel_ridge", "KernelRidge")
+LogisticRegression, Ridge = deferred("sklearn.linear_model", "LogisticRegression", "Ridge")
+TimeSeriesSplit = deferred("sklearn.model_selection", "TimeSeriesSplit")
+BernoulliNB, CategoricalNB, GaussianNB = deferred("sklearn.naive_bayes", "BernoulliNB", "CategoricalNB", "GaussianNB")
+KNeighborsClassifier, KNeighborsRegressor, NearestCentroid, RadiusNeighborsClassifier = deferred(
+    "sklearn.neighbors", "KNeighborsClassifier", "KNeighborsRegressor", "NearestCentroid", "RadiusNeighborsClassifier"
+)
+MLPClassifier, MLPRegressor = deferred("sklearn.neural_network", "MLPClassifier", "MLPRegressor")
+make_pipeline = deferred("sklearn.pipeline", "make_pipeline")
+KBinsDiscretizer, SplineTransformer = deferred("sklearn.preprocessing", "KBinsDiscretizer", "SplineTransformer")
+SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR = deferred(
+    "sklearn.svm", "SVC", "SVR", "LinearSVC", "LinearSVR", "NuSVC", "NuSVR"
+)
 
 C = Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength")
 # A number, not scikit-learn's "scale"/"auto" rules: on standardised features both are 1 / n_features, so a

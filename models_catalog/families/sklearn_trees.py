@@ -1,7 +1,12 @@
 """scikit-learn tree models beyond the core forests: single trees, extra trees, bagging, AdaBoost and
 histogram gradient boosting."""
 
-from sklearn.ensemble import (
+from ..definition import Param
+from ..lazy import deferred
+from .common import N_JOBS, REGRESSION_TARGETS, feature_definition, kwargs_of
+from .sklearn_core import _forest
+
+(
     AdaBoostClassifier,
     AdaBoostRegressor,
     BaggingClassifier,
@@ -10,12 +15,21 @@ from sklearn.ensemble import (
     ExtraTreesRegressor,
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
+) = deferred(
+    "sklearn.ensemble",
+    "AdaBoostClassifier",
+    "AdaBoostRegressor",
+    "BaggingClassifier",
+    "BaggingRegressor",
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
 )
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from ..definition import Param
-from .common import N_JOBS, REGRESSION_TARGETS, feature_definition, kwargs_of
-from .sklearn_core import _forest
+DecisionTreeClassifier, DecisionTreeRegressor = deferred(
+    "sklearn.tree", "DecisionTreeClassifier", "DecisionTreeRegressor"
+)
 
 MAX_DEPTH = Param("max_depth", "int", 5, 1, 64, help="maximum depth of the tree")
 MIN_SAMPLES_LEAF = Param("min_samples_leaf", "int", 50, 1, 1000, log=True, help="minimum rows in a leaf")

@@ -9,16 +9,20 @@ from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy.stats import norm
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, EstimationWarning
-from statsmodels.tsa.ar_model import AutoReg, ar_select_order
-from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
-from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
-from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from ..adapters import Forecast, ForecastModel, log_returns
 from ..definition import TARGETS, ModelDefinition, Param
+from ..lazy import deferred
+
+sm = deferred("statsmodels.api")
+norm = deferred("scipy.stats", "norm")
+ConvergenceWarning, EstimationWarning = deferred(
+    "statsmodels.tools.sm_exceptions", "ConvergenceWarning", "EstimationWarning"
+)
+AutoReg, ar_select_order = deferred("statsmodels.tsa.ar_model", "AutoReg", "ar_select_order")
+MarkovRegression = deferred("statsmodels.tsa.regime_switching.markov_regression", "MarkovRegression")
+ExponentialSmoothing = deferred("statsmodels.tsa.statespace.exponential_smoothing", "ExponentialSmoothing")
+SARIMAX = deferred("statsmodels.tsa.statespace.sarimax", "SARIMAX")
 
 ALL_TASKS = TARGETS
 MEAN_TASKS = ("direction", "return")
@@ -30,7 +34,7 @@ def quiet():
     """Silence the optimisers' routine chatter (non-convergence notes, start-value fallbacks, overflow in
     trial steps of the likelihood search); exceptions still propagate."""
     with warnings.catch_warnings():
-        for category in (ConvergenceWarning, EstimationWarning, RuntimeWarning):
+        for category in (ConvergenceWarning.resolve(), EstimationWarning.resolve(), RuntimeWarning):
             warnings.simplefilter("ignore", category)
         yield
 

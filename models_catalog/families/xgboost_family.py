@@ -1,9 +1,12 @@
 """XGBoost classifier and regressor: tree boosting, DART, the linear booster or random-forest mode."""
 
-from xgboost import XGBClassifier, XGBRegressor, XGBRFClassifier, XGBRFRegressor
-
 from ..definition import Param
+from ..lazy import deferred
 from .common import N_JOBS, REGRESSION_TARGETS, feature_definition
+
+XGBClassifier, XGBRegressor, XGBRFClassifier, XGBRFRegressor = deferred(
+    "xgboost", "XGBClassifier", "XGBRegressor", "XGBRFClassifier", "XGBRFRegressor"
+)
 
 PARAMS = (
     Param(
