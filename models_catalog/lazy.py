@@ -31,8 +31,10 @@ class Deferred:
         return f"deferred({self._module}{'.' + self._name if self._name else ''})"
 
 
-def deferred(module: str, *names: str) -> Deferred | tuple[Deferred, ...]:
-    """deferred("sklearn.svm", "SVC", "SVR") -> stand-ins for both; deferred("statsmodels.api") -> the module."""
+def deferred(module: str, *names: str) -> Any:
+    """deferred("sklearn.svm", "SVC", "SVR") -> stand-ins for both; deferred("statsmodels.api") -> the module.
+
+    Typed Any: each stands for whatever the library defines under that name."""
     if not names:
         return Deferred(module)
     return Deferred(module, names[0]) if len(names) == 1 else tuple(Deferred(module, name) for name in names)

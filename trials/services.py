@@ -156,7 +156,7 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
         if series is None or series.kind != Dataset.Kind.SERIES:
             data_errors["macro"] = f"unknown series {key!r}: see GET /api/datasets/?kind=series"
 
-    if params:
+    if params and definition is not None:
         # Data-dependent limits (PLS components <= features): the features are the price set, less the volume
         # z-score for an index without volume, plus two per macro series.
         n_features = len(feature_pipeline.FEATURE_COLUMNS) - 1 + 2 * len(macro)
