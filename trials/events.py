@@ -8,6 +8,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from .models import Trial
+from .walkforward import split_count
 
 
 def group_name(trial_id: int) -> str:
@@ -21,7 +22,7 @@ def trial_event(trial: Trial, *, kind: str = "trial.status") -> dict:
         "status": trial.status,
         "progress": trial.progress,
         "fold": len(trial.folds),
-        "folds": trial.validation.get("folds"),
+        "folds": split_count(trial.validation),
     }
     if trial.folds:
         event["fold_metrics"] = trial.folds[-1].get("metrics")

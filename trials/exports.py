@@ -5,10 +5,11 @@ from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 
-from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
+from .figures import FIGURES
 from .models import Trial
+from .selectors import PREDICTION_FIELDS
 
-METRIC_COLUMNS = list(dict.fromkeys([*CLASSIFICATION, *REGRESSION, *VOLATILITY, "directional_accuracy", *STRATEGY]))
+METRIC_COLUMNS = list(FIGURES)  # every figure a trial can report, in the order of trials.figures
 TRIAL_COLUMNS = [
     "id",
     "name",
@@ -24,13 +25,21 @@ TRIAL_COLUMNS = [
     "folds",
     "gap",
     "seed",
+    "scheme",
+    "positions",
+    "commission_bps",
+    "slippage_bps",
+    "benchmark",
+    "repeats",
     "params",
     "created_by",
     "created_at",
     "finished_at",
     *METRIC_COLUMNS,
+    "dsr_computed_at",
+    "across_seeds",
 ]
-PREDICTION_HEADER = ["date", "y_true", "y_pred", "proba", "position", "strategy_return", "equity"]
+PREDICTION_HEADER = ["date", *PREDICTION_FIELDS]
 
 
 class _Echo:
@@ -69,7 +78,7 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> 
 def trial_row(trial: Trial) -> list:
     import json
 
-    data, validation, metrics = trial.data, trial.validation, trial.metrics or {}
+    data, validation, metrics, costs = trial.data, trial.validation, trial.metrics or {}, trial.costs or {}
     return [
         trial.pk,
         trial.name,
@@ -85,11 +94,19 @@ def trial_row(trial: Trial) -> list:
         validation.get("folds"),
         validation.get("gap"),
         trial.seed,
+        validation.get("scheme", "walk_forward"),
+        trial.positions,
+        costs.get("commission_bps", 0.0),
+        costs.get("slippage_bps", 0.0),
+        data.get("benchmark"),
+        trial.repeats,
         json.dumps(trial.params, sort_keys=True),
         trial.created_by.username if trial.created_by else "",
         trial.created_at.isoformat(),
         trial.finished_at.isoformat() if trial.finished_at else None,
         *[metrics.get(name) for name in METRIC_COLUMNS],
+        trial.dsr_computed_at.isoformat() if trial.dsr_computed_at else None,
+        json.dumps(trial.across_seeds, sort_keys=True) if trial.across_seeds else None,
     ]
 
 

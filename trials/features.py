@@ -1,9 +1,11 @@
 """Features and targets from price history, each value computed only from data known at that bar's close.
 
 Every feature at date t uses bars up to and including t (rolling windows look back, never forward), and macro
-series are joined as of the date they were known: daily series at their own date, monthly series only after
-their publication lag. Targets look forward by `horizon` bars and are never features.
+series are joined as of the date they were known: daily series at their own date, longer ones only after their
+publication lag (publication_lag). Targets look forward by `horizon` bars and are never features.
 """
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -56,23 +58,47 @@ def price_features(bars: pd.DataFrame) -> pd.DataFrame:
     return features
 
 
-def known_from(series: pd.Series, frequency: str) -> pd.Series:
-    """Re-date a macro series to when its values were known.
+_FREQUENCY = re.compile(r"^(\d{1,4})(m|h|d|w|mo|q|y)$")
+_MONTHS = {"mo": 1, "q": 3, "y": 12}
 
-    Monthly observations are dated at the start of their month but published during the next one; we treat a
-    month's value as known at the end of the following month (e.g. January's CPI from 28/29 February).
+
+def publication_lag(frequency: str, lag_days: int | None = None):
+    """How an observation's date becomes the date it was known, as a function of the observation dates.
+
+    An observation dated at the start of the period it covers (FRED's convention) is known at the end of the
+    period after it: a month's value from the end of the next month (January's CPI from 28/29 February), a
+    quarter's from the end of the next quarter (Q1 from 30 June), a half-year's from the end of the next half, a
+    year's from the end of the next year, a week's or two weeks' two periods after its date (14 or 28 days).
+    Daily and intraday observations are known at their own timestamp. A series that declares its own lag
+    (`lag_days`) is known that many days after its date instead. ValueError for a frequency with no known lag.
     """
-    if frequency == "1mo":
-        series = series.copy()
-        series.index = series.index + MonthEnd(2)
+    if lag_days is not None:
+        return lambda index: index + pd.Timedelta(days=lag_days)
+    match = _FREQUENCY.match(str(frequency or ""))
+    if not match:
+        raise ValueError(f"no publication lag is known for frequency {frequency!r}: declare the series' own lag")
+    count, unit = int(match.group(1)), match.group(2)
+    if unit in ("m", "h", "d"):
+        return lambda index: index
+    if unit == "w":
+        return lambda index: index + pd.Timedelta(weeks=2 * count)
+    return lambda index: index + MonthEnd(2 * count * _MONTHS[unit])
+
+
+def known_from(series: pd.Series, frequency: str, lag_days: int | None = None) -> pd.Series:
+    """Re-date a macro series to when its values were known (see publication_lag)."""
+    series = series.copy()
+    series.index = publication_lag(frequency, lag_days)(pd.DatetimeIndex(series.index))
     return series[~series.index.duplicated(keep="last")].sort_index()
 
 
-def macro_features(index: pd.DatetimeIndex, macro: dict[str, tuple[pd.Series, str]]) -> pd.DataFrame:
-    """Each macro series as of every date in `index`: its level and its change over the last 20 bars."""
+def macro_features(index: pd.DatetimeIndex, macro: dict[str, tuple]) -> pd.DataFrame:
+    """Each macro series as of every date in `index`: its level and its change over the last 20 bars.
+
+    `macro` maps a key to (series, frequency) or (series, frequency, declared lag in days)."""
     features = pd.DataFrame(index=index)
-    for key, (series, frequency) in macro.items():
-        asof = known_from(series, frequency).reindex(index, method="ffill")
+    for key, (series, frequency, *lag) in macro.items():
+        asof = known_from(series, frequency, *lag).reindex(index, method="ffill")
         features[f"{key.lower()}_level"] = asof
         features[f"{key.lower()}_chg_20"] = asof - asof.shift(20)
     return features
@@ -89,6 +115,18 @@ def next_return(bars: pd.DataFrame) -> pd.Series:
     """Simple return from this bar's close to the next bar's close: what a position taken at this close earns."""
     close = bars["close"]
     return (close.shift(-1) / close - 1).rename("next_return")
+
+
+def aligned_next_return(benchmark_bars: pd.DataFrame, index: pd.DatetimeIndex, tolerance: str = "7D") -> pd.Series:
+    """Another instrument's simple return over the same intervals as `index` (the trial's bar dates): its close as
+    of each date (the last bar at or before it, at most `tolerance` older, e.g. over a holiday of its exchange)
+    to its close as of the next date. NaN where it has no bar close enough."""
+    close = benchmark_bars["close"].sort_index()
+    left = pd.DataFrame({"ts": pd.DatetimeIndex(index).as_unit("ns")})
+    right = pd.DataFrame({"ts": pd.DatetimeIndex(close.index).as_unit("ns"), "close": close.to_numpy()})
+    asof = pd.merge_asof(left, right, on="ts", direction="backward", tolerance=pd.Timedelta(tolerance))
+    aligned = pd.Series(asof["close"].to_numpy(), index=index)
+    return (aligned.shift(-1) / aligned - 1).rename("benchmark_return")
 
 
 def build_target(bars: pd.DataFrame, *, target: str, horizon: int) -> pd.Series:

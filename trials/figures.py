@@ -51,25 +51,25 @@ FIGURES: dict[str, Figure] = {
         ),
         Figure("rmse", "RMSE", "ml", "number", "Root mean squared error of the predictions.", "lower"),
         Figure("mae", "MAE", "ml", "number", "Mean absolute error of the predictions.", "lower"),
-        Figure("r2", "R²", "ml", "ratio", "Share of the variance of the target the predictions explain."),
+        Figure("r2", "R²", "ml", "ratio", "1 − SS_res/SS_tot, SS_tot about the test period's own mean."),
         Figure(
             "qlike",
             "QLIKE",
             "ml",
             "number",
-            "Volatility forecast loss on variances: mean(r/f − ln(r/f) − 1); 0 for a perfect forecast.",
+            "Loss on variances: mean(r/f − ln(r/f) − 1), volatilities floored at 1e-4; 0 for a perfect forecast.",
             "lower",
         ),
         # --- Strategy: trading the predictions
         Figure(
-            "annual_return", "Annual return", "strategy", "percent", "Compound annual growth of the strategy's equity."
+            "annual_return", "Annual return", "strategy", "percent", "Geometric: compound annual growth, net of costs."
         ),
         Figure(
             "annual_volatility",
             "Annual volatility",
             "strategy",
             "percent",
-            "Standard deviation of the strategy's bar returns, annualised.",
+            "Standard deviation of the strategy's net bar returns, annualised.",
             "lower",
         ),
         Figure(
@@ -77,23 +77,23 @@ FIGURES: dict[str, Figure] = {
             "Sharpe ratio",
             "strategy",
             "ratio",
-            "Mean over standard deviation of the strategy's bar returns, annualised (zero risk-free rate).",
+            "Mean over standard deviation of the net bar returns, annualised (zero risk-free rate).",
         ),
         Figure(
             "sortino",
             "Sortino ratio",
             "strategy",
             "ratio",
-            "Mean bar return over the downside deviation, annualised.",
+            "Mean net bar return over the downside deviation, annualised.",
         ),
         Figure(
             "max_drawdown",
             "Max drawdown",
             "strategy",
             "percent",
-            "Worst fall of the equity from its running peak.",
+            "Worst fall of the net equity from its running peak.",
         ),
-        Figure("hit_rate", "Hit rate", "strategy", "percent", "Share of the bars in the market that made money."),
+        Figure("hit_rate", "Hit rate", "strategy", "percent", "Share of the bars in the market that made money net."),
         Figure(
             "turnover",
             "Turnover",
@@ -110,7 +110,82 @@ FIGURES: dict[str, Figure] = {
             "Sharpe ratio of holding the instrument over the same test bars.",
             "neither",
         ),
+        Figure("gross_sharpe", "Gross Sharpe", "strategy", "ratio", "Sharpe ratio before costs (when costs are set)."),
+        Figure(
+            "gross_annual_return",
+            "Gross annual return",
+            "strategy",
+            "percent",
+            "Annual return before costs (when costs are set).",
+        ),
+        # --- Against the benchmark: buy-and-hold of the symbol, or data.benchmark, over the same bars
+        Figure("alpha", "Alpha", "benchmark", "percent", "(mean r − β·mean b) × bars a year: Jensen's alpha."),
+        Figure("beta", "Beta", "benchmark", "ratio", "cov(r, b) / var(b) of net and benchmark bar returns.", "neither"),
+        Figure(
+            "information_ratio",
+            "Information ratio",
+            "benchmark",
+            "ratio",
+            "Mean over standard deviation of the active return r − b, annualised.",
+        ),
+        Figure(
+            "tracking_error",
+            "Tracking error",
+            "benchmark",
+            "percent",
+            "Standard deviation of the active return r − b, annualised.",
+            "neither",
+        ),
+        # --- Overfitting guards
+        Figure(
+            "psr",
+            "Probabilistic Sharpe",
+            "overfitting",
+            "percent",
+            "P(true Sharpe > 0) given the returns' length, skewness and kurtosis (Bailey & López de Prado 2012).",
+        ),
+        Figure(
+            "dsr",
+            "Deflated Sharpe",
+            "overfitting",
+            "percent",
+            "PSR against the expected best Sharpe of the research question's N trials (Bailey & López de Prado 2014).",
+        ),
+        Figure(
+            "trials_in_question",
+            "Trials in question",
+            "overfitting",
+            "count",
+            "N: the team's trials of this symbol, target, horizon and date range, any status, refusals included.",
+            "neither",
+        ),
+        Figure(
+            "cpcv_paths", "CPCV paths", "overfitting", "count", "φ = C(N−1, k−1) backtest paths of cpcv.", "neither"
+        ),
+        Figure("cpcv_sharpe_mean", "Path Sharpe, mean", "overfitting", "ratio", "Mean Sharpe ratio of the cpcv paths."),
+        Figure(
+            "cpcv_sharpe_std",
+            "Path Sharpe, std",
+            "overfitting",
+            "ratio",
+            "Sample standard deviation of the cpcv paths' Sharpe ratios.",
+            "lower",
+        ),
+        Figure("cpcv_sharpe_p5", "Path Sharpe, 5th pct", "overfitting", "ratio", "5th percentile of path Sharpes."),
     )
+}
+
+# Figures of a study rather than of one trial.
+STUDY_FIGURES: dict[str, Figure] = {
+    "pbo": Figure(
+        "pbo",
+        "Probability of overfitting",
+        "overfitting",
+        "percent",
+        "Share of CSCV splits where the in-sample best evaluation is at or below the median out of sample "
+        "(Bailey et al. 2015).",
+        "lower",
+    ),
 }
 
 DECIMALS = {"percent": 1, "ratio": 2}

@@ -29,6 +29,10 @@ class Trial(models.Model):
     data = models.JSONField(default=dict)
     validation = models.JSONField(default=dict)
     seed = models.PositiveIntegerField(default=0)
+    # How predictions are traded: long_flat or long_short, and {"commission_bps", "slippage_bps"} per change.
+    positions = models.CharField(max_length=12, default="long_flat")
+    costs = models.JSONField(default=dict, blank=True)
+    repeats = models.PositiveSmallIntegerField(default=1)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(default=0.0)
@@ -36,6 +40,11 @@ class Trial(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     folds = models.JSONField(default=list, blank=True)
     data_used = models.JSONField(default=list, blank=True)
+    # repeats > 1: each metric's mean and std across the seeds (or why the model ran once).
+    across_seeds = models.JSONField(null=True, blank=True)
+    # Per-bar Sharpe, length, skewness and kurtosis of the net returns: what the question's DSR is computed from.
+    return_moments = models.JSONField(null=True, blank=True)
+    dsr_computed_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)  # runs started: a retry after a worker died adds one
     # When the broker last accepted this trial's run_trial message; null while it never has (trials.queue).
@@ -77,8 +86,10 @@ class Prediction(models.Model):
     y_pred = models.FloatField()
     proba = models.FloatField(null=True)
     position = models.FloatField(null=True)
-    strategy_return = models.FloatField(null=True)
-    equity = models.FloatField(null=True)
+    strategy_return = models.FloatField(null=True)  # gross: position × the next bar's return
+    cost = models.FloatField(null=True)
+    net_return = models.FloatField(null=True)
+    equity = models.FloatField(null=True)  # compounds net_return
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["trial", "date"], name="prediction_unique_trial_date")]
@@ -112,9 +123,16 @@ class Study(models.Model):
     budget = models.PositiveIntegerField()
     parallelism = models.PositiveIntegerField(default=2)
     seed = models.PositiveIntegerField(default=0)
+    positions = models.CharField(max_length=12, default="long_flat")
+    costs = models.JSONField(default=dict, blank=True)
+    repeats = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     best_trial = models.ForeignKey(Trial, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     best_value = models.FloatField(null=True, blank=True)
+    # Probability of backtest overfitting (CSCV) over the finished evaluations' per-bar net returns.
+    pbo = models.FloatField(null=True, blank=True)
+    pbo_evaluations = models.PositiveIntegerField(default=0)
+    pbo_computed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

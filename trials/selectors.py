@@ -12,6 +12,8 @@ from accounts.selectors import team_list_for_user
 
 from .models import Prediction, Study, Trial
 
+PREDICTION_FIELDS = ("y_true", "y_pred", "proba", "position", "strategy_return", "cost", "net_return", "equity")
+
 
 def trial_list(*, user: User, filters: dict | None = None) -> QuerySet[Trial]:
     filters = filters or {}
@@ -43,7 +45,7 @@ def prediction_rows(*, trial: Trial) -> Iterator[tuple]:
     return (
         Prediction.objects.filter(trial=trial)
         .order_by("date")
-        .values_list("date", "y_true", "y_pred", "proba", "position", "strategy_return", "equity")
+        .values_list("date", *PREDICTION_FIELDS)
         .iterator(chunk_size=2000)
     )
 

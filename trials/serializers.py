@@ -3,12 +3,18 @@
 from rest_framework import serializers
 
 from .models import Trial
+from .walkforward import NOT_TRADABLE
 
 
 class TrialSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     model = serializers.CharField(source="model_key")
+    validation_note = serializers.SerializerMethodField()
+
+    def get_validation_note(self, trial: Trial) -> str:
+        """What the scheme's equity curve is: a tradable backtest (walk_forward) or not ("" when it is)."""
+        return "" if trial.validation.get("scheme", "walk_forward") == "walk_forward" else NOT_TRADABLE
 
     class Meta:
         model = Trial
@@ -24,10 +30,16 @@ class TrialSerializer(serializers.ModelSerializer):
             "data",
             "validation",
             "seed",
+            "costs",
+            "positions",
+            "repeats",
+            "validation_note",
             "status",
             "progress",
             "error",
             "metrics",
+            "across_seeds",
+            "dsr_computed_at",
             "folds",
             "data_used",
             "cancel_requested",

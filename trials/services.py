@@ -4,6 +4,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from math import comb
 from typing import Any
 
 import pandas as pd
@@ -15,9 +16,11 @@ from django.utils import timezone
 from accounts.models import Team, User
 from accounts.services import membership_require
 from compliance import services as compliance
+from compliance.checks import TEXT_FIELDS
 from compliance.services import ComplianceRejected
 from market_data.models import Bar, Dataset
 from market_data.selectors import dataset_frame, dataset_get, dataset_version
+from models_catalog.adapters import FeatureModel
 from models_catalog.definition import TARGETS, ParamError
 from models_catalog.selectors import definition_get_enabled
 from observability.logging import trial_log_context
@@ -25,17 +28,34 @@ from observability.logging import trial_log_context
 from . import features as feature_pipeline
 from . import lifecycle
 from .events import publish_progress
-from .metrics import PERIODS_PER_YEAR
+from .metrics import periods_per_year, return_moments
 from .models import Prediction, Trial
-from .runner import Cancelled, RunResult, walk_forward_run
-from .selectors import trial_stale_running
-from .walkforward import effective_gap
+from .runner import POSITIONS, Cancelled, RunResult, Trading, repeats_run
+from .selectors import PREDICTION_FIELDS, trial_stale_running
+from .walkforward import SCHEMES, splits_for
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15
 MAX_HORIZON = 60
 MAX_GAP = 250
+MAX_COST_BPS = 500
+MAX_REPEATS = 20
+MAX_CPCV_GROUPS = 12
+MAX_CPCV_SPLITS = 50
+# Every field a spec may carry; anything else is refused by name (a misspelt setting must not be silently ignored).
+SPEC_FIELDS = {
+    "": {"name", "model", "family", "params", "data", "validation", "seed", "team", "costs", "positions", "repeats"}
+    | set(TEXT_FIELDS),
+    "data": {"symbol", "start", "end", "target", "horizon", "macro", "benchmark"},
+    "validation": {"scheme", "folds", "gap", "embargo", "groups", "test_groups"},
+    "costs": {"commission_bps", "slippage_bps"},
+}
+SCHEME_FIELDS = {
+    "walk_forward": {"scheme", "folds", "gap"},
+    "purged_kfold": {"scheme", "folds", "gap", "embargo"},
+    "cpcv": {"scheme", "groups", "test_groups", "gap", "embargo"},
+}
 
 
 class TrialSpecInvalid(ValueError):
@@ -83,23 +103,125 @@ def _to_utc(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
 
 
+def _unknown_fields(payload: dict, section: str, errors: dict) -> None:
+    """Name every field the spec does not know, so a misspelt or unsupported setting is never silently ignored."""
+    for name in payload.keys() - SPEC_FIELDS[section]:
+        known = ", ".join(sorted(SPEC_FIELDS[section]))
+        errors[str(name)] = f"unknown field ({section or 'a trial spec'} takes {known})"
+
+
+def _number_field(section: dict, name: str, low: float, high: float, errors: dict) -> float | None:
+    value = section.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        errors[name] = f"must be a number from {low:g} to {high:g}, got {value!r}"
+        return None
+    return float(value)
+
+
+def _bars_dataset(team: Team, key, field: str, errors: dict) -> Dataset | None:
+    if not key or not isinstance(key, str):
+        errors[field] = "is required: a dataset key such as SPX"
+        return None
+    dataset = dataset_get(team=team, key=key)
+    if dataset is None:
+        errors[field] = f"unknown symbol {key!r}: see GET /api/datasets/ for what is available"
+    elif dataset.kind != Dataset.Kind.BARS:
+        errors[field] = f"{key} is a single-value series; {field} needs price bars (use it in macro)"
+    else:
+        try:
+            periods_per_year(dataset.frequency)
+            return dataset
+        except ValueError as exc:
+            errors[field] = str(exc)
+    return None
+
+
+def _validation_clean(validation: dict, errors: dict) -> dict:
+    scheme = validation.get("scheme", "walk_forward")
+    if scheme not in SCHEMES:
+        errors["scheme"] = (
+            f"must be one of {', '.join(SCHEMES)}, got {scheme!r}: a random split of a time series trains on the future"
+        )
+        return {}
+    for name in validation.keys() - SCHEME_FIELDS[scheme]:
+        errors[str(name)] = f"does not apply to {scheme}, which takes {', '.join(sorted(SCHEME_FIELDS[scheme]))}"
+    clean = {"scheme": scheme}
+    if scheme == "cpcv":
+        clean["groups"] = _int_field(validation, "groups", 6, 3, MAX_CPCV_GROUPS, errors)
+        high = clean["groups"] - 1 if clean["groups"] else MAX_CPCV_GROUPS - 1
+        clean["test_groups"] = _int_field(validation, "test_groups", 2, 1, high, errors)
+        if clean["groups"] and clean["test_groups"] and comb(clean["groups"], clean["test_groups"]) > MAX_CPCV_SPLITS:
+            errors["test_groups"] = (
+                f"C({clean['groups']}, {clean['test_groups']}) = {comb(clean['groups'], clean['test_groups'])} "
+                f"models to train is more than {MAX_CPCV_SPLITS}: use fewer groups or test groups"
+            )
+    else:
+        clean["folds"] = _int_field(validation, "folds", 5, 2, settings.TRIAL_MAX_FOLDS, errors)
+    clean["gap"] = _int_field(validation, "gap", 1, 0, MAX_GAP, errors)
+    if scheme != "walk_forward":
+        clean["embargo"] = _int_field(validation, "embargo", 0, 0, MAX_GAP, errors)
+    return clean
+
+
+def _usable_rows_check(*, team: Team, dataset: Dataset, data: dict, validation: dict, bars_in_range: int) -> str:
+    """The worker's own message when the date range is too short for the folds, or "" when it is long enough.
+
+    A long range without macro series is judged from its bar count: with a quarter of the bars lost to warm-up
+    and gaps the folds still fit. Anything closer, or with macro series (which may start later), is computed
+    exactly as the worker will."""
+    horizon = data["horizon"]
+    if not data["macro"]:
+        try:
+            splits_for(validation, max(int(bars_in_range * 0.75) - horizon - 60, 0), horizon=horizon)
+            return ""
+        except ValueError:
+            pass
+    macro = {}
+    for key in data["macro"]:
+        series = dataset_get(team=team, key=key)
+        macro[key] = (dataset_frame(dataset=series), series.frequency)
+    features, _, _ = feature_pipeline.make_dataset(
+        dataset_frame(dataset=dataset),
+        target=data["target"],
+        horizon=horizon,
+        start=pd.Timestamp(data["start"]) if data["start"] else None,
+        end=pd.Timestamp(data["end"]) if data["end"] else None,
+        macro=macro,
+    )
+    try:
+        splits_for(validation, len(features), horizon=horizon)
+    except ValueError as exc:
+        return str(exc)
+    return ""
+
+
+def _trains_on_features(definition, params: dict) -> bool:
+    """Whether the model learns from the feature table only (it never reads `bars`, the price history)."""
+    return isinstance(definition.build(params or None, target=definition.targets[0], seed=0), FeatureModel)
+
+
 def trial_spec_clean(*, team: Team, payload: dict) -> dict:
     """Check a submitted trial spec against the catalog and the team's data.
 
-    Returns the normalised spec (defaults filled in) or raises TrialSpecInvalid naming every problem.
-    """
+    Returns the normalised spec (defaults filled in) or raises TrialSpecInvalid naming every problem, including
+    every field it does not know and a date range too short for the folds (the worker would fail on it)."""
     errors: dict = {}
+    _unknown_fields(payload, "", errors)
     data = _section(payload, "data", errors)
     validation = _section(payload, "validation", errors)
+    costs_in = _section(payload, "costs", errors)
     data_errors: dict = {}
     validation_errors: dict = {}
+    cost_errors: dict = {}
+    _unknown_fields(data, "data", data_errors)
+    _unknown_fields(costs_in, "costs", cost_errors)
 
     name = payload.get("name") or ""
     if not isinstance(name, str) or len(name) > 200:
         errors["name"] = "must be text of at most 200 characters"
 
     target = data.get("target", "direction")
-    if target not in TARGETS:
+    if not isinstance(target, str) or target not in TARGETS:
         data_errors["target"] = f"must be one of {', '.join(TARGETS)}, got {target!r}"
 
     model_key = payload.get("model")
@@ -122,17 +244,9 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
                 errors["params"] = exc.errors
 
     symbol = data.get("symbol")
-    dataset = None
-    if not symbol or not isinstance(symbol, str):
-        data_errors["symbol"] = "is required: a dataset key such as SPX"
-    else:
-        dataset = dataset_get(team=team, key=symbol)
-        if dataset is None:
-            data_errors["symbol"] = f"unknown symbol {symbol!r}: see GET /api/datasets/ for what is available"
-        elif dataset.kind != Dataset.Kind.BARS:
-            data_errors["symbol"] = f"{symbol} is a single-value series; trials need price bars (use it in macro)"
-            dataset = None
+    dataset = _bars_dataset(team, symbol, "symbol", data_errors)
     start, end = _date_field(data, "start", data_errors), _date_field(data, "end", data_errors)
+    bars_in_range = 0
     if start and end and start >= end:
         data_errors["end"] = f"must be after start ({start.isoformat()})"
     elif dataset is not None and not data_errors.keys() & {"start", "end"}:
@@ -141,7 +255,8 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
             in_range = in_range.filter(ts__gte=_to_utc(start))
         if end:
             in_range = in_range.filter(ts__lte=_to_utc(end))
-        if not in_range.exists():
+        bars_in_range = in_range.count()
+        if not bars_in_range:
             data_errors["start"] = (
                 f"no {symbol} bars between {start or 'the beginning'} and {end or 'the end'} "
                 f"(the data covers {dataset.first_date:%Y-%m-%d} to {dataset.last_date:%Y-%m-%d})"
@@ -155,6 +270,16 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
         series = dataset_get(team=team, key=key)
         if series is None or series.kind != Dataset.Kind.SERIES:
             data_errors["macro"] = f"unknown series {key!r}: see GET /api/datasets/?kind=series"
+            continue
+        try:
+            feature_pipeline.publication_lag(series.frequency)
+        except ValueError as exc:
+            data_errors["macro"] = f"{key}: {exc}"
+    benchmark = data.get("benchmark") or None
+    if benchmark is not None:
+        _bars_dataset(team, benchmark, "benchmark", data_errors)
+        if target == "volatility":
+            data_errors["benchmark"] = "volatility trials have no strategy to compare with a benchmark"
 
     if params and definition is not None:
         # Data-dependent limits (PLS components <= features): the features are the price set, less the volume
@@ -164,15 +289,43 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
             definition.validate_for_features(params, n_features=n_features)
         except ParamError as exc:
             errors["params"] = exc.errors
-    scheme = validation.get("scheme", "walk_forward")
-    if scheme != "walk_forward":
-        validation_errors["scheme"] = (
-            f"only walk_forward is offered, got {scheme!r}: a random split of a time series trains on the future"
-        )
-    folds = _int_field(validation, "folds", 5, 2, settings.TRIAL_MAX_FOLDS, validation_errors)
-    gap = _int_field(validation, "gap", 1, 0, MAX_GAP, validation_errors)
+    clean_validation = _validation_clean(validation, validation_errors)
     seed = _int_field(payload, "seed", 0, 0, 2**31 - 1, errors)
+    repeats = _int_field(payload, "repeats", 1, 1, MAX_REPEATS, errors)
+    positions = payload.get("positions", "long_flat")
+    if not isinstance(positions, str) or positions not in POSITIONS:
+        errors["positions"] = f"must be one of {', '.join(POSITIONS)}, got {positions!r}"
+    costs = {name: _number_field(costs_in, name, 0, MAX_COST_BPS, cost_errors) for name in SPEC_FIELDS["costs"]}
+    if target == "volatility" and (positions != "long_flat" or any(costs.values())):
+        errors["positions" if positions != "long_flat" else "costs"] = (
+            "volatility trials have no strategy: positions and costs apply to direction and return targets"
+        )
+    scheme = clean_validation.get("scheme", "walk_forward")
+    if definition is not None and scheme != "walk_forward" and not _trains_on_features(definition, params):
+        validation_errors["scheme"] = (
+            f"{scheme} trains on rows after the test blocks, which only models trained on the feature table can do "
+            f"without reading the test period's prices: {definition.key} reads the price history itself; use "
+            "walk_forward"
+        )
 
+    if cost_errors:
+        errors["costs"] = cost_errors
+    spec_data = {
+        "symbol": symbol,
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "target": target,
+        "horizon": horizon,
+        "macro": macro,
+    }
+    if benchmark:
+        spec_data["benchmark"] = benchmark
+    if not (errors or data_errors or validation_errors):
+        message = _usable_rows_check(
+            team=team, dataset=dataset, data=spec_data, validation=clean_validation, bars_in_range=bars_in_range
+        )
+        if message:
+            validation_errors["groups" if clean_validation["scheme"] == "cpcv" else "folds"] = message
     if data_errors:
         errors["data"] = data_errors
     if validation_errors:
@@ -185,16 +338,12 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
         "model": definition.key,
         "family": definition.family,
         "params": params,
-        "data": {
-            "symbol": symbol,
-            "start": start.isoformat() if start else None,
-            "end": end.isoformat() if end else None,
-            "target": target,
-            "horizon": horizon,
-            "macro": macro,
-        },
-        "validation": {"scheme": "walk_forward", "folds": folds, "gap": gap},
+        "data": spec_data,
+        "validation": clean_validation,
         "seed": seed,
+        "costs": costs,
+        "positions": positions,
+        "repeats": repeats,
     }
 
 
@@ -227,6 +376,9 @@ def trial_create(
             data=spec["data"],
             validation=spec["validation"],
             seed=spec["seed"],
+            costs=spec["costs"],
+            positions=spec["positions"],
+            repeats=spec["repeats"],
         )
         if not verdict.needs_approval:
             trial_enqueue(trial=trial)
@@ -393,9 +545,27 @@ def _load_inputs(trial: Trial):
     features, labels, next_returns = feature_pipeline.make_dataset(
         bars, target=trial.target, horizon=spec["horizon"], start=start, end=end, macro=macro
     )
+    benchmark = None
+    if spec.get("benchmark"):
+        benchmark_dataset = dataset_get(team=trial.team, key=spec["benchmark"])
+        if benchmark_dataset is None or benchmark_dataset.kind != Dataset.Kind.BARS:
+            raise ValueError(f"benchmark {spec['benchmark']} is no longer available to {trial.team.name}")
+        used.append(benchmark_dataset)
+        benchmark_bars = dataset_frame(dataset=benchmark_dataset)
+        benchmark = feature_pipeline.aligned_next_return(benchmark_bars, bars.loc[:end].index if end else bars.index)
+        benchmark = benchmark.reindex(features.index)
+        if benchmark.isna().any():
+            missing = benchmark.index[benchmark.isna()]
+            raise ValueError(
+                f"benchmark {spec['benchmark']} has no bar for {len(missing)} of the trial's dates "
+                f"(first {missing[0]:%Y-%m-%d}): pick a benchmark covering {features.index[0]:%Y-%m-%d} to "
+                f"{features.index[-1]:%Y-%m-%d}"
+            )
     # Exactly which version of each series: its id and SHA-256, and for fetched data the request it came from.
     data_used = [dataset_version(dataset=d) for d in used]
-    return bars, features, labels, next_returns, data_used, bars_dataset.frequency
+    around_the_clock = bool(len(bars)) and float((bars.index.day_of_week >= 5).mean()) > 0.01
+    per_year = periods_per_year(bars_dataset.frequency, around_the_clock=around_the_clock)
+    return bars, features, labels, next_returns, benchmark, data_used, per_year
 
 
 def trial_execute(*, trial_id: int) -> None:
@@ -423,16 +593,16 @@ def trial_execute(*, trial_id: int) -> None:
 def _train(trial: Trial) -> RunResult:
     from models_catalog.registry import CATALOG
 
-    bars, features, labels, next_returns, data_used, frequency = _load_inputs(trial)
+    bars, features, labels, next_returns, benchmark, data_used, per_year = _load_inputs(trial)
     Trial.objects.filter(pk=trial.pk).update(data_used=data_used)
     trial.data_used = data_used
-    validation = trial.validation
     folds_done: list[dict] = []
 
-    def on_fold(report):
-        folds_done.append(report.as_dict())
+    def on_fold(report, progress: float):
+        if report is not None:
+            folds_done.append(report.as_dict())
         trial.folds = folds_done
-        trial.progress = len(folds_done) / report.folds
+        trial.progress = progress
         Trial.objects.filter(pk=trial.pk, status=Trial.Status.RUNNING).update(
             folds=folds_done, progress=trial.progress, heartbeat_at=timezone.now()
         )
@@ -441,7 +611,11 @@ def _train(trial: Trial) -> RunResult:
     def should_stop() -> bool:
         return Trial.objects.filter(pk=trial.pk, cancel_requested=True).exists()
 
-    return walk_forward_run(
+    costs = trial.costs or {}
+    return repeats_run(
+        repeats=trial.repeats,
+        validation=trial.validation,
+        horizon=trial.data["horizon"],
         definition=CATALOG[trial.model_key],
         params=trial.params,
         target=trial.target,
@@ -450,16 +624,14 @@ def _train(trial: Trial) -> RunResult:
         labels=labels,
         next_returns=next_returns,
         bars=bars,
-        folds=validation["folds"],
-        gap=effective_gap(gap=validation["gap"], horizon=trial.data["horizon"]),
-        horizon=trial.data["horizon"],
-        periods_per_year=PERIODS_PER_YEAR.get(frequency, 252),
+        periods_per_year=per_year,
+        trading=Trading(
+            positions=trial.positions, cost_bps=costs.get("commission_bps", 0) + costs.get("slippage_bps", 0)
+        ),
+        benchmark=benchmark,
         on_fold=on_fold,
         should_stop=should_stop,
     )
-
-
-PREDICTION_FIELDS = ("y_true", "y_pred", "proba", "position", "strategy_return", "equity")
 
 
 @transaction.atomic
@@ -467,6 +639,9 @@ def _store_result(trial: Trial, result: RunResult) -> None:
     _predictions_insert(trial, result.predictions)
     trial.metrics = result.metrics
     trial.folds = [report.as_dict() for report in result.folds]
+    net = result.predictions["net_return"].to_numpy()
+    moments = None if trial.target == "volatility" else return_moments(net)
+    Trial.objects.filter(pk=trial.pk).update(across_seeds=result.across_seeds, return_moments=moments)
     if not _finish(trial, status=Trial.Status.SUCCEEDED, progress=1.0, metrics=result.metrics, folds=trial.folds):
         transaction.set_rollback(True)  # someone else ended the trial meanwhile: keep no half result
 

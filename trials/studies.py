@@ -22,7 +22,7 @@ from models_catalog.selectors import definition_get_enabled
 
 from .figures import lower_is_better
 from .lifecycle import trial_insert
-from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
+from .metrics import BENCHMARK, CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
 from .models import Study, Trial
 from .queue import study_send_step
 from .services import TrialSpecInvalid, trial_cancel, trial_create
@@ -35,13 +35,19 @@ logger = logging.getLogger(__name__)
 MAX_BUDGET = 500
 MAX_PARALLELISM = 8
 LOWER_IS_BETTER = lower_is_better()  # rmse -> minimise by default
+STUDY_FIELDS = {
+    "name", "model", "models", "fixed_params", "data", "validation", "seed", "metric", "direction", "budget",
+    "parallelism", "team", "costs", "positions", "repeats",
+}  # fmt: skip
+# What each evaluation inherits from its study, checked by trial_spec_clean exactly as a trial's.
+INHERITED = ("data", "validation", "seed", "costs", "positions", "repeats")
 
 
 def metrics_for_target(target: str) -> tuple[str, ...]:
     if target == "volatility":
         return VOLATILITY
     base = CLASSIFICATION if target == "direction" else REGRESSION
-    return (*base, "directional_accuracy", *STRATEGY)
+    return (*base, "directional_accuracy", *STRATEGY, *BENCHMARK, "psr")
 
 
 class StudySpecInvalid(ValueError):
@@ -62,7 +68,10 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
     """Validate a study request; the data and validation parts are checked exactly as a trial's are."""
     from .services import TrialSpecInvalid, trial_spec_clean
 
-    errors: dict = {}
+    errors: dict = {
+        str(name): f"unknown field (a study takes {', '.join(sorted(STUDY_FIELDS))})"
+        for name in payload.keys() - STUDY_FIELDS
+    }
     models = payload.get("models") or ([payload["model"]] if payload.get("model") else [])
     if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
         errors["models"] = "give a catalog key in `model`, or a list of keys in `models` for model selection"
@@ -101,14 +110,16 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
         )
     default_direction = "minimize" if metric in LOWER_IS_BETTER else "maximize"
     direction = payload.get("direction", default_direction)
-    if direction not in Study.Direction.values:
+    if not isinstance(direction, str) or direction not in Study.Direction.values:
         errors["direction"] = f"must be maximize or minimize, got {direction!r}"
     budget = _bounded_int(payload, "budget", 20, MAX_BUDGET, errors)
     parallelism = _bounded_int(payload, "parallelism", 2, MAX_PARALLELISM, errors)
     name = payload.get("name") or ""
-    if not isinstance(name, str) or len(name) > 200:
-        errors["name"] = "must be text of at most 200 characters"
-    probe = {key: payload.get(key) for key in ("data", "validation", "seed", "name") if key in payload}
+    # Each evaluation is named "<name> #<number>", and a trial's name holds 200 characters.
+    longest = 200 - len(f" #{budget}")
+    if not isinstance(name, str) or len(name) > longest:
+        errors["name"] = f'must be text of at most {longest} characters (evaluations add " #{budget}")'
+    probe = {key: payload.get(key) for key in (*INHERITED, "name") if key in payload}
     try:
         trial_spec = trial_spec_clean(
             team=team, payload={**probe, "model": definitions[0].key if definitions else None}
@@ -125,9 +136,7 @@ def study_spec_clean(*, team: Team, payload: dict) -> dict:
         "fixed_params": {
             key: fixed.get(key, {}) for key in (definition.key for definition in definitions) if fixed.get(key)
         },
-        "data": trial_spec["data"],
-        "validation": trial_spec["validation"],
-        "seed": trial_spec["seed"],
+        **{key: trial_spec[key] for key in INHERITED},
         "metric": metric,
         "direction": direction,
         "budget": budget,
@@ -148,6 +157,9 @@ def study_create(*, team: Team, user: User, payload: dict) -> Study:
             data=spec["data"],
             validation=spec["validation"],
             seed=spec["seed"],
+            costs=spec["costs"],
+            positions=spec["positions"],
+            repeats=spec["repeats"],
             metric=spec["metric"],
             direction=spec["direction"],
             budget=spec["budget"],
@@ -219,6 +231,9 @@ def _evaluation_payload(study: Study, model: str, params: dict, number: int) -> 
         "data": study.data,
         "validation": study.validation,
         "seed": study.seed,
+        "costs": study.costs,
+        "positions": study.positions,
+        "repeats": study.repeats,
     }
 
 
@@ -243,6 +258,9 @@ def _launch(study: Study, model: str, params: dict, number: int) -> None:
             data=study.data,
             validation=study.validation,
             seed=study.seed,
+            costs=study.costs,
+            positions=study.positions,
+            repeats=study.repeats,
             error=f"{type(exc).__name__}: {exc}",
             finished_at=timezone.now(),
         )
@@ -271,6 +289,7 @@ def study_step(*, study_id: int) -> None:
         trials = list(study.trials.order_by("id"))
         active = [trial for trial in trials if not trial.is_finished]
         _update_best(study, trials)
+        _pbo_enqueue(study, trials)
         if len(trials) >= study.budget and not active:
             Study.objects.filter(pk=study.pk).update(status=Study.Status.SUCCEEDED, finished_at=timezone.now())
             return
@@ -287,6 +306,17 @@ def study_step(*, study_id: int) -> None:
         if launches and len(trials) + launches >= study.budget:
             # Every slot may have been rejected at once: come back to close the study.
             study_enqueue_step(study_id=study.pk)
+
+
+def _pbo_enqueue(study: Study, trials: list[Trial]) -> None:
+    """Once 8 evaluations succeeded, and whenever another one does: recompute the study's PBO in a worker task
+    (it reads every evaluation's predictions, so not while this step holds the study's lock)."""
+    from .overfitting import PBO_MIN_EVALUATIONS
+    from .tasks import refresh_study_pbo
+
+    succeeded = sum(trial.status == Trial.Status.SUCCEEDED for trial in trials)
+    if succeeded >= PBO_MIN_EVALUATIONS and succeeded != study.pbo_evaluations:
+        transaction.on_commit(lambda: refresh_study_pbo.delay(study.pk))
 
 
 def _update_best(study: Study, trials: list[Trial]) -> None:

@@ -24,8 +24,9 @@ class StudySerializer(serializers.ModelSerializer):
     class Meta:
         model = Study
         fields = [
-            "id", "name", "team", "created_by", "models", "fixed_params", "data", "validation", "seed", "metric",
-            "direction", "budget", "parallelism", "status", "best", "trials", "error", "created_at", "finished_at",
+            "id", "name", "team", "created_by", "models", "fixed_params", "data", "validation", "seed", "costs",
+            "positions", "repeats", "metric", "direction", "budget", "parallelism", "status", "best", "pbo",
+            "pbo_evaluations", "pbo_computed_at", "trials", "error", "created_at", "finished_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from observability.logging import trial_log_context
 
+from .overfitting import question_refresh, study_pbo_refresh
 from .queue import trial_resend_unsent
 from .services import trial_execute, trial_reap_stuck
 from .studies import study_step, study_tick
@@ -32,3 +33,15 @@ def run_study_step(study_id: int) -> None:
 def tick_studies() -> None:
     """Periodic (CELERY_BEAT_SCHEDULE): step running studies, so none stalls on a lost message."""
     study_tick()
+
+
+@shared_task(ignore_result=True)
+def refresh_question(question: dict) -> None:
+    """Recompute the deflated Sharpe ratio of every trial of a research question (one more trial joined it)."""
+    question_refresh(question=question)
+
+
+@shared_task(ignore_result=True)
+def refresh_study_pbo(study_id: int) -> None:
+    """Recompute a study's probability of backtest overfitting (one more evaluation finished)."""
+    study_pbo_refresh(study_id=study_id)

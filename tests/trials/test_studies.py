@@ -112,6 +112,13 @@ def test_cancel_stops_the_study_and_its_queued_trials(bundled, alice, team_a, ap
         ({"budget": 0}, "budget", "from 1 to"),
         ({"direction": "up"}, "direction", "maximize or minimize"),
         ({"fixed_params": {"logistic_regression": {"C": -1}}}, "fixed_params", "at least"),
+        ({"metric": ["sharpe", "f1"]}, "metric", "must be the name of a metric such as sharpe, got list"),
+        ({"direction": ["maximize"]}, "direction", "maximize or minimize"),
+        ({"name": "n" * 198}, "name", 'at most 197 characters (evaluations add " #4")'),
+        ({"name": "n" * 200}, "name", "at most 197 characters"),
+        ({"positions": "long_only"}, "positions", "long_flat, long_short"),
+        ({"stop_after": 3}, "stop_after", "unknown field"),
+        ({"data": {**STUDY["data"], "start": "2016-10-01"}}, "validation", "usable rows are too few"),
     ],
 )
 def test_bad_study_spec_is_refused_with_reasons(bundled, alice, api_as, change, field, fragment):
@@ -119,6 +126,20 @@ def test_bad_study_spec_is_refused_with_reasons(bundled, alice, api_as, change, 
     assert response.status_code == 400
     assert fragment in str(response.json()[field])
     assert not Study.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_study_name_that_fits_with_its_suffix_and_study_settings_reach_every_evaluation(bundled, alice, team_a):
+    from trials.studies import study_create
+
+    spec = dict(STUDY, name="n" * 197, costs={"commission_bps": 1}, positions="long_short", repeats=2, budget=4)
+    study = study_create(team=team_a, user=alice, payload=spec)
+    study_step(study_id=study.pk)
+    trials = list(Trial.objects.filter(study=study))
+    assert len(trials) == 2 and all(t.status == "queued" for t in trials)  # not refused: the names fit
+    assert {len(t.name) for t in trials} == {200}
+    assert all(t.positions == "long_short" and t.repeats == 2 for t in trials)
+    assert all(t.costs == {"commission_bps": 1.0, "slippage_bps": 0.0} for t in trials)
 
 
 @pytest.mark.django_db

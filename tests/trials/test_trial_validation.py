@@ -20,6 +20,9 @@ def test_valid_spec_is_queued_with_defaults_filled_in(bundled, alice, api_as, tr
     assert body["validation"] == {"scheme": "walk_forward", "folds": 3, "gap": 1}
     assert body["params"] == {"C": 0.5, "max_iter": 1000, "l1_ratio": 0.0}
     assert body["team"] == "team-a"
+    # Existing trials keep their figures: no costs, long or flat, one seed.
+    assert body["costs"] == {"commission_bps": 0.0, "slippage_bps": 0.0}
+    assert body["positions"] == "long_flat" and body["repeats"] == 1 and body["validation_note"] == ""
 
 
 def test_unknown_model_is_named(bundled, alice, api_as, trial_payload):
@@ -112,3 +115,76 @@ def test_unauthenticated_request_is_refused(bundled, trial_payload):
     from rest_framework.test import APIClient
 
     assert APIClient().post("/api/trials/", trial_payload, format="json").status_code == 401
+
+
+def test_date_range_too_short_for_the_folds_fails_at_submission_with_the_workers_message(
+    bundled, alice, api_as, trial_payload
+):
+    trial_payload["data"].update(start="2018-10-01", end="2018-12-31")
+    trial_payload["validation"]["folds"] = 10
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400
+    assert response.json()["validation"]["folds"] == (
+        "62 usable rows are too few for 10 folds with a gap of 1 (each fold needs at least 50 training rows): "
+        "widen the date range or use fewer folds"
+    )
+    assert Trial.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [(None, "costs_bps"), ("data", "benchmarks"), ("validation", "embargo"), ("costs", "commision_bps")],
+)
+def test_unknown_fields_are_refused_by_name(bundled, alice, api_as, trial_payload, where, field):
+    (trial_payload if where is None else trial_payload.setdefault(where, {}))[field] = 1
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400
+    body = response.json() if where is None else response.json()[where]
+    # walk_forward has no embargo: a field of another scheme is named as not applying.
+    assert ("does not apply to walk_forward" if field == "embargo" else "unknown field") in body[field]
+    assert Trial.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "field", "fragment"),
+    [
+        ({"costs": {"commission_bps": 501}}, "costs", "commission_bps", "from 0 to 500"),
+        ({"costs": {"slippage_bps": -1}}, "costs", "slippage_bps", "from 0 to 500"),
+        ({"costs": {"slippage_bps": "5"}}, "costs", "slippage_bps", "must be a number"),
+        ({"positions": "short_only"}, None, "positions", "long_flat, long_short"),
+        ({"repeats": 21}, None, "repeats", "between 1 and 20"),
+        ({"validation": {"scheme": "cpcv", "groups": 12, "test_groups": 6}}, "validation", "test_groups", "924"),
+        ({"data": {"benchmark": "CPILFESL"}}, "data", "benchmark", "single-value series"),
+    ],
+)
+def test_costs_positions_repeats_and_schemes_are_checked(
+    bundled, alice, api_as, trial_payload, change, where, field, fragment
+):
+    for key, value in change.items():
+        trial_payload[key] = (
+            {**trial_payload[key], **value} if isinstance(value, dict) and key in trial_payload else value
+        )
+    body = _post(api_as(alice), trial_payload).json()
+    assert fragment in (body if where is None else body[where])[field]
+
+
+def test_new_settings_are_stored_and_shown(bundled, alice, api_as, trial_payload):
+    trial_payload.update(costs={"commission_bps": 2, "slippage_bps": 1.5}, positions="long_short", repeats=3)
+    trial_payload["data"]["benchmark"] = "IXIC"
+    trial_payload["validation"] = {"scheme": "purged_kfold", "folds": 4, "embargo": 2}
+    body = _post(api_as(alice), trial_payload).json()
+    assert body["costs"] == {"commission_bps": 2.0, "slippage_bps": 1.5}
+    assert body["positions"] == "long_short" and body["repeats"] == 3
+    assert body["data"]["benchmark"] == "IXIC"
+    assert body["validation"] == {"scheme": "purged_kfold", "folds": 4, "gap": 1, "embargo": 2}
+    assert body["validation_note"] == (
+        "trains on data after the test period, purged: for model selection, not a tradable backtest"
+    )
+
+
+def test_purged_schemes_refuse_models_that_read_the_price_history(bundled, alice, api_as, trial_payload):
+    trial_payload.update(model="arima", params={})
+    trial_payload["data"]["target"] = "return"
+    trial_payload["validation"] = {"scheme": "cpcv"}
+    body = _post(api_as(alice), trial_payload).json()
+    assert "arima reads the price history itself" in body["validation"]["scheme"]
