@@ -38,6 +38,7 @@ class DatasetSerializer(serializers.ModelSerializer):
             "source",
             "team",
             "frequency",
+            "publication_lag_days",
             "adjusted",
             "first_date",
             "last_date",
@@ -188,6 +189,19 @@ class DatasetDetailApi(APIView):
                 "latest_rows": selectors.dataset_latest_rows(dataset=dataset, limit=limit),
             }
         )
+
+    def patch(self, request, dataset_id: int):
+        """{"publication_lag_days": N or null}: when a team's own series' observations are known to trials."""
+        dataset = _dataset_or_404(request, dataset_id)
+        if not isinstance(request.data, dict) or set(request.data) != {"publication_lag_days"}:
+            raise ValidationError({"non_field_errors": 'send exactly {"publication_lag_days": <days or null>}'})
+        try:
+            dataset = services.dataset_publication_lag_set(
+                dataset=dataset, user=request.user, days=request.data["publication_lag_days"]
+            )
+        except FetchInvalid as exc:
+            raise ValidationError(exc.errors) from exc
+        return Response(DatasetSerializer(dataset).data)
 
 
 class DatasetValuesApi(APIView):

@@ -29,6 +29,9 @@ class Dataset(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     source = models.CharField(max_length=10, choices=Source.choices)
     frequency = models.CharField(max_length=10, default="1d")
+    # Days after an observation's date until it is known, as the series declares it; empty: its frequency's
+    # default lag (trials.features.publication_lag). Kept across re-fetches and re-uploads.
+    publication_lag_days = models.PositiveSmallIntegerField(null=True, blank=True)
     adjusted = models.BooleanField(default=True)
     provenance = models.JSONField(default=dict, blank=True)
     sha256 = models.CharField(max_length=64)

@@ -179,7 +179,7 @@ def _usable_rows_check(*, team: Team, dataset: Dataset, data: dict, validation: 
     macro = {}
     for key in data["macro"]:
         series = dataset_get(team=team, key=key)
-        macro[key] = (dataset_frame(dataset=series), series.frequency)
+        macro[key] = (dataset_frame(dataset=series), series.frequency, series.publication_lag_days)
     features, _, _ = feature_pipeline.make_dataset(
         dataset_frame(dataset=dataset),
         target=data["target"],
@@ -272,7 +272,7 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
             data_errors["macro"] = f"unknown series {key!r}: see GET /api/datasets/?kind=series"
             continue
         try:
-            feature_pipeline.publication_lag(series.frequency)
+            feature_pipeline.publication_lag(series.frequency, series.publication_lag_days)
         except ValueError as exc:
             data_errors["macro"] = f"{key}: {exc}"
     benchmark = data.get("benchmark") or None
@@ -539,7 +539,11 @@ def _load_inputs(trial: Trial):
         if series_dataset is None:
             raise ValueError(f"series {key} is no longer available to {trial.team.name}")
         used.append(series_dataset)
-        macro[key] = (dataset_frame(dataset=series_dataset), series_dataset.frequency)
+        macro[key] = (
+            dataset_frame(dataset=series_dataset),
+            series_dataset.frequency,
+            series_dataset.publication_lag_days,
+        )
     start = pd.Timestamp(spec["start"]) if spec.get("start") else None
     end = pd.Timestamp(spec["end"]) if spec.get("end") else None
     features, labels, next_returns = feature_pipeline.make_dataset(

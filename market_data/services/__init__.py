@@ -13,7 +13,7 @@ Import from here (`from market_data.services import fetch_job_create`); the modu
 
 from ..errors import FetchInvalid
 from .access import data_access
-from .datasets import BUNDLED, bundled_load, dataset_store
+from .datasets import BUNDLED, bundled_load, dataset_publication_lag_set, dataset_store
 from .fetching import (
     STALE_FETCH_JOB_AFTER,
     dataset_fetch,
@@ -36,6 +36,7 @@ __all__ = [
     "bundled_load",
     "data_access",
     "dataset_fetch",
+    "dataset_publication_lag_set",
     "dataset_store",
     "dataset_upload",
     "fetch_job_create",

@@ -8,10 +8,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
+from accounts.services import PermissionDenied, membership_require
 
+from ..errors import FetchInvalid
 from ..frames import as_utc
 from ..hashing import frame_sha256
 from ..models import Bar, Dataset, Observation
+from .access import DATA_WRITERS
 
 # Real daily and monthly history shipped inside the `arch` package, so mlTrainer works offline.
 BUNDLED = [
@@ -120,3 +123,24 @@ def bundled_load() -> list[tuple[Dataset, bool]]:
         )
         results.append((dataset, True))
     return results
+
+
+MAX_PUBLICATION_LAG_DAYS = 730
+
+
+def dataset_publication_lag_set(*, dataset: Dataset, user: User, days: int | None) -> Dataset:
+    """Declare after how many days a team's series' observations are known (None: its frequency's default).
+
+    Raises PermissionDenied (viewers, or the shared history, which nobody owns) or FetchInvalid for a bad number."""
+    if dataset.team is None:
+        raise PermissionDenied("the shared history's publication lags are fixed: upload or fetch your own copy")
+    membership_require(user=user, team=dataset.team, roles=DATA_WRITERS, action="change a series")
+    if days is not None and (
+        isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_PUBLICATION_LAG_DAYS
+    ):
+        raise FetchInvalid(
+            {"publication_lag_days": f"must be a whole number of days from 0 to {MAX_PUBLICATION_LAG_DAYS} or null"}
+        )
+    Dataset.objects.filter(pk=dataset.pk).update(publication_lag_days=days)
+    dataset.publication_lag_days = days
+    return dataset
