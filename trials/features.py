@@ -104,7 +104,7 @@ def macro_features(index: pd.DatetimeIndex, macro: dict[str, tuple]) -> pd.DataF
     return features
 
 
-def build_features(bars: pd.DataFrame, macro: dict[str, tuple[pd.Series, str]] | None = None) -> pd.DataFrame:
+def build_features(bars: pd.DataFrame, macro: dict[str, tuple] | None = None) -> pd.DataFrame:
     features = price_features(bars)
     if macro:
         features = features.join(macro_features(bars.index, macro))
@@ -152,7 +152,7 @@ def make_dataset(
     horizon: int,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
-    macro: dict[str, tuple[pd.Series, str]] | None = None,
+    macro: dict[str, tuple] | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """(features, labels, next_return) on the rows in [start, end] where all three are known.
 

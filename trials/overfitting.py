@@ -18,6 +18,7 @@ from compliance.models import Decision
 
 from . import metrics as m
 from .models import Prediction, Study, Trial
+from .queue import question_send_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +103,8 @@ def question_refresh(*, question: dict) -> int:
 
 def question_refresh_enqueue(*, trial: Trial) -> None:
     """After commit, ask a worker to recompute the DSR of the trial's question (it changed: one more trial)."""
-    from .tasks import refresh_question
-
     question = question_of(trial)
-    transaction.on_commit(lambda: refresh_question.delay(question))
+    transaction.on_commit(lambda: question_send_refresh(question=question))
 
 
 def question_refresh_after_trial(*, trial: Trial, new_status: str, **_signal) -> None:

@@ -26,11 +26,11 @@ logger = logging.getLogger(__name__)
 BROKER_DOWN = (OperationalError, ConnectionError, OSError)
 
 
-def _send(task: str, object_id: int) -> bool:
+def _send(task: str, argument: int | dict) -> bool:
     try:
-        current_app.send_task(task, args=[object_id])
+        current_app.send_task(task, args=[argument])
     except BROKER_DOWN as exc:
-        logger.warning("broker unreachable, %s(%s) not sent now (the relay retries): %s", task, object_id, exc)
+        logger.warning("broker unreachable, %s(%s) not sent now (the relay retries): %s", task, argument, exc)
         return False
     return True
 
@@ -46,6 +46,17 @@ def trial_send(*, trial_id: int) -> bool:
 def study_send_step(*, study_id: int) -> bool:
     """Send run_study_step(study_id); when the broker is down the study tick steps it later."""
     return _send("trials.tasks.run_study_step", study_id)
+
+
+def question_send_refresh(*, question: dict) -> bool:
+    """Send refresh_question(question): recompute the DSR of a research question's trials. When the broker is
+    down, the question's next finished trial sends it again."""
+    return _send("trials.tasks.refresh_question", question)
+
+
+def study_send_pbo(*, study_id: int) -> bool:
+    """Send refresh_study_pbo(study_id); when the broker is down, the study's next step sends it again."""
+    return _send("trials.tasks.refresh_study_pbo", study_id)
 
 
 def trial_resend_unsent(*, now: datetime | None = None) -> list[int]:

@@ -219,7 +219,7 @@ def scheme_run(
     for path in cpcv_paths(splits, len(groups)):
         parts = []
         for group, index in path:
-            test = splits[index].test
+            test = np.asarray(splits[index].test)
             inside = np.flatnonzero((test >= groups[group].start) & (test < groups[group].stop))
             parts.append(blocks[index].iloc[inside][["y_true", "y_pred", "proba", "position"]])
         joined = pd.concat(parts)

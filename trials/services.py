@@ -179,6 +179,7 @@ def _usable_rows_check(*, team: Team, dataset: Dataset, data: dict, validation: 
     macro = {}
     for key in data["macro"]:
         series = dataset_get(team=team, key=key)
+        assert series is not None  # checked by trial_spec_clean before
         macro[key] = (dataset_frame(dataset=series), series.frequency, series.publication_lag_days)
     features, _, _ = feature_pipeline.make_dataset(
         dataset_frame(dataset=dataset),
@@ -321,6 +322,7 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
     if benchmark:
         spec_data["benchmark"] = benchmark
     if not (errors or data_errors or validation_errors):
+        assert dataset is not None  # no errors: the symbol was found
         message = _usable_rows_check(
             team=team, dataset=dataset, data=spec_data, validation=clean_validation, bars_in_range=bars_in_range
         )

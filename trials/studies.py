@@ -24,7 +24,8 @@ from .figures import lower_is_better
 from .lifecycle import trial_insert
 from .metrics import BENCHMARK, CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
 from .models import Study, Trial
-from .queue import study_send_step
+from .overfitting import PBO_MIN_EVALUATIONS
+from .queue import study_send_pbo, study_send_step
 from .services import TrialSpecInvalid, trial_cancel, trial_create
 
 if TYPE_CHECKING:
@@ -311,12 +312,10 @@ def study_step(*, study_id: int) -> None:
 def _pbo_enqueue(study: Study, trials: list[Trial]) -> None:
     """Once 8 evaluations succeeded, and whenever another one does: recompute the study's PBO in a worker task
     (it reads every evaluation's predictions, so not while this step holds the study's lock)."""
-    from .overfitting import PBO_MIN_EVALUATIONS
-    from .tasks import refresh_study_pbo
-
     succeeded = sum(trial.status == Trial.Status.SUCCEEDED for trial in trials)
     if succeeded >= PBO_MIN_EVALUATIONS and succeeded != study.pbo_evaluations:
-        transaction.on_commit(lambda: refresh_study_pbo.delay(study.pk))
+        study_id = study.pk
+        transaction.on_commit(lambda: study_send_pbo(study_id=study_id))
 
 
 def _update_best(study: Study, trials: list[Trial]) -> None:
