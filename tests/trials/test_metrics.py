@@ -209,6 +209,9 @@ def test_pbo_matches_the_cscv_procedure_by_hand():
     got = m.pbo_cscv(matrix, partitions=8)
     assert got["combinations"] == 70
     assert got["pbo"] == pytest.approx(pbo_by_hand(matrix, 8), abs=1e-12)
+    # Seven rules: an in-sample winner ranked exactly 4th of 7 out of sample has λ = 0 and counts as overfit.
+    seven = m.pbo_cscv(matrix[:, :7], partitions=8)
+    assert seven["pbo"] == pytest.approx(pbo_by_hand(matrix[:, :7], 8), abs=1e-12)
     # One rule far better than the rest in every block always wins out of sample too: nothing is overfit.
     matrix[:, 3] += 0.01
     assert m.pbo_cscv(matrix, partitions=8)["pbo"] == 0.0
