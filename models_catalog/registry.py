@@ -16,6 +16,7 @@ FAMILY_MODULES = [
     "arch_volatility",
     "rules",
     "regimes",
+    "forecasting",
 ]
 
 

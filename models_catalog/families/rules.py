@@ -186,6 +186,248 @@ def turn_of_month(bars, *, days_before, days_after):
     return pd.Series(np.where(in_window, 0.75, 0.25), index=bars.index)
 
 
+def ichimoku_cloud(bars, *, tenkan, kijun, senkou):
+    """Long while the close is above the cloud (the two spans, plotted `kijun` bars ahead, so computed from bars
+    `kijun` back) and the conversion line is above the base line."""
+    high, low, close = bars["high"], bars["low"], bars["close"]
+
+    def midpoint(window):
+        return (high.rolling(window).max() + low.rolling(window).min()) / 2
+
+    conversion, base = midpoint(tenkan), midpoint(kijun)
+    span_a, span_b = ((conversion + base) / 2).shift(kijun), midpoint(senkou).shift(kijun)
+    top, bottom = np.maximum(span_a, span_b), np.minimum(span_a, span_b)
+    above = (close > top) & (conversion > base)
+    below = close < bottom
+    z = (close - (top + bottom) / 2) / (close * daily_vol(close) * np.sqrt(kijun))
+    return held(above, below, z).where(span_b.notna())
+
+
+def parabolic_sar(bars, *, step, maximum):
+    """Wilder's parabolic stop-and-reverse: long while the close is above the SAR, which trails the trend and
+    accelerates by `step` (up to `maximum`) at each new extreme."""
+    high, low = bars["high"].to_numpy(), bars["low"].to_numpy()
+    n = len(high)
+    long_side = np.ones(n, dtype=bool)
+    sar = np.full(n, np.nan)
+    if n < 3:
+        return pd.Series(0.5, index=bars.index)
+    up, af, extreme, point = True, step, high[0], low[0]
+    for t in range(1, n):
+        point = point + af * (extreme - point)
+        if up:
+            point = min(point, low[t - 1], low[max(t - 2, 0)])
+            if low[t] < point:
+                up, point, extreme, af = False, extreme, low[t], step
+            elif high[t] > extreme:
+                extreme, af = high[t], min(af + step, maximum)
+        else:
+            point = max(point, high[t - 1], high[max(t - 2, 0)])
+            if high[t] > point:
+                up, point, extreme, af = True, extreme, high[t], step
+            elif low[t] < extreme:
+                extreme, af = low[t], min(af + step, maximum)
+        sar[t], long_side[t] = point, up
+    close = bars["close"]
+    z = (close - sar) / (close * daily_vol(close))
+    position = pd.Series(long_side.astype("float64"), index=bars.index)
+    return (0.25 + 0.5 * position + 0.25 * np.tanh(z)).where(~np.isnan(sar))
+
+
+def aroon_trend(bars, *, window, threshold):
+    """Long when Aroon-up (how recent the window's high is) is above `threshold` and above Aroon-down."""
+
+    def recency(series, pick):
+        return series.rolling(window + 1).apply(lambda x: pick(x) / window * 100, raw=True)
+
+    aroon_up = recency(bars["high"], lambda x: np.argmax(x))
+    aroon_down = recency(bars["low"], lambda x: np.argmin(x))
+    trending = (aroon_up > threshold) & (aroon_up > aroon_down)
+    return held(trending, aroon_up < aroon_down, (aroon_up - aroon_down) / 50)
+
+
+def money_flow_index(bars, window):
+    typical = (bars["high"] + bars["low"] + bars["close"]) / 3
+    flow = typical * bars["volume"]
+    change = typical.diff()
+    positive = flow.where(change > 0, 0.0).rolling(window).sum()
+    negative = flow.where(change < 0, 0.0).rolling(window).sum()
+    return 100 - 100 / (1 + positive / negative.replace(0, np.nan))
+
+
+def mfi_reversion(bars, *, window, lower, upper):
+    """RSI weighted by volume (the money flow index): buy below `lower`, sell above `upper`."""
+    level = money_flow_index(bars, window)
+    return held(level < lower, level > upper, (50 - level) / 10)
+
+
+def chaikin_money_flow(bars, *, window):
+    """Long while Chaikin money flow (volume weighted by where the close sits in the day's range) is positive:
+    buying pressure."""
+    spread = (bars["high"] - bars["low"]).replace(0, np.nan)
+    multiplier = ((bars["close"] - bars["low"]) - (bars["high"] - bars["close"])) / spread
+    volume = bars["volume"].where(bars["volume"] > 0)
+    cmf = (multiplier * volume).rolling(window).sum() / volume.rolling(window).sum()
+    return strength(5 * cmf)
+
+
+def kama_trend(bars, *, window, fast, slow):
+    """Long while the close is above Kaufman's adaptive moving average, which speeds up in trends (efficiency
+    ratio near 1) and slows down in noise."""
+    close = bars["close"].to_numpy()
+    change = np.abs(pd.Series(close).diff(window).to_numpy())
+    noise = pd.Series(np.abs(np.diff(close, prepend=np.nan))).rolling(window).sum().to_numpy()
+    ratio = np.where(noise > 0, change / noise, 0.0)
+    smoothing = (ratio * (2 / (fast + 1) - 2 / (slow + 1)) + 2 / (slow + 1)) ** 2
+    kama = np.full(len(close), np.nan)
+    for t in range(window, len(close)):
+        previous = close[t - 1] if np.isnan(kama[t - 1]) else kama[t - 1]
+        kama[t] = previous + smoothing[t] * (close[t] - previous)
+    series = bars["close"]
+    return strength((series - kama) / (series * daily_vol(series) * np.sqrt(window)))
+
+
+def trix(bars, *, window, signal):
+    """Long while TRIX (the one-bar change of a triple-smoothed EMA of the log close) is above its signal EMA."""
+    smoothed = np.log(bars["close"])
+    for _ in range(3):
+        smoothed = smoothed.ewm(span=window, adjust=False).mean()
+    rate = smoothed.diff()
+    gap = rate - rate.ewm(span=signal, adjust=False).mean()
+    gap.iloc[: 3 * window + signal] = np.nan  # warm-up of the smoothing
+    return strength(gap / (daily_vol(bars["close"]) / window))
+
+
+def vortex(bars, *, window):
+    """Long while the positive vortex movement (today's high against yesterday's low) dominates the negative."""
+    high, low, close = bars["high"], bars["low"], bars["close"]
+    previous = close.shift(1)
+    true_range = pd.concat([high - low, (high - previous).abs(), (low - previous).abs()], axis=1).max(axis=1)
+    total = true_range.rolling(window).sum()
+    plus = (high - low.shift(1)).abs().rolling(window).sum() / total
+    minus = (low - high.shift(1)).abs().rolling(window).sum() / total
+    return strength(5 * (plus - minus))
+
+
+def connors_rsi2(bars, *, trend, oversold, exit):
+    """Connors' RSI(2) pullback: in an uptrend (close above its `trend`-bar average) buy when the 2-bar RSI is
+    below `oversold`; sell when the close is back above its `exit`-bar average."""
+    close = bars["close"]
+    level = rsi(close, 2)
+    uptrend = close > close.rolling(trend).mean()
+    z = (50 - level) / 20
+    return held(uptrend & (level < oversold), close > close.rolling(exit).mean(), z).where(level.notna())
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+
+
+def weekday_effect(bars, *, avoid):
+    """Long except for the next session when it falls on the `avoid` weekday (the weekend / Monday effect);
+    sessions are counted on the Monday-Friday calendar, so the rule needs no later bars."""
+    following = bars.index + pd.offsets.BDay(1)
+    return pd.Series(np.where(following.dayofweek == WEEKDAYS.index(avoid), 0.25, 0.75), index=bars.index)
+
+
+def halloween(bars, *, first_month, last_month):
+    """ "Sell in May": long from `first_month` through `last_month` (November to April by default), flat in the
+    other months; the month is that of the next business day."""
+    month = (bars.index + pd.offsets.BDay(1)).month
+    inside = (
+        (month >= first_month) | (month <= last_month)
+        if first_month > last_month
+        else ((month >= first_month) & (month <= last_month))
+    )
+    return pd.Series(np.where(inside, 0.75, 0.25), index=bars.index)
+
+
+def gap_reversal(bars, *, threshold):
+    """Long for the next bar after a session that opened down by more than `threshold` daily volatilities from
+    the previous close (overnight gaps tend to fill); flat otherwise."""
+    close = bars["close"]
+    gap = np.log(bars["open"] / close.shift(1)) / daily_vol(close)
+    return (0.25 + 0.5 * (gap < -threshold) + 0.25 * np.tanh(-gap - threshold)).where(gap.notna())
+
+
+def coppock_curve(bars, *, long_roc, short_roc, smoothing):
+    """Coppock's long-term momentum (a weighted average of two rates of change), here in trading bars: long
+    while it is positive and rising."""
+    close = bars["close"]
+    total = close.pct_change(long_roc) + close.pct_change(short_roc)
+    weights = np.arange(1, smoothing + 1)
+    curve = total.rolling(smoothing).apply(lambda x: np.dot(x, weights) / weights.sum(), raw=True)
+    rising = curve.diff() > 0
+    return held((curve > 0) & rising, curve < 0, curve / (daily_vol(close) * np.sqrt(long_roc)))
+
+
+def supertrend(bars, *, window, multiple):
+    """Long while the close is above the SuperTrend line: a trailing band `multiple` average true ranges from the
+    mid-price that only moves in the trend's direction and flips when the close crosses it."""
+    high, low, close = bars["high"].to_numpy(), bars["low"].to_numpy(), bars["close"].to_numpy()
+    atr = average_true_range(bars, window).to_numpy()
+    mid = (high + low) / 2
+    upper, lower = mid + multiple * atr, mid - multiple * atr
+    final_upper, final_lower = upper.copy(), lower.copy()
+    up = np.zeros(len(close), dtype=bool)
+    for t in range(1, len(close)):
+        if np.isnan(atr[t - 1]):
+            up[t] = close[t] > mid[t]
+            continue
+        final_upper[t] = (
+            upper[t] if upper[t] < final_upper[t - 1] or close[t - 1] > final_upper[t - 1] else (final_upper[t - 1])
+        )
+        final_lower[t] = (
+            lower[t] if lower[t] > final_lower[t - 1] or close[t - 1] < final_lower[t - 1] else (final_lower[t - 1])
+        )
+        up[t] = close[t] > final_upper[t - 1] if not up[t - 1] else close[t] >= final_lower[t - 1]
+    line = np.where(up, final_lower, final_upper)
+    z = (close - line) / atr
+    score = 0.25 + 0.5 * up + 0.25 * np.tanh(z)
+    return pd.Series(score, index=bars.index).where(~np.isnan(atr))
+
+
+def volatility_squeeze(bars, *, window, width):
+    """The squeeze: when the Bollinger band (`width` standard deviations) sits inside the Keltner channel (1.5
+    ATR), volatility is compressed; on its release, follow the direction of the close against its mean."""
+    close = bars["close"]
+    mean, sd = close.rolling(window).mean(), close.rolling(window).std()
+    atr = average_true_range(bars, window)
+    squeezed = (width * sd) < (1.5 * atr)
+    released = squeezed.shift(1, fill_value=False) & ~squeezed
+    momentum = (close - mean) / sd
+    return held(released & (momentum > 0), close < mean, momentum).where(sd.notna() & atr.notna())
+
+
+def heikin_ashi_trend(bars, *, run):
+    """Long after `run` consecutive rising Heikin-Ashi candles (open and close averaged to filter noise), until a
+    falling one."""
+    ha_close = (bars["open"] + bars["high"] + bars["low"] + bars["close"]) / 4
+    values = ha_close.to_numpy()
+    ha_open = np.empty(len(values))
+    ha_open[0] = (bars["open"].iloc[0] + bars["close"].iloc[0]) / 2
+    for t in range(1, len(values)):
+        ha_open[t] = (ha_open[t - 1] + values[t - 1]) / 2
+    rising = pd.Series(values > ha_open, index=bars.index)
+    streak = rising.astype(int).rolling(run).sum() == run
+    body = (ha_close - ha_open) / (bars["close"] * daily_vol(bars["close"]))
+    return held(streak, ~rising, body)
+
+
+def elder_impulse(bars, *, ema, fast, slow, signal):
+    """Elder's impulse system: long while both the `ema`-bar EMA and the MACD histogram are rising (inertia and
+    momentum agree), flat once both fall."""
+    close = bars["close"]
+    trend = close.ewm(span=ema, adjust=False).mean()
+    line = close.ewm(span=fast, adjust=False).mean() - close.ewm(span=slow, adjust=False).mean()
+    histogram = line - line.ewm(span=signal, adjust=False).mean()
+    green = (trend.diff() > 0) & (histogram.diff() > 0)
+    red = (trend.diff() < 0) & (histogram.diff() < 0)
+    z = histogram.diff() / (close * daily_vol(close) / slow)
+    score = held(green, red, z)
+    score.iloc[: slow + signal] = np.nan
+    return score
+
+
 def _rule(key, name, description, score, params=()):
     return ModelDefinition(
         key=key,
@@ -352,5 +594,134 @@ DEFINITIONS = [
         "trading days left in the month come from the business-day calendar, not from later bars.",
         turn_of_month,
         (window("days_before", 1, 0, 10), window("days_after", 3, 0, 10)),
+    ),
+    _rule(
+        "ichimoku_cloud",
+        "Ichimoku cloud",
+        "Long while the close is above the Ichimoku cloud (the two leading spans, as plotted, so computed from bars "
+        "`kijun` back) and the conversion line is above the base line; flat below the cloud.",
+        ichimoku_cloud,
+        (window("tenkan", 9), window("kijun", 26), window("senkou", 52)),
+    ),
+    _rule(
+        "parabolic_sar",
+        "Parabolic SAR",
+        "Wilder's parabolic stop-and-reverse: long while the close is above a stop that trails the trend and "
+        "accelerates at each new extreme.",
+        parabolic_sar,
+        (Param("step", "float", 0.02, 0.001, 0.2, log=True), Param("maximum", "float", 0.2, 0.01, 1.0)),
+    ),
+    _rule(
+        "aroon_trend",
+        "Aroon trend",
+        "Long while the window's high is recent (Aroon-up above `threshold` and above Aroon-down).",
+        aroon_trend,
+        (window("window", 25), Param("threshold", "float", 70.0, 10.0, 99.0)),
+    ),
+    _rule(
+        "mfi_reversion",
+        "Money flow index reversion",
+        "The money flow index (an RSI weighted by volume): buy below `lower`, sell above `upper`.",
+        mfi_reversion,
+        (window("window", 14), Param("lower", "float", 30.0, 1.0, 50.0), Param("upper", "float", 70.0, 50.0, 99.0)),
+    ),
+    _rule(
+        "chaikin_money_flow",
+        "Chaikin money flow",
+        "Long while Chaikin money flow (volume weighted by where each close sits in its day's range) shows buying "
+        "pressure.",
+        chaikin_money_flow,
+        (window("window", 20),),
+    ),
+    _rule(
+        "kama_trend",
+        "Kaufman adaptive moving average",
+        "Long while the close is above Kaufman's adaptive average, fast in trends and slow in noise (efficiency "
+        "ratio over `window` bars).",
+        kama_trend,
+        (window("window", 10), window("fast", 2, 2, 50), window("slow", 30, 5, 200)),
+    ),
+    _rule(
+        "trix",
+        "TRIX",
+        "Long while the rate of change of a triple-smoothed EMA is above its signal line.",
+        trix,
+        (window("window", 15), window("signal", 9)),
+    ),
+    _rule(
+        "vortex",
+        "Vortex indicator",
+        "Long while positive vortex movement (highs against the previous lows) outweighs negative movement.",
+        vortex,
+        (window("window", 14),),
+    ),
+    _rule(
+        "connors_rsi2",
+        "Connors RSI(2) pullback",
+        "In an uptrend (close above its `trend`-bar average), buy when the 2-bar RSI is oversold; sell once the "
+        "close is back above its `exit`-bar average.",
+        connors_rsi2,
+        (window("trend", 200, 20, 500), Param("oversold", "float", 10.0, 1.0, 40.0), window("exit", 5)),
+    ),
+    _rule(
+        "weekday_effect",
+        "Weekday effect",
+        "Long except for the next session when it falls on the `avoid` weekday (the Monday effect by default).",
+        weekday_effect,
+        (Param("avoid", "choice", "monday", choices=WEEKDAYS),),
+    ),
+    _rule(
+        "halloween",
+        "Halloween (sell in May)",
+        "Long from November through April and flat from May to October, the Bouman-Jacobsen seasonal anomaly "
+        "(months adjustable).",
+        halloween,
+        (Param("first_month", "int", 11, 1, 12), Param("last_month", "int", 4, 1, 12)),
+    ),
+    _rule(
+        "gap_reversal",
+        "Overnight gap reversal",
+        "Long for the next bar after a session that opened down by more than `threshold` daily volatilities from "
+        "the previous close: betting that the gap fills.",
+        gap_reversal,
+        (Param("threshold", "float", 0.5, 0.0, 5.0),),
+    ),
+    _rule(
+        "coppock_curve",
+        "Coppock curve",
+        "Coppock's long-term momentum (a weighted average of two rates of change, here over about six months of "
+        "trading bars instead of 14 and 11 months): long while "
+        "positive and rising.",
+        coppock_curve,
+        (window("long_roc", 126, 20, 1000), window("short_roc", 105, 10, 1000), window("smoothing", 42, 5, 1000)),
+    ),
+    _rule(
+        "supertrend",
+        "SuperTrend",
+        "Long while the close is above the SuperTrend: an ATR band that trails the trend and flips when crossed.",
+        supertrend,
+        (window("window", 10), Param("multiple", "float", 3.0, 0.5, 10.0)),
+    ),
+    _rule(
+        "volatility_squeeze",
+        "Volatility squeeze breakout",
+        "When Bollinger bands leave the Keltner channel after a squeeze (compressed volatility), follow the close "
+        "against its mean; exit back at the mean.",
+        volatility_squeeze,
+        (window("window", 20), Param("width", "float", 2.0, 0.5, 5.0, help="Bollinger width in standard deviations")),
+    ),
+    _rule(
+        "heikin_ashi_trend",
+        "Heikin-Ashi trend",
+        "Long after `run` consecutive rising Heikin-Ashi candles (averaged open and close), until a falling one.",
+        heikin_ashi_trend,
+        (window("run", 3, 1, 20),),
+    ),
+    _rule(
+        "elder_impulse",
+        "Elder impulse system",
+        "Long while both a 13-bar EMA and the MACD histogram rise (trend and momentum agree), flat once both fall.",
+        elder_impulse,
+        (window("ema", 13), window("fast", 12), window("slow", 26), window("signal", 9, 2, 100)),
     ),
 ]

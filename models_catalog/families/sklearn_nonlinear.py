@@ -28,6 +28,13 @@ SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR = deferred(
     "sklearn.svm", "SVC", "SVR", "LinearSVC", "LinearSVR", "NuSVC", "NuSVR"
 )
 
+PolynomialFeatures = deferred("sklearn.preprocessing", "PolynomialFeatures")
+RandomTreesEmbedding = deferred("sklearn.ensemble", "RandomTreesEmbedding")
+RandomForestClassifier, HistGradientBoostingClassifier = deferred(
+    "sklearn.ensemble", "RandomForestClassifier", "HistGradientBoostingClassifier"
+)
+StandardScaler = deferred("sklearn.preprocessing", "StandardScaler")
+
 C = Param("C", "float", 1.0, 1e-4, 1e4, log=True, help="inverse regularisation strength")
 # A number, not scikit-learn's "scale"/"auto" rules: on standardised features both are 1 / n_features, so a
 # choice between them changed nothing.
@@ -72,6 +79,22 @@ def _linear_svc(p, target, seed):
     if p["calibration"] == "none":
         return svc
     return CalibratedClassifierCV(svc, method=p["calibration"], cv=TimeSeriesSplit(n_splits=3))
+
+
+CALIBRATED_BASES = {
+    "gaussian_nb": lambda seed: GaussianNB(),
+    "random_forest": lambda seed: RandomForestClassifier(
+        n_estimators=100, min_samples_leaf=20, max_depth=6, n_jobs=1, random_state=seed
+    ),
+    "hist_gradient_boosting": lambda seed: HistGradientBoostingClassifier(
+        max_iter=100, learning_rate=0.05, max_leaf_nodes=15, early_stopping=False, random_state=seed
+    ),
+}
+
+
+def _calibrated(p, target, seed):
+    base = CALIBRATED_BASES[p["base"]](seed)
+    return CalibratedClassifierCV(base, method=p["method"], cv=TimeSeriesSplit(n_splits=p["cv_splits"]))
 
 
 def _mlp(cls):
@@ -366,5 +389,113 @@ DEFINITIONS = [
         "Ignores the features: always the training mean (or median) of the target.",
         kwargs_of(DummyRegressor),
         (Param("strategy", "choice", "mean", choices=("mean", "median")),),
+    ),
+    feature_definition(
+        "calibrated_classifier",
+        "Isotonic-calibrated classifier",
+        "calibration",
+        ("direction",),
+        "A classifier whose probabilities are recalibrated (isotonic regression by default, or Platt's sigmoid) on "
+        "expanding-window folds of the training rows: naive Bayes, a random forest or boosted trees, whose raw "
+        "scores are known to be mis-calibrated (Niculescu-Mizil and Caruana, 2005).",
+        _calibrated,
+        (
+            Param("base", "choice", "hist_gradient_boosting", choices=tuple(CALIBRATED_BASES)),
+            Param("method", "choice", "isotonic", choices=("isotonic", "sigmoid")),
+            Param("cv_splits", "int", 3, 2, 10, help="expanding-window calibration folds"),
+        ),
+        scale=True,
+    ),
+    feature_definition(
+        "polynomial_logistic",
+        "Polynomial logistic regression (interactions)",
+        "linear",
+        ("direction",),
+        "Logistic regression on the features and all their pairwise products and squares (degree 2): explicit "
+        "interactions, such as momentum that matters only when volatility is low.",
+        lambda p, target, seed: make_pipeline(
+            PolynomialFeatures(degree=2, interaction_only=p["interaction_only"], include_bias=False),
+            StandardScaler(),
+            LogisticRegression(C=p["C"], max_iter=2000),
+        ),
+        (
+            Param("C", "float", 0.05, 1e-4, 1e4, log=True, help="inverse regularisation strength"),
+            Param("interaction_only", "bool", False, help="products only, no squares"),
+        ),
+        scale=True,
+    ),
+    feature_definition(
+        "polynomial_ridge",
+        "Polynomial ridge regression (interactions)",
+        "linear",
+        REGRESSION_TARGETS,
+        "Ridge regression on the features and all their pairwise products and squares (degree 2).",
+        lambda p, target, seed: make_pipeline(
+            PolynomialFeatures(degree=2, interaction_only=p["interaction_only"], include_bias=False),
+            StandardScaler(),
+            Ridge(alpha=p["alpha"]),
+        ),
+        (
+            Param("alpha", "float", 100.0, 1e-3, 1e6, log=True, help="regularisation strength"),
+            Param("interaction_only", "bool", False, help="products only, no squares"),
+        ),
+        scale=True,
+        scale_target=True,
+    ),
+    feature_definition(
+        "kernel_ridge_nystroem",
+        "Kernel ridge regression (Nystroem)",
+        "kernel",
+        REGRESSION_TARGETS,
+        "Ridge regression on a Nystroem approximation of an RBF kernel: kernel flexibility on the whole history at "
+        "linear cost (exact kernel ridge keeps only the latest rows).",
+        lambda p, target, seed: make_pipeline(
+            Nystroem(gamma=p["gamma"], n_components=p["n_components"], random_state=seed), Ridge(alpha=p["alpha"])
+        ),
+        (
+            Param("gamma", "float", 0.05, 1e-4, 10.0, log=True, help="RBF kernel width"),
+            Param("n_components", "int", 100, 10, 2000, log=True, help="kernel basis size"),
+            Param("alpha", "float", 10.0, 1e-4, 1e4, log=True, help="regularisation strength"),
+        ),
+        scale=True,
+        scale_target=True,
+    ),
+    feature_definition(
+        "random_trees_embedding_logistic",
+        "Random-trees embedding + logistic regression",
+        "tree",
+        ("direction",),
+        "Totally random trees encode each day by the leaves it falls in (a sparse, data-adaptive partition), then "
+        "an L2 logistic regression on that encoding.",
+        lambda p, target, seed: make_pipeline(
+            RandomTreesEmbedding(
+                n_estimators=p["n_estimators"], max_depth=p["max_depth"], min_samples_leaf=20, random_state=seed
+            ),
+            LogisticRegression(C=p["C"], max_iter=2000),
+        ),
+        (
+            Param("n_estimators", "int", 50, 10, 1000, log=True, help="random trees"),
+            Param("max_depth", "int", 3, 1, 10),
+            Param("C", "float", 0.1, 1e-4, 1e4, log=True, help="inverse regularisation strength"),
+        ),
+    ),
+    feature_definition(
+        "random_trees_embedding_ridge",
+        "Random-trees embedding + ridge regression",
+        "tree",
+        REGRESSION_TARGETS,
+        "Totally random trees encode each day by its leaves, then ridge regression on that sparse encoding.",
+        lambda p, target, seed: make_pipeline(
+            RandomTreesEmbedding(
+                n_estimators=p["n_estimators"], max_depth=p["max_depth"], min_samples_leaf=20, random_state=seed
+            ),
+            Ridge(alpha=p["alpha"]),
+        ),
+        (
+            Param("n_estimators", "int", 50, 10, 1000, log=True, help="random trees"),
+            Param("max_depth", "int", 3, 1, 10),
+            Param("alpha", "float", 10.0, 1e-4, 1e4, log=True, help="regularisation strength"),
+        ),
+        scale_target=True,
     ),
 ]

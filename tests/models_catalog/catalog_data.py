@@ -38,10 +38,10 @@ def fast_params(definition) -> dict:
     return {name: value for name, value in FAST_PARAMS.items() if name in names}
 
 
-def run(key: str, target: str, *, horizon: int = 1) -> RunResult:
+def run(key: str, target: str, *, horizon: int = 1, rows: int = ROWS) -> RunResult:
     """The walk-forward of one entry; labels stay one bar ahead, `horizon` is what the model is asked for."""
     definition = CATALOG[key]
-    bars, features, labels, next_returns = dataset(target, ROWS)
+    bars, features, labels, next_returns = dataset(target, rows)
     return walk_forward_run(
         definition=definition,
         params=fast_params(definition),
