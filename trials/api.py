@@ -3,8 +3,8 @@
 from django.http import Http404
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
@@ -14,13 +14,27 @@ from security.limits import submission_check
 from . import selectors, services
 from .exports import PREDICTION_HEADER, TRIAL_COLUMNS, csv_response, prediction_row, trial_row
 from .models import Trial
-from .serializers import TrialSerializer
+from .serializers import TrialListSerializer, TrialSerializer
 
 
 class TrialFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Trial.Status.choices, required=False, allow_blank=True)
     model = serializers.CharField(required=False, allow_blank=True, max_length=100)
     team = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    metric = serializers.RegexField(selectors.METRIC_NAME, required=False, allow_blank=True)
+    metric_min = serializers.FloatField(required=False)
+    metric_max = serializers.FloatField(required=False)
+
+    def validate(self, attrs):
+        if (attrs.get("metric_min") is not None or attrs.get("metric_max") is not None) and not attrs.get("metric"):
+            raise ValidationError({"metric": "name the metric that metric_min and metric_max bound, e.g. sharpe"})
+        return attrs
+
+
+class TrialPageSerializer(serializers.Serializer):
+    sort = serializers.CharField(required=False, default="-created_at", max_length=50)
+    cursor = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=1000)
 
 
 def _filters(request) -> dict:
@@ -38,15 +52,28 @@ def get_trial_or_404(request, trial_id: int):
 
 
 class TrialListCreateApi(APIView):
-    class Pagination(LimitOffsetPagination):
-        default_limit = 50
-        max_limit = 500
-
     def get(self, request):
-        trials = selectors.trial_list(user=request.user, filters=_filters(request))
-        paginator = self.Pagination()
-        page = paginator.paginate_queryset(trials, request, view=self)
-        return paginator.get_paginated_response(TrialSerializer(page, many=True).data)
+        """One page (`limit`, at most 1,000) by keyset: follow `next` and `previous`; `sort` is -created_at (the
+        default), created_at, or a metric name such as -sharpe. Lists leave out `folds` and `data_used`."""
+        filters = _filters(request)
+        paging = TrialPageSerializer(data=request.query_params)
+        paging.is_valid(raise_exception=True)
+        try:
+            page = selectors.trial_page(user=request.user, filters=filters, **paging.validated_data)
+        except selectors.BadListRequest as exc:
+            raise ValidationError({exc.field: str(exc)}) from exc
+        url = remove_query_param(request.build_absolute_uri(), "cursor")
+
+        def link(cursor):
+            return replace_query_param(url, "cursor", cursor) if cursor else None
+
+        return Response(
+            {
+                "next": link(page.next_cursor),
+                "previous": link(page.previous_cursor),
+                "results": TrialListSerializer(page.trials, many=True).data,
+            }
+        )
 
     def post(self, request):
         if not isinstance(request.data, dict):

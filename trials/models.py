@@ -58,11 +58,12 @@ class Trial(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The trial list, the dashboard and the CSV export: a team's trials, newest first, optionally
-            # filtered by status or by model (trials.selectors.trial_list).
-            models.Index(fields=["team", "-created_at"]),
-            models.Index(fields=["team", "status", "-created_at"]),
-            models.Index(fields=["team", "model_key", "-created_at"]),
+            # The trial list, the dashboard and the CSV export: a team's trials, newest first (id breaks ties, so
+            # the keyset cursor of trials.selectors.trial_page is one index range), optionally of one status or
+            # one model. Each list the page offers reads its page straight off one of these, with no sort.
+            models.Index(fields=["team", "-created_at", "-id"], name="trial_team_created"),
+            models.Index(fields=["team", "status", "-created_at", "-id"], name="trial_team_status_created"),
+            models.Index(fields=["team", "model_key", "-created_at", "-id"], name="trial_team_model_created"),
             # The reaper and the stuck-trials gauge: running trials by heartbeat age.
             models.Index(fields=["status", "heartbeat_at"]),
             # The relay: queued trials the broker never accepted, or long ago (trials.queue).
@@ -75,6 +76,31 @@ class Trial(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class TrialMetric(models.Model):
+    """One figure of a trial's `metrics` as a typed row, so that lists sort and filter by it in the database.
+
+    Kept equal to Trial.metrics by trials.metric_index (written in the same transaction as the metrics). `team`
+    and `model_key` copy the trial's, which never change: a team's trials sorted by a metric, optionally of one
+    model, are then one range of one index, in order."""
+
+    # No index of their own: the unique (trial, name) and the (team, name, …) indexes lead with them.
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="metric_values", db_index=False)
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
+    model_key = models.CharField(max_length=80)
+    name = models.CharField(max_length=40)
+    value = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["trial", "name"], name="trialmetric_unique_trial_name")]
+        indexes = [
+            models.Index(fields=["team", "name", "value", "trial"], name="trialmetric_team_sort"),
+            models.Index(fields=["team", "name", "model_key", "value", "trial"], name="trialmetric_team_model_sort"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trial_id}.{self.name}={self.value}"
 
 
 class Prediction(models.Model):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from compliance.models import Decision
 
 from . import metrics as m
+from .metric_index import metrics_index
 from .models import Prediction, Study, Trial
 from .queue import question_send_refresh
 
@@ -78,10 +79,10 @@ def question_refresh(*, question: dict) -> int:
             question_trials(question=question)
             .select_for_update()
             .order_by("pk")
-            .values_list("pk", "status", "return_moments", "metrics")
+            .values_list("pk", "status", "return_moments", "metrics", "team_id", "model_key")
         )
         trials = len(rows) + _refused(question)
-        sharpes = [moments["sharpe"] for _, _, moments, _ in rows if moments]
+        sharpes = [moments["sharpe"] for _, _, moments, *_ in rows if moments]
         now = timezone.now()
         updates = [
             Trial(
@@ -92,11 +93,14 @@ def question_refresh(*, question: dict) -> int:
                     "trials_in_question": trials,
                 },
                 dsr_computed_at=now,
+                team_id=team_id,
+                model_key=model_key,
             )
-            for pk, status, moments, metrics in rows
+            for pk, status, moments, metrics, team_id, model_key in rows
             if moments and status == Trial.Status.SUCCEEDED
         ]
         Trial.objects.bulk_update(updates, ["metrics", "dsr_computed_at"], batch_size=500)
+        metrics_index(trials=updates)
     logger.info("research question %s: DSR of %s trials recomputed (N=%s)", question, len(updates), trials)
     return len(updates)
 

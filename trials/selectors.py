@@ -1,35 +1,187 @@
 """Reads of trials, always scoped to the teams of the user asking."""
 
+import base64
+import binascii
+import json
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import team_list_for_user
+from accounts.selectors import team_ids_for_user, team_list_for_user
 
-from .models import Prediction, Study, Trial
+from .models import Prediction, Study, Trial, TrialMetric
+
+# What a list shows of a trial: everything but the per-fold results and the data versions (the trial's own page
+# and the API's detail have those), which are most of a finished trial's row.
+LIST_DEFERRED = ("folds", "data_used")
 
 PREDICTION_FIELDS = ("y_true", "y_pred", "proba", "position", "strategy_return", "cost", "net_return", "equity")
 
 
-def trial_list(*, user: User, filters: dict | None = None) -> QuerySet[Trial]:
-    filters = filters or {}
-    trials = Trial.objects.filter(team__in=team_list_for_user(user=user)).select_related("team", "created_by")
+def _team_q(team_ids: list[int], field: str = "team_id") -> Q:
+    return Q(**{field: team_ids[0]}) if len(team_ids) == 1 else Q(**{f"{field}__in": team_ids})
+
+
+def _scoped(*, team_ids: list[int], filters: dict) -> QuerySet[Trial]:
+    """The trials of `team_ids` with the status, model and metric-range filters applied. The team ids are read
+    first (accounts.selectors.team_ids_for_user), so each filter is an equality on an index's leading columns."""
+    trials = Trial.objects.filter(_team_q(team_ids))
     if filters.get("status"):
         trials = trials.filter(status=filters["status"])
     if filters.get("model"):
         trials = trials.filter(model_key=filters["model"])
-    if filters.get("team"):
-        trials = trials.filter(team__slug=filters["team"])
-    return trials.order_by("-created_at", "-id")
+    if filters.get("metric") and (filters.get("metric_min") is not None or filters.get("metric_max") is not None):
+        in_range = TrialMetric.objects.filter(trial=OuterRef("pk"), name=filters["metric"])
+        if filters.get("metric_min") is not None:
+            in_range = in_range.filter(value__gte=filters["metric_min"])
+        if filters.get("metric_max") is not None:
+            in_range = in_range.filter(value__lte=filters["metric_max"])
+        trials = trials.filter(Exists(in_range))
+    return trials.select_related("team", "created_by")
+
+
+def trial_list(*, user: User, filters: dict | None = None) -> QuerySet[Trial]:
+    """The user's trials, newest first, filtered (see trial_page for the filters); for exports and short lists."""
+    filters = filters or {}
+    team_ids = team_ids_for_user(user=user, slug=filters.get("team") or None)
+    return _scoped(team_ids=team_ids, filters=filters).order_by("-created_at", "-id")
 
 
 def trial_get(*, user: User, trial_id: int) -> Trial | None:
-    """The trial if it belongs to one of the user's teams, else None (callers answer 404)."""
-    return trial_list(user=user).filter(pk=trial_id).first()
+    """The trial if it belongs to one of the user's teams, else None (callers answer 404). One query."""
+    if not user.is_authenticated:
+        return None
+    found = Trial.objects.select_related("team", "created_by").filter(pk=trial_id, team__memberships__user=user)
+    return next(iter(found.order_by()[:1]), None)
+
+
+# --- One page of a list, by keyset ---------------------------------------------------------------------------
+
+METRIC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class BadListRequest(ValueError):
+    """A sort or a cursor the list does not offer; `field` names the query parameter."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass
+class TrialPage:
+    trials: list[Trial]
+    next_cursor: str | None
+    previous_cursor: str | None
+    sort: str
+
+
+def sort_parse(sort: str) -> tuple[str, bool]:
+    """("created_at" or a metric name, descending?) for a sort such as "-created_at", "sharpe" or "-sharpe"."""
+    key = (sort or "-created_at").strip()
+    descending = key.startswith("-")
+    key = key.lstrip("-")
+    if key != "created_at" and not METRIC_NAME.match(key):
+        raise BadListRequest("sort", f"sort by created_at or a metric name, optionally with a leading -, got {sort!r}")
+    return key, descending
+
+
+def _cursor_make(direction: str, value, pk: int) -> str:
+    raw = json.dumps([direction, value.isoformat() if isinstance(value, datetime) else value, pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _cursor_read(cursor: str, *, by_metric: bool) -> tuple[str, object, int]:
+    problem = BadListRequest("cursor", "not a cursor this list gave out: follow its next or previous link")
+    try:
+        direction, value, pk = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if direction not in ("next", "previous") or not isinstance(pk, int) or isinstance(pk, bool):
+            raise problem
+        if by_metric:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise problem
+            return direction, float(value), pk
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise problem
+        return direction, moment, pk
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise problem from None
+
+
+def trial_page(
+    *,
+    user: User,
+    filters: dict | None = None,
+    sort: str = "-created_at",
+    cursor: str | None = None,
+    limit: int = 50,
+    with_folds: bool = False,
+) -> TrialPage:
+    """One page of the user's trials, by keyset: `cursor` is the next or previous cursor of the page before.
+
+    filters: status, model, team (a slug), and a metric range (metric, metric_min, metric_max).
+    sort: "-created_at" (newest first, the default), "created_at", or a metric name with or without "-" (trials
+    without that metric are not in a list sorted by it). Ties are broken by id, so every page is one range of an
+    index (see Trial.Meta.indexes and TrialMetric.Meta.indexes): a page costs the same on page 1 and page 10,000.
+    Raises BadListRequest for a sort or cursor the list does not offer."""
+    filters = filters or {}
+    key, descending = sort_parse(sort)
+    by_metric = key != "created_at"
+    team_ids = team_ids_for_user(user=user, slug=filters.get("team") or None)
+    if not team_ids:
+        return TrialPage([], None, None, sort)
+    trials = _scoped(team_ids=team_ids, filters=filters)
+    if not with_folds:
+        trials = trials.defer(*LIST_DEFERRED)
+    if by_metric:
+        # One join to the metric's rows; the team (and model) are matched on the metric's own copy so that the
+        # metric index gives the order.
+        joined = Q(metric_values__name=key) & _team_q(team_ids, "metric_values__team_id")
+        if filters.get("model"):
+            joined &= Q(metric_values__model_key=filters["model"])
+        trials = trials.filter(joined).annotate(sort_value=F("metric_values__value"))
+        column = "sort_value"
+    else:
+        column = "created_at"
+
+    direction = "next"
+    if cursor:
+        direction, value, pk = _cursor_read(cursor, by_metric=by_metric)
+        # Walking backwards is walking forwards in the opposite order, then reversing the page.
+        after = descending if direction == "next" else not descending
+        op = "lt" if after else "gt"
+        bound = "lte" if after else "gte"
+        # The redundant bound on the column alone makes the cursor an index range (not a filter on a full scan).
+        beyond = Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"pk__{op}": pk})
+        trials = trials.filter(Q(**{f"{column}__{bound}": value}), beyond)
+    forwards = descending if direction == "next" else not descending
+    order = [f"-{column}", "-id"] if forwards else [column, "id"]
+    rows = list(trials.order_by(*order)[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if direction == "previous":
+        rows.reverse()
+    if not rows:
+        return TrialPage([], None, None, sort)
+
+    def edge(trial: Trial, towards: str) -> str:
+        return _cursor_make(towards, getattr(trial, column), trial.pk)
+
+    has_next = more if direction == "next" else True
+    has_previous = bool(cursor) if direction == "next" else more
+    return TrialPage(
+        trials=rows,
+        next_cursor=edge(rows[-1], "next") if has_next else None,
+        previous_cursor=edge(rows[0], "previous") if has_previous else None,
+        sort=f"{'-' if descending else ''}{key}",
+    )
 
 
 def trial_stale_running(*, now: datetime | None = None) -> QuerySet[Trial]:

@@ -48,3 +48,11 @@ class TrialSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class TrialListSerializer(TrialSerializer):
+    """A trial in a list: without the per-fold results and the data versions (see trials.selectors.LIST_DEFERRED)."""
+
+    class Meta(TrialSerializer.Meta):
+        fields = [name for name in TrialSerializer.Meta.fields if name not in ("folds", "data_used")]
+        read_only_fields = fields

@@ -28,6 +28,7 @@ from observability.logging import trial_log_context
 from . import features as feature_pipeline
 from . import lifecycle
 from .events import publish_progress
+from .metric_index import metrics_index
 from .metrics import periods_per_year, return_moments
 from .models import Prediction, Trial
 from .runner import POSITIONS, Cancelled, RunResult, Trading, repeats_run
@@ -648,6 +649,7 @@ def _store_result(trial: Trial, result: RunResult) -> None:
     net = result.predictions["net_return"].to_numpy()
     moments = None if trial.target == "volatility" else return_moments(net)
     Trial.objects.filter(pk=trial.pk).update(across_seeds=result.across_seeds, return_moments=moments)
+    metrics_index(trials=[trial])
     if not _finish(trial, status=Trial.Status.SUCCEEDED, progress=1.0, metrics=result.metrics, folds=trial.folds):
         transaction.set_rollback(True)  # someone else ended the trial meanwhile: keep no half result
 

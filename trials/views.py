@@ -19,15 +19,24 @@ from .exports import METRIC_COLUMNS
 from .forms import TrialForm
 from .models import Trial
 
+DASHBOARD_PAGE = 50
+
 
 @login_required
 def dashboard(request):
     filters = {"status": request.GET.get("status", ""), "model": request.GET.get("model", "")}
-    trials = selectors.trial_list(user=request.user, filters=filters)[:200]
+    if filters["status"] not in Trial.Status.values:
+        filters["status"] = ""
+    try:
+        page = selectors.trial_page(
+            user=request.user, filters=filters, cursor=request.GET.get("cursor") or None, limit=DASHBOARD_PAGE
+        )
+    except selectors.BadListRequest:  # a stale or edited cursor: start again from the newest
+        page = selectors.trial_page(user=request.user, filters=filters, limit=DASHBOARD_PAGE)
     return render(
         request,
         "trials/dashboard.html",
-        {"trials": trials, "filters": filters, "statuses": Trial.Status.choices},
+        {"trials": page.trials, "page": page, "filters": filters, "statuses": Trial.Status.choices},
     )
 
 

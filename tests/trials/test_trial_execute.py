@@ -23,6 +23,9 @@ def test_execute_trains_and_matches_a_plain_scikit_learn_walk_forward(alice, tea
     trial.refresh_from_db()
     assert trial.status == "succeeded", trial.error
     assert trial.progress == 1.0 and trial.attempts == 1 and trial.finished_at is not None
+    # The metrics are also rows the lists sort and filter by (trials.metric_index).
+    indexed = dict(trial.metric_values.values_list("name", "value"))
+    assert indexed == {k: v for k, v in trial.metrics.items() if isinstance(v, float)} and "sharpe" in indexed
 
     # Recompute the same walk-forward by hand with scikit-learn alone.
     bars = dataset_frame(dataset=Dataset.objects.get(key="SPX", team__isnull=True))
