@@ -42,5 +42,7 @@ chromium:
 test: lint chromium
 	$(BIN)/pytest
 
+# The figures of the performance table (SQLite, and PostgreSQL when it answers), then the trial-overhead figures.
 bench: install
+	$(BIN)/python scripts/bench_figures.py
 	$(BIN)/python scripts/bench.py

@@ -5,3 +5,16 @@ class ComplianceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "compliance"
     verbose_name = "Compliance"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from .services import RULE_MODELS, rules_changed
+
+        def changed(sender, **kwargs):
+            rules_changed()
+
+        for model in RULE_MODELS:
+            uid = f"compliance.rules_changed.{model.__name__}"
+            post_save.connect(changed, sender=model, weak=False, dispatch_uid=uid + ".save")
+            post_delete.connect(changed, sender=model, weak=False, dispatch_uid=uid + ".delete")

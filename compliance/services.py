@@ -3,12 +3,14 @@ recorded with the exact rule versions it applied, owners approve or reject trial
 users who keep breaking rules are blocked until an admin clears them."""
 
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -50,6 +52,8 @@ class GatewayResult:
     violations: list[Violation] = field(default_factory=list)
     approvals: list[Violation] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    # The history row of each rule's version applied, when known (see rulebook_for_team); else read when recorded.
+    history_ids: dict[tuple[type[Rule], int], int] = field(default_factory=dict)
 
     @property
     def rejected(self) -> bool:
@@ -74,10 +78,64 @@ class GatewayResult:
 
 
 def rules_applicable(model: type[Rule], *, team: Team) -> QuerySet:
-    """The enabled rules of one kind that bind `team`: its own and the global ones. Read fresh every time, so an
-    edit in the admin applies to the next submission without a restart."""
+    """The enabled rules of one kind that bind `team`: its own and the global ones, read from the database (the
+    gateway reads them through rulebook_for_team, which keeps them until a rule changes)."""
     rules = model._default_manager.filter(Q(team__isnull=True) | Q(team=team), enabled=True)
     return rules.select_related("team").order_by("pk")
+
+
+# --- The rules a team is judged by, kept in each process until a rule changes ------------------------------------
+
+RULE_MODELS: tuple[type[Rule], ...] = (*CHECKS, ApprovalRule, RepeatedViolationRule)
+RULES_GENERATION_KEY = "compliance:rules-generation"
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """Every enabled rule binding one team, by kind, and the history row of each rule's current version."""
+
+    rules: dict[type[Rule], list[Rule]]
+    history_ids: dict[tuple[type[Rule], int], int]
+
+
+# team (pk, created_at: a pk can be reused after a rollback) -> (the generation read at, the rulebook)
+_rulebooks: dict[tuple, tuple[str, Rulebook]] = {}
+
+
+def _rules_generation() -> str:
+    generation = cache.get(RULES_GENERATION_KEY)
+    if generation is None:
+        cache.add(RULES_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(RULES_GENERATION_KEY) or ""
+    return generation
+
+
+def rules_changed() -> None:
+    """Make every process read the rules afresh: called when any rule is saved or deleted (compliance.apps connects
+    it to their signals), after the change commits. Code changing rules with QuerySet.update() must call it."""
+    _rulebooks.clear()  # this process at once (the change's own transaction sees it)
+    transaction.on_commit(lambda: cache.set(RULES_GENERATION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def rulebook_for_team(*, team: Team) -> Rulebook:
+    """The team's rules, as read when they last changed: one cache read (the shared generation, in Redis) when
+    nothing changed, instead of a query per kind of rule and per rule's history on every submission."""
+    generation = _rules_generation()
+    key = (team.pk, team.created_at)
+    kept = _rulebooks.get(key)
+    if kept is not None and kept[0] == generation:
+        return kept[1]
+    rules = {model: list(rules_applicable(model, team=team)) for model in RULE_MODELS}
+    history_ids: dict[tuple[type[Rule], int], int] = {}
+    for model, found in rules.items():
+        if not found:
+            continue
+        rows = model.history.filter(id__in=[r.pk for r in found]).order_by("id", "-history_date", "-history_id")
+        for rule_id, history_id in rows.values_list("id", "history_id"):
+            history_ids.setdefault((model, rule_id), history_id)
+    book = Rulebook(rules=rules, history_ids=history_ids)
+    _rulebooks[key] = (generation, book)
+    return book
 
 
 def _lock_submitter(*, user: User | None, team: Team) -> None:
@@ -108,6 +166,8 @@ def gateway_check(
         raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
     ctx = Context(spec=spec, user=user, team=team, stage=stage, trial=trial)
     result = GatewayResult(stage=stage)
+    book = rulebook_for_team(team=team)
+    result.history_ids = book.history_ids
     if stage == "submit" and user is not None:
         block = SubmissionBlock.objects.filter(user=user, cleared_at__isnull=True).first()
         if block is not None:
@@ -123,14 +183,14 @@ def gateway_check(
     for model, (check, stages) in CHECKS.items():
         if stage not in stages:
             continue
-        rules = list(rules_applicable(model, team=team))
+        rules = book.rules[model]
         if model is QuotaRule and rules:
             _lock_submitter(user=user, team=team)
         for rule in rules:
             result.rules.append(rule)
             result.violations.extend(check(rule, ctx))
     if stage == "submit":
-        for rule in rules_applicable(ApprovalRule, team=team):
+        for rule in book.rules[ApprovalRule]:
             result.rules.append(rule)
             result.approvals.extend(check_approval(rule, ctx))
     return result
@@ -193,12 +253,14 @@ def _snapshot(rule: Rule) -> dict:
     return {f.attname: f.value_from_object(rule) for f in rule._meta.concrete_fields}
 
 
-def _rule_versions(rules: list[Rule]) -> list[dict]:
-    """Each rule applied, with the id of its latest history row (the exact version) and a copy of its fields."""
+def _rule_versions(rules: list[Rule], known: dict[tuple[type[Rule], int], int] | None = None) -> list[dict]:
+    """Each rule applied, with the id of its latest history row (the exact version) and a copy of its fields.
+    `known`: history ids already read with the rules (the rulebook); the others are read now."""
+    latest: dict[tuple[type[Rule], int], int] = dict(known or {})
     by_model: dict[type[Rule], list[int]] = defaultdict(list)
     for rule in rules:
-        by_model[type(rule)].append(rule.pk)
-    latest: dict[tuple[type[Rule], int], int] = {}
+        if (type(rule), rule.pk) not in latest:
+            by_model[type(rule)].append(rule.pk)
     for model, ids in by_model.items():
         rows = model.history.filter(id__in=ids).order_by("id", "-history_date", "-history_id")
         for rule_id, history_id in rows.values_list("id", "history_id"):
@@ -264,7 +326,7 @@ def decision_record(
         stage=result.stage,
         outcome=result.outcome,
         reasons=reasons,
-        rules=_rule_versions(result.rules),
+        rules=_rule_versions(result.rules, result.history_ids),
         spec=spec,
         automated=automated,
     )

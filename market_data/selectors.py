@@ -1,7 +1,7 @@
 """Reads of stored series: which datasets a team can use, and their values as pandas objects."""
 
 import pandas as pd
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from accounts.models import Team, User
 from accounts.selectors import team_list_for_user
@@ -36,8 +36,8 @@ def dataset_get(*, team: Team, key: str, source: str | None = None) -> Dataset |
 
 
 def _team_first(candidates: QuerySet[Dataset]) -> Dataset | None:
-    owned = candidates.filter(team__isnull=False).order_by("-updated_at").first()
-    return owned or candidates.filter(team__isnull=True).order_by("-updated_at").first()
+    """The team's own copy if there is one, else the shared one (the latest updated of each): one query."""
+    return candidates.order_by(F("team_id").asc(nulls_last=True), "-updated_at").first()
 
 
 def dataset_frame(*, dataset: Dataset) -> pd.DataFrame | pd.Series:

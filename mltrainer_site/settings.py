@@ -97,11 +97,13 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web server and the worker are separate processes: wait for locks instead of failing.
+    # The web server and the worker are separate processes: wait for locks instead of failing. In WAL mode,
+    # synchronous=NORMAL syncs the log at checkpoints, not at every commit: the database stays consistent through a
+    # crash or power cut, which may only undo the last commits before it (a commit costs ~0.1 ms, not a disk flush).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg's pool, one per process. DB_POOL_MAX_SIZE=0 turns it off (e.g. behind PgBouncer in transaction mode).
@@ -163,6 +165,17 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stuck-trials": {"task": "trials.tasks.reap_stuck_trials", "schedule": 60.0, "options": {"expires": 50}},
     # Steps running studies, so a study carries on after a lost message or a worker restart.
     "tick-studies": {"task": "trials.tasks.tick_studies", "schedule": 30.0, "options": {"expires": 25}},
+}
+
+# The cache is shared by every process (the same Redis, its own key prefix): the compliance gateway keeps each
+# team's rules in memory and reads here whether any rule changed since (compliance.services.rulebook_for_team).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "mltrainer-cache",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
 }
 
 CHANNEL_LAYERS = {

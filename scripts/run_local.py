@@ -51,6 +51,17 @@ SETUP_INPUTS = [
 ]
 
 
+def web_command(*, host: str = "127.0.0.1", port: int = 8000) -> list[str]:
+    """The web server (HTTP and WebSockets); make bench starts the same."""
+    return [PYTHON, "-m", "daphne", "-b", host, "-p", str(port), "mltrainer_site.asgi:application"]
+
+
+def worker_command(*, concurrency: int = 2) -> list[str]:
+    # --quiet: no banners, so the demo login printed below stays on screen.
+    return [PYTHON, "-m", "celery", "-A", "mltrainer_site", "--quiet", "worker", "--loglevel=INFO",
+            f"--concurrency={concurrency}"]  # fmt: skip
+
+
 def fail(message: str) -> None:
     print(f"make run: {message}", file=sys.stderr, flush=True)
     raise SystemExit(1)
@@ -198,9 +209,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if started with SIGINT ignored
 
-    def start(*args: str) -> None:
+    def start(command: list[str]) -> None:
         # Own process group: the terminal's Ctrl-C reaches only this script, which stops everything in parallel.
-        children.append(subprocess.Popen([PYTHON, "-m", *args], cwd=ROOT, env=env, start_new_session=True))
+        children.append(subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True))
 
     try:
         redis = _start_embedded_redis(env)
@@ -208,21 +219,12 @@ def main() -> int:
             children.append(redis)
         login = _setup(env)
         # The web server first, so it is not slowed by the worker loading the ML libraries (2 cores here).
-        start("daphne", "-b", "127.0.0.1", "-p", str(port), "mltrainer_site.asgi:application")
+        start(web_command(port=port))
         if not _wait_until_serving(port, children):
             fail("the web server did not start (see its output above)")
-        # --quiet: no banners, so the demo login printed below stays on screen.
-        start("celery", "-A", "mltrainer_site", "--quiet", "worker", "--loglevel=INFO", "--concurrency=2")
-        start(
-            "celery",
-            "-A",
-            "mltrainer_site",
-            "--quiet",
-            "beat",
-            "--loglevel=INFO",
-            "-s",
-            str(VAR / "celerybeat-schedule"),
-        )
+        start(worker_command())
+        start([PYTHON, "-m", "celery", "-A", "mltrainer_site", "--quiet", "beat", "--loglevel=INFO", "-s",
+               str(VAR / "celerybeat-schedule")])  # fmt: skip
         print(f"\nmlTrainer is running on http://127.0.0.1:{port}/ (Ctrl-C stops everything)", flush=True)
         if login:
             print(f"{login}\n  (forgot it? .venv/bin/python manage.py changepassword admin)", flush=True)

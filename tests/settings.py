@@ -72,6 +72,7 @@ else:
     # separate processes do, instead of failing with "database table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"mltrainer-test-{_RUN}.sqlite3")}  # noqa: F405
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"mltrainer-test-{_RUN}"  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = f"mltrainer-test-{_RUN}"  # noqa: F405
 # The quota test sends parallel requests that queue on a row lock while holding a connection: give the pool room
 # so a slow machine shows lock behaviour, not pool timeouts.
 if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405

@@ -85,7 +85,7 @@ def trial_insert(*, status: str, **fields) -> Trial:
     """Create a trial in one of the machine's initial statuses (announced only when it is born final)."""
     if status not in INITIAL:
         raise TransitionNotAllowed(f"a trial cannot be created {status}")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no savepoint inside the caller's transaction: nothing to undo alone
         trial = Trial.objects.create(status=status, **fields)
         if trial.is_finished:
             _announce(trial, None)
