@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -190,9 +191,9 @@ def gateway_check(
             result.rules.append(rule)
             result.violations.extend(check(rule, ctx))
     if stage == "submit":
-        for rule in book.rules[ApprovalRule]:
-            result.rules.append(rule)
-            result.approvals.extend(check_approval(rule, ctx))
+        for approval in cast(list[ApprovalRule], book.rules[ApprovalRule]):
+            result.rules.append(approval)
+            result.approvals.extend(check_approval(approval, ctx))
     return result
 
 

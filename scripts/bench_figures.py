@@ -103,7 +103,7 @@ def measure(backend: str) -> dict:
 
         def listing():
             body = client.get("/api/trials/?team=bench-1k&limit=1000").json()
-            assert len(body["results"]) == 1000 and "sharpe" in body["results"][0]["metrics"], body.get("next")
+            assert len(body["results"]) == 1000 and any("sharpe" in t["metrics"] for t in body["results"])
 
         for _ in range(3):
             listing()

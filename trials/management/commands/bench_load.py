@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
+from trials.lifecycle import trials_born_final
 from trials.metric_index import metric_rows
 from trials.models import Trial, TrialMetric
 
@@ -111,10 +112,11 @@ class Command(BaseCommand):
         done = 0
         while done < trials:
             size = min(batch, trials - done)
-            rows = []
+            rows, statuses = [], []
             for n in range(done, done + size):
                 model_key, family = MODELS[n % len(MODELS)]
                 status = STATUSES[n % len(STATUSES)]
+                statuses.append(status)
                 metrics = _metrics(rng) if status == "succeeded" else {}
                 created = now - timedelta(seconds=trials - n)  # one a second, the last one now
                 rows.append(
@@ -131,7 +133,6 @@ class Command(BaseCommand):
                               "horizon": 1, "macro": []},
                         validation={"scheme": "walk_forward", "folds": 5, "gap": 1},
                         seed=n % 7,
-                        status=status,
                         progress=1.0 if status == "succeeded" else 0.4,
                         error="" if status != "failed" else "ValueError: benchmark row",
                         metrics=metrics,
@@ -144,6 +145,7 @@ class Command(BaseCommand):
                         enqueued_at=created,
                     )
                 )  # fmt: skip
+            trials_born_final(rows, statuses)
             with transaction.atomic():
                 _insert(Trial, rows)
                 _insert(TrialMetric, [metric for trial in rows for metric in metric_rows(trial)])
