@@ -167,17 +167,6 @@ CELERY_BEAT_SCHEDULE = {
     "tick-studies": {"task": "trials.tasks.tick_studies", "schedule": 30.0, "options": {"expires": 25}},
 }
 
-# The cache is shared by every process (the same Redis, its own key prefix): the compliance gateway keeps each
-# team's rules in memory and reads here whether any rule changed since (compliance.services.rulebook_for_team).
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "mltrainer-cache",
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-    }
-}
-
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -219,7 +208,8 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 120, minimum=5) * 60
 # --- The admin's path, e.g. "ops-7f3a/" to keep it off the well-known /admin/ (see README, Security).
 ADMIN_PATH = (env_str("ADMIN_PATH", "admin/") or "admin/").strip("/") + "/"
 
-# --- Cache (rate limits): the same Redis as the broker, under its own key prefix.
+# --- Cache (rate limits; whether any compliance rule changed, compliance.services.rulebook_for_team): the same
+# Redis as the broker, under its own key prefix, shared by every process.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
