@@ -5,6 +5,9 @@ Trading convention: at each bar's close the strategy holds `position` (1 long, 0
 bar's simple return; changing the position costs `cost_bps` basis points of the change, charged on that bar. Every
 strategy figure is computed on the returns net of costs, with a zero risk-free rate; annualisation uses the
 periods per year of the bar frequency (`periods_per_year`).
+
+scipy and scikit-learn are imported inside the functions that use them: the web process loads this module (for
+the metric names) and must not pay for either.
 """
 
 import math
@@ -12,8 +15,6 @@ import re
 from itertools import combinations
 
 import numpy as np
-from scipy.stats import norm
-from sklearn import metrics as skm
 
 CLASSIFICATION = ("accuracy", "precision", "recall", "f1", "roc_auc")
 REGRESSION = ("rmse", "mae", "r2")
@@ -75,6 +76,8 @@ def _finite(value: float) -> float | None:
 
 
 def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray) -> dict:
+    from sklearn import metrics as skm
+
     both_classes = len(np.unique(y_true)) == 2
     return {
         "accuracy": skm.accuracy_score(y_true, y_pred),
@@ -87,6 +90,8 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, proba: np.nda
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     """RMSE, MAE and R² (1 - SS_res/SS_tot, SS_tot about the test period's own mean)."""
+    from sklearn import metrics as skm
+
     return {
         "rmse": math.sqrt(skm.mean_squared_error(y_true, y_pred)),
         "mae": skm.mean_absolute_error(y_true, y_pred),
@@ -102,6 +107,8 @@ def volatility_metrics(y_true: np.ndarray, y_pred: np.ndarray, floor: float = QL
 
     Volatilities are floored at `floor` before squaring, so a zero or negative forecast scores as the tiny
     positive one it is closest to (badly), never as its mirror image."""
+    from sklearn import metrics as skm
+
     realised = np.maximum(np.asarray(y_true, dtype="float64"), floor) ** 2
     forecast = np.maximum(np.asarray(y_pred, dtype="float64"), floor) ** 2
     ratio = realised / forecast
@@ -227,6 +234,8 @@ def return_moments(returns: np.ndarray) -> dict | None:
 def probabilistic_sharpe(moments: dict | None, benchmark_sharpe: float = 0.0) -> float | None:
     """PSR (Bailey and López de Prado, 2012): the probability that the true per-bar Sharpe exceeds
     `benchmark_sharpe`, Φ((SR − SR*)·√(n−1) / √(1 − γ3·SR + (γ4 − 1)/4·SR²))."""
+    from scipy.stats import norm
+
     if moments is None:
         return None
     sr, n = moments["sharpe"], moments["n"]
@@ -239,6 +248,8 @@ def probabilistic_sharpe(moments: dict | None, benchmark_sharpe: float = 0.0) ->
 def expected_max_sharpe(variance: float, trials: int) -> float:
     """The expected maximum of `trials` independent Sharpe estimates of true Sharpe zero whose variance is
     `variance` (Bailey and López de Prado, 2014): √V·((1 − γ)·Φ⁻¹(1 − 1/N) + γ·Φ⁻¹(1 − 1/(N·e))); 0 for N = 1."""
+    from scipy.stats import norm
+
     if trials < 2:
         return 0.0
     quantiles = (1 - EULER_GAMMA) * norm.ppf(1 - 1 / trials) + EULER_GAMMA * norm.ppf(1 - 1 / (trials * math.e))
