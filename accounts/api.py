@@ -1,7 +1,10 @@
 """Helpers every app's REST shell shares: which team a request acts for, and how service errors become HTTP."""
 
 from django.contrib.auth.signals import user_logged_in
-from rest_framework import exceptions
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -37,12 +40,55 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
+class AutoSchema(SpectacularAutoSchema):
+    """Components named after where a serializer lives: `TrialListCreateApi.InputSerializer` becomes
+    `TrialListCreateApiInput`, so every view can call its own serializers InputSerializer and OutputSerializer."""
+
+    def get_serializer_name(self, serializer, direction):
+        return type(serializer).__qualname__.replace(".", "")
+
+
+class JWTScheme(OpenApiAuthenticationExtension):
+    """How the schema describes accounts.tokens.JWTAuthentication: a bearer JWT."""
+
+    target_class = "accounts.tokens.JWTAuthentication"
+    name = "jwtAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+def page_of(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
+    """The Output serializer of a LimitOffsetPagination page of `item`s (for @extend_schema)."""
+    fields = {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": item(many=True),
+    }
+    return type(name, (serializers.Serializer,), fields)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
 class TokenObtainApi(jwt_views.TokenObtainPairView):
     """POST username and password -> an access and a refresh token. A login refused by the failed-login lockout
     is a 429 (the same answer whether or not the password was right)."""
 
     serializer_class = tokens.TokenObtainPairSerializer
 
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField()
+        password = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer, 429: DetailSerializer})
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         try:
@@ -62,3 +108,10 @@ class TokenRefreshApi(jwt_views.TokenRefreshView):
     """POST a refresh token -> a new access and refresh token; the one sent is spent."""
 
     serializer_class = tokens.TokenRefreshSerializer
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

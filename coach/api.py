@@ -1,7 +1,8 @@
 """REST shell around the coach's services and selectors."""
 
 from django.http import Http404
-from rest_framework import status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,10 +52,20 @@ def _coach_error(exc: services.CoachError) -> Response:
 
 
 class ConversationListCreateApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        team = serializers.CharField(required=False, allow_blank=True)
+
+    class InputSerializer(serializers.Serializer):
+        goal = serializers.CharField()
+        title = serializers.CharField(required=False, allow_blank=True)
+        team = serializers.CharField(required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=ConversationSerializer(many=True))
     def get(self, request):
         conversations = selectors.conversation_list(user=request.user, team_slug=request.query_params.get("team", ""))
         return Response(ConversationSerializer(conversations[:200], many=True).data)
 
+    @extend_schema(request=InputSerializer, responses={201: ConversationSerializer})
     def post(self, request):
         data = _object(request)
         team = team_for_request(request)
@@ -68,6 +79,7 @@ class ConversationListCreateApi(APIView):
 
 
 class ConversationDetailApi(APIView):
+    @extend_schema(responses=ConversationDetailSerializer)
     def get(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
         context = {"messages": selectors.message_list(conversation=conversation)}
@@ -75,6 +87,10 @@ class ConversationDetailApi(APIView):
 
 
 class MessageCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses={201: MessageSerializer})
     def post(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
         text = _text(_object(request), "text")
@@ -87,6 +103,12 @@ class MessageCreateApi(APIView):
 
 
 class ProposalLaunchApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        trial = serializers.IntegerField()
+        status = serializers.CharField()
+        proposal = ProposalSerializer()
+
+    @extend_schema(request=None, responses={201: OutputSerializer})
     def post(self, request, proposal_id: int):
         proposal = _proposal_or_404(request, proposal_id)
         submission_check(user=request.user)
@@ -103,6 +125,7 @@ class ProposalLaunchApi(APIView):
 
 
 class ProposalDismissApi(APIView):
+    @extend_schema(request=None, responses=ProposalSerializer)
     def post(self, request, proposal_id: int):
         proposal = _proposal_or_404(request, proposal_id)
         try:

@@ -1,5 +1,6 @@
 """How conversations, messages and proposals look in the API (never the raw API turns, never a key)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Conversation, Message, Proposal
@@ -28,7 +29,7 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     proposals = ProposalSerializer(many=True, read_only=True)
 
     class Meta:
@@ -39,7 +40,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class ConversationSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Conversation
@@ -54,5 +55,6 @@ class ConversationDetailSerializer(ConversationSerializer):
         fields = [*ConversationSerializer.Meta.fields, "messages"]
         read_only_fields = fields
 
+    @extend_schema_field(MessageSerializer(many=True))
     def get_messages(self, conversation) -> list[dict]:
         return MessageSerializer(self.context["messages"], many=True).data

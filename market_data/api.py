@@ -5,6 +5,7 @@ write 403. Provider keys are write-only: no response ever carries one (only a ma
 
 from django.conf import settings
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -25,8 +26,8 @@ VALUES_DEFAULT, VALUES_MAX = 500, 10000
 
 
 class DatasetSerializer(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Dataset
@@ -55,7 +56,7 @@ class DatasetSerializer(serializers.ModelSerializer):
 
 class FetchJobSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = FetchJob
@@ -129,6 +130,12 @@ class SeriesRequestSerializer(serializers.Serializer):
         return attrs
 
 
+class KeyStatusSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    configured = serializers.BooleanField()
+    hint = serializers.CharField(allow_blank=True)
+
+
 def _int_param(request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name)
     if raw in (None, ""):
@@ -172,6 +179,11 @@ def _provider_problem(exc: Exception) -> Response:
 
 
 class DatasetListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        kind = serializers.CharField(required=False, allow_blank=True)
+        source = serializers.CharField(required=False, allow_blank=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses=DatasetSerializer(many=True))
     def get(self, request):
         datasets = selectors.dataset_list(
             user=request.user, kind=request.query_params.get("kind"), source=request.query_params.get("source")
@@ -180,6 +192,16 @@ class DatasetListApi(APIView):
 
 
 class DatasetDetailApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        rows = serializers.IntegerField(required=False, min_value=1, max_value=LATEST_ROWS_MAX)
+
+    class OutputSerializer(DatasetSerializer):
+        latest_rows = serializers.ListField(child=serializers.DictField(), help_text="newest first")
+
+        class Meta(DatasetSerializer.Meta):
+            fields = [*DatasetSerializer.Meta.fields, "latest_rows"]
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
     def get(self, request, dataset_id: int):
         dataset = _dataset_or_404(request, dataset_id)
         limit = _int_param(request, "rows", LATEST_ROWS_DEFAULT, LATEST_ROWS_MAX)
@@ -190,6 +212,10 @@ class DatasetDetailApi(APIView):
             }
         )
 
+    class PatchInputSerializer(serializers.Serializer):
+        publication_lag_days = serializers.IntegerField(allow_null=True, min_value=0)
+
+    @extend_schema(request=PatchInputSerializer, responses=DatasetSerializer)
     def patch(self, request, dataset_id: int):
         """{"publication_lag_days": N or null}: when a team's own series' observations are known to trials."""
         dataset = _dataset_or_404(request, dataset_id)
@@ -205,6 +231,15 @@ class DatasetDetailApi(APIView):
 
 
 class DatasetValuesApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=VALUES_MAX)
+
+    class OutputSerializer(serializers.Serializer):
+        dataset = serializers.IntegerField()
+        field = serializers.ChoiceField(choices=["close", "value"])
+        points = serializers.ListField(child=serializers.ListField(), help_text="[timestamp, value] pairs")
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
     def get(self, request, dataset_id: int):
         dataset = _dataset_or_404(request, dataset_id)
         limit = _int_param(request, "limit", VALUES_DEFAULT, VALUES_MAX)
@@ -221,6 +256,13 @@ class DatasetValuesApi(APIView):
 class DatasetUploadApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        key = serializers.CharField()
+        kind = serializers.ChoiceField(choices=["bars", "series"])
+        team = serializers.CharField(required=False)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: DatasetSerializer})
     def post(self, request):
         team = team_for_request(request)
         upload = request.FILES.get("file")
@@ -243,6 +285,7 @@ class DatasetUploadApi(APIView):
 
 
 class FetchJobCreateApi(APIView):
+    @extend_schema(request=SeriesRequestSerializer, responses={201: FetchJobSerializer})
     def post(self, request):
         team = team_for_request(request)
         wanted = SeriesRequestSerializer(data=request.data)
@@ -257,6 +300,7 @@ class FetchJobCreateApi(APIView):
 
 
 class FetchJobDetailApi(APIView):
+    @extend_schema(responses=FetchJobSerializer)
     def get(self, request, job_id: int):
         job = selectors.fetch_job_get(user=request.user, job_id=job_id)
         if job is None:
@@ -265,10 +309,15 @@ class FetchJobDetailApi(APIView):
 
 
 class WatchListApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        team = serializers.CharField(required=False)
+
+    @extend_schema(parameters=[FilterSerializer], responses=WatchItemSerializer(many=True))
     def get(self, request):
         team = team_for_request(request)
         return Response(WatchItemSerializer(selectors.watch_item_list(team=team), many=True).data)
 
+    @extend_schema(request=SeriesRequestSerializer, responses={201: WatchItemSerializer})
     def post(self, request):
         team = team_for_request(request)
         wanted = SeriesRequestSerializer(data=request.data)
@@ -283,6 +332,7 @@ class WatchListApi(APIView):
 
 
 class WatchItemApi(APIView):
+    @extend_schema(responses={204: None})
     def delete(self, request, item_id: int):
         item = selectors.watch_item_get(user=request.user, item_id=item_id)
         if item is None:
@@ -292,6 +342,7 @@ class WatchItemApi(APIView):
 
 
 class TeamApiKeyListApi(APIView):
+    @extend_schema(responses=KeyStatusSerializer(many=True))
     def get(self, request, slug: str):
         team = _team_by_slug_or_404(request, slug)
         return Response(selectors.team_api_key_status(team=team))
@@ -306,6 +357,10 @@ class TeamApiKeyApi(APIView):
         [status_of_source] = selectors.team_api_key_status(team=team, source=source)
         return status_of_source
 
+    class InputSerializer(serializers.Serializer):
+        api_key = serializers.CharField(write_only=True)
+
+    @extend_schema(request=InputSerializer, responses=KeyStatusSerializer)
     def put(self, request, slug: str, source: str):
         team = _team_by_slug_or_404(request, slug)
         _source_or_404(source)
@@ -320,6 +375,7 @@ class TeamApiKeyApi(APIView):
             return Response({"detail": f"keys cannot be stored: {exc}"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(self._status(team, source))
 
+    @extend_schema(responses=KeyStatusSerializer)
     def delete(self, request, slug: str, source: str):
         team = _team_by_slug_or_404(request, slug)
         _source_or_404(source)
@@ -328,6 +384,17 @@ class TeamApiKeyApi(APIView):
 
 
 class DataSearchApi(APIView):
+    class FilterSerializer(serializers.Serializer):
+        source = serializers.CharField()
+        q = serializers.CharField(required=False, allow_blank=True)
+        limit = serializers.IntegerField(required=False, min_value=1, max_value=100)
+        team = serializers.CharField(required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        source = serializers.CharField()
+        results = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
     def get(self, request):
         team = team_for_request(request)
         source = request.query_params.get("source", "")

@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "axes",
     "channels",
     "django_prometheus",
@@ -190,6 +192,27 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "accounts.api.AutoSchema",
+}
+
+# --- The OpenAPI schema (/api/schema/) and its docs page (/api/docs/): every route declares its Input and Output
+# serializers with @extend_schema, so the schema is exact; schemathesis checks it against the running site.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "mlTrainer API",
+    "DESCRIPTION": "Trials, studies, datasets, compliance and the AI coach. Authenticate with a JWT from "
+    "/api/auth/token/ (Authorization: Bearer <access>).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "DatasetKindEnum": "market_data.models.Dataset.Kind",
+        "ProviderSourceEnum": "market_data.models.ProviderSource",
+        "DatasetSourceEnum": "market_data.models.Dataset.Source",
+    },
 }
 
 SIMPLE_JWT = {

@@ -1,6 +1,8 @@
 """REST shell around the trial services and selectors."""
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -14,7 +16,7 @@ from security.limits import submission_check
 from . import selectors, services
 from .exports import PREDICTION_HEADER, TRIAL_COLUMNS, csv_response, prediction_row, trial_row
 from .models import Trial
-from .serializers import TrialListSerializer, TrialSerializer
+from .serializers import TrialListSerializer, TrialSerializer, TrialSpecSerializer
 
 
 class TrialFilterSerializer(serializers.Serializer):
@@ -37,6 +39,15 @@ class TrialPageSerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=1000)
 
 
+class TrialListOutputSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = TrialListSerializer(many=True)
+
+
+CSV = OpenApiResponse(OpenApiTypes.STR, description="CSV, streamed")
+
+
 def _filters(request) -> dict:
     """The list's filters, checked before any query runs (an export's stream must not start on bad input)."""
     filters = TrialFilterSerializer(data=request.query_params)
@@ -52,6 +63,11 @@ def get_trial_or_404(request, trial_id: int):
 
 
 class TrialListCreateApi(APIView):
+    @extend_schema(
+        operation_id="trials_list",
+        parameters=[TrialFilterSerializer, TrialPageSerializer],
+        responses=TrialListOutputSerializer,
+    )
     def get(self, request):
         """One page (`limit`, at most 1,000) by keyset: follow `next` and `previous`; `sort` is -created_at (the
         default), created_at, or a metric name such as -sharpe. Lists leave out `folds` and `data_used`."""
@@ -75,6 +91,7 @@ class TrialListCreateApi(APIView):
             }
         )
 
+    @extend_schema(request=TrialSpecSerializer, responses={201: TrialSerializer})
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": "send a JSON object"})
@@ -90,11 +107,13 @@ class TrialListCreateApi(APIView):
 
 
 class TrialDetailApi(APIView):
+    @extend_schema(responses=TrialSerializer)
     def get(self, request, trial_id: int):
         return Response(TrialSerializer(get_trial_or_404(request, trial_id)).data)
 
 
 class TrialCancelApi(APIView):
+    @extend_schema(request=None, responses=TrialSerializer)
     def post(self, request, trial_id: int):
         trial = get_trial_or_404(request, trial_id)
         trial = services.trial_cancel(trial=trial, user=request.user)
@@ -102,12 +121,14 @@ class TrialCancelApi(APIView):
 
 
 class TrialExportApi(APIView):
+    @extend_schema(parameters=[TrialFilterSerializer], responses={(200, "text/csv"): CSV})
     def get(self, request):
         trials = selectors.trial_list(user=request.user, filters=_filters(request))
         return csv_response("trials.csv", TRIAL_COLUMNS, (trial_row(t) for t in trials.iterator(chunk_size=500)))
 
 
 class TrialPredictionsExportApi(APIView):
+    @extend_schema(responses={(200, "text/csv"): CSV})
     def get(self, request, trial_id: int):
         trial = get_trial_or_404(request, trial_id)
         rows = (prediction_row(row) for row in selectors.prediction_rows(trial=trial))
@@ -126,12 +147,17 @@ class _TrialDecisionApi(APIView):
 
 
 class TrialApproveApi(_TrialDecisionApi):
+    @extend_schema(request=None, responses=TrialSerializer)
     def post(self, request, trial_id: int):
         trial = get_trial_or_404(request, trial_id)
         return self._respond(lambda: services.trial_approve(trial=trial, user=request.user))
 
 
 class TrialRejectApi(_TrialDecisionApi):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+    @extend_schema(request=InputSerializer, responses=TrialSerializer)
     def post(self, request, trial_id: int):
         trial = get_trial_or_404(request, trial_id)
         reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""

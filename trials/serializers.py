@@ -8,7 +8,7 @@ from .walkforward import NOT_TRADABLE
 
 class TrialSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     model = serializers.CharField(source="model_key")
     validation_note = serializers.SerializerMethodField()
 
@@ -56,3 +56,30 @@ class TrialListSerializer(TrialSerializer):
     class Meta(TrialSerializer.Meta):
         fields = [name for name in TrialSerializer.Meta.fields if name not in ("folds", "data_used")]
         read_only_fields = fields
+
+
+class DataSpecSerializer(serializers.Serializer):
+    symbol = serializers.CharField(help_text="a dataset key such as SPX (GET /api/datasets/)")
+    start = serializers.DateField(required=False, allow_null=True)
+    end = serializers.DateField(required=False, allow_null=True)
+    target = serializers.ChoiceField(choices=["direction", "return", "volatility"], required=False)
+    horizon = serializers.IntegerField(required=False, min_value=1)
+    macro = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ValidationSpecSerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=["walk_forward"], required=False)
+    folds = serializers.IntegerField(required=False, min_value=2)
+    gap = serializers.IntegerField(required=False, min_value=0)
+
+
+class TrialSpecSerializer(serializers.Serializer):
+    """A trial as submitted (checked in full by trials.services.trial_spec_clean, which names every problem)."""
+
+    model = serializers.CharField(help_text="a catalog key such as random_forest_classifier")
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    team = serializers.CharField(required=False, help_text="the team's slug; default: your first team")
+    params = serializers.DictField(required=False, help_text="hyperparameters by name (GET /api/models/{key}/)")
+    data = DataSpecSerializer()
+    validation = ValidationSpecSerializer(required=False)
+    seed = serializers.IntegerField(required=False, min_value=0)

@@ -1,6 +1,8 @@
 """REST shell around the study services: create, list, follow, cancel and export hyperparameter searches."""
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -12,11 +14,12 @@ from security.limits import submission_check
 from . import selectors, studies
 from .exports import TRIAL_COLUMNS, csv_response, trial_row
 from .models import Study
+from .serializers import DataSpecSerializer, ValidationSpecSerializer
 
 
 class StudySerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     models = serializers.JSONField(source="model_keys")
     best = serializers.SerializerMethodField()
     trials = serializers.SerializerMethodField()
@@ -50,6 +53,23 @@ class StudySerializer(serializers.ModelSerializer):
         ]
 
 
+class StudySpecSerializer(serializers.Serializer):
+    """A study as submitted (checked in full by trials.studies.study_spec_clean)."""
+
+    model = serializers.CharField(required=False, help_text="one catalog key, or a list of them in `models`")
+    models = serializers.ListField(child=serializers.CharField(), required=False)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    team = serializers.CharField(required=False)
+    data = DataSpecSerializer()
+    validation = ValidationSpecSerializer(required=False)
+    seed = serializers.IntegerField(required=False, min_value=0)
+    metric = serializers.CharField(required=False)
+    direction = serializers.ChoiceField(choices=Study.Direction.choices, required=False)
+    budget = serializers.IntegerField(required=False, min_value=1)
+    parallelism = serializers.IntegerField(required=False, min_value=1)
+    fixed_params = serializers.DictField(child=serializers.DictField(), required=False)
+
+
 def _get_study_or_404(request, study_id: int, *, with_trials: bool = True) -> Study:
     study = selectors.study_get(user=request.user, study_id=study_id, with_trials=with_trials)
     if study is None:
@@ -58,10 +78,12 @@ def _get_study_or_404(request, study_id: int, *, with_trials: bool = True) -> St
 
 
 class StudyListCreateApi(APIView):
+    @extend_schema(responses=StudySerializer(many=True))
     def get(self, request):
         studies = selectors.study_list(user=request.user, with_trials=True)[:100]
         return Response(StudySerializer(studies, many=True).data)
 
+    @extend_schema(request=StudySpecSerializer, responses={201: StudySerializer})
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": "send a JSON object"})
@@ -75,17 +97,20 @@ class StudyListCreateApi(APIView):
 
 
 class StudyDetailApi(APIView):
+    @extend_schema(responses=StudySerializer)
     def get(self, request, study_id: int):
         return Response(StudySerializer(_get_study_or_404(request, study_id)).data)
 
 
 class StudyCancelApi(APIView):
+    @extend_schema(request=None, responses=StudySerializer)
     def post(self, request, study_id: int):
         studies.study_cancel(study=_get_study_or_404(request, study_id, with_trials=False), user=request.user)
         return Response(StudySerializer(_get_study_or_404(request, study_id)).data)
 
 
 class StudyExportApi(APIView):
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, streamed")})
     def get(self, request, study_id: int):
         study = _get_study_or_404(request, study_id, with_trials=False)
         trials = selectors.study_trial_list(study=study)
