@@ -10,6 +10,8 @@ class User(AbstractUser):
     # Tokens issued before this instant are refused (accounts.tokens); sessions already end on a password change
     # through Django's session auth hash.
     password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What a person chose on the pages and wants kept across devices, e.g. {"trial_columns": ["sharpe", ...]}.
+    preferences = models.JSONField(default=dict, blank=True)
 
     def set_password(self, raw_password):
         super().set_password(raw_password)

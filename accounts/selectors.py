@@ -41,3 +41,19 @@ def team_ids_for_user(*, user: User, slug: str | None = None) -> list[int]:
     if slug:
         memberships = memberships.filter(team__slug=slug)
     return list(memberships.order_by("team_id").values_list("team_id", flat=True))
+
+
+def member_usernames(*, user: User) -> list[str]:
+    """Usernames of everyone in the user's teams (the trial table's creator filter)."""
+    teams = team_list_for_user(user=user)
+    return list(
+        User.objects.filter(memberships__team__in=teams)
+        .order_by("username")
+        .values_list("username", flat=True)
+        .distinct()
+    )
+
+
+def user_can_write_somewhere(*, user: User) -> bool:
+    """Whether the user may launch anything at all (an owner or member of some team, not only a viewer)."""
+    return user.is_authenticated and user.memberships.exclude(role=Membership.Role.VIEWER).exists()

@@ -52,3 +52,12 @@ def membership_require(*, user: User, team: Team, action: str, roles: tuple[str,
         why = "viewers can only read" if roles == WRITERS else "only owners can"
         raise PermissionDenied(f"you cannot {action} in {team.name} ({why})")
     return membership
+
+
+def user_preference_set(*, user: User, key: str, value) -> None:
+    """Remember one of a person's page choices (e.g. the trial table's metric columns) on their account."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.preferences = {**(locked.preferences or {}), key: value}
+        locked.save(update_fields=["preferences"])
+    user.preferences = locked.preferences

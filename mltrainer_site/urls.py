@@ -42,6 +42,8 @@ api = [
     path("api/teams/<slug:slug>/api-keys/<str:source>/", data_api.TeamApiKeyApi.as_view(), name="api-team-key"),
     path("api/trials/", trials_api.TrialListCreateApi.as_view(), name="api-trials"),
     path("api/trials/export.csv", trials_api.TrialExportApi.as_view(), name="api-trial-export"),
+    path("api/trials/compare/", trials_api.TrialCompareApi.as_view(), name="api-trial-compare"),
+    path("api/trials/compare.csv", trials_api.TrialCompareExportApi.as_view(), name="api-trial-compare-export"),
     path("api/trials/<id:trial_id>/", trials_api.TrialDetailApi.as_view(), name="api-trial-detail"),
     path("api/trials/<id:trial_id>/cancel/", trials_api.TrialCancelApi.as_view(), name="api-trial-cancel"),
     path(
@@ -99,6 +101,8 @@ pages = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("trials/new/", trials_views.trial_new, name="trial-new"),
+    path("trials/columns/", trials_views.trial_columns, name="trial-columns"),
+    path("compare/", trials_views.compare, name="compare"),
     path("trials/<id:trial_id>/", trials_views.trial_detail, name="trial-detail"),
     path("trials/<id:trial_id>/approve/", trials_views.trial_decide, {"verdict": "approve"}, name="trial-approve"),
     path("trials/<id:trial_id>/reject/", trials_views.trial_decide, {"verdict": "reject"}, name="trial-reject"),

@@ -12,16 +12,30 @@ from rest_framework.views import APIView
 from accounts.api import team_for_request
 from compliance.services import ApprovalDenied, ComplianceRejected
 from security.limits import submission_check
+from models_catalog.definition import TARGETS
 
 from . import selectors, services
+from .compare import CompareInvalid, compare_csv_rows, compare_ids, compare_sections
 from .exports import PREDICTION_HEADER, TRIAL_COLUMNS, csv_response, prediction_row, trial_row
 from .models import Trial
-from .serializers import TrialListSerializer, TrialSerializer, TrialSpecSerializer
+from .serializers import TrialCompareSerializer, TrialListSerializer, TrialSerializer, TrialSpecSerializer
 
 
 class TrialFilterSerializer(serializers.Serializer):
+    """The trial list's filters, the same as the trial table page's (trials.forms.TrialFilterForm)."""
+
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="part of the name")
     status = serializers.ChoiceField(choices=Trial.Status.choices, required=False, allow_blank=True)
-    model = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    model = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="a catalog key, or part of a model's name"
+    )
+    family = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    symbol = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    target = serializers.ChoiceField(choices=TARGETS, required=False, allow_blank=True)
+    study = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    created_by = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text="a username")
+    since = serializers.DateField(required=False, help_text="created on or after")
+    until = serializers.DateField(required=False, help_text="created on or before")
     team = serializers.CharField(required=False, allow_blank=True, max_length=100)
     metric = serializers.RegexField(selectors.METRIC_NAME, required=False, allow_blank=True)
     metric_min = serializers.FloatField(required=False)
@@ -52,7 +66,7 @@ def _filters(request) -> dict:
     """The list's filters, checked before any query runs (an export's stream must not start on bad input)."""
     filters = TrialFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
-    return filters.validated_data
+    return {name: value for name, value in filters.validated_data.items() if value not in ("", None)}
 
 
 def get_trial_or_404(request, trial_id: int):
@@ -163,3 +177,38 @@ class TrialRejectApi(_TrialDecisionApi):
         reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
         reason = reason if isinstance(reason, str) else ""
         return self._respond(lambda: services.trial_reject(trial=trial, user=request.user, reason=reason))
+
+
+def compare_trials_or_404(request) -> list:
+    """The trials `?ids=` names (2 to 10), all of the user's teams; 400 naming the problem, 404 if any is not."""
+    try:
+        ids = compare_ids(request.GET.getlist("ids"))
+    except CompareInvalid as exc:
+        raise ValidationError({"ids": str(exc)}) from exc
+    trials = selectors.trial_list_by_ids(user=request.user, ids=ids)
+    if trials is None:
+        raise Http404("No such trial.")
+    return trials
+
+
+class TrialCompareApi(APIView):
+    serializer_class = TrialCompareSerializer
+
+    def get(self, request):
+        trials = compare_trials_or_404(request)
+        data = TrialSerializer(trials, many=True).data
+        sections = [
+            {"name": name, "rows": [{"key": r.key, "label": r.label, "differs": r.differs, "values": r.values}
+                                    for r in rows]}
+            for name, rows in compare_sections(data)
+        ]  # fmt: skip
+        return Response(
+            TrialCompareSerializer({"ids": [t.pk for t in trials], "trials": trials, "sections": sections}).data
+        )
+
+
+class TrialCompareExportApi(APIView):
+    def get(self, request):
+        trials = compare_trials_or_404(request)
+        header, rows = compare_csv_rows(TrialSerializer(trials, many=True).data)
+        return csv_response("compare-" + "-".join(str(t.pk) for t in trials) + ".csv", header, rows)

@@ -12,7 +12,7 @@ from .selectors import trial_get, trial_list
 @database_sync_to_async
 def _current_state(user, trial_id: int) -> dict | None:
     trial = trial_get(user=user, trial_id=trial_id)
-    return None if trial is None else trial_event(trial)
+    return None if trial is None else trial_event(trial, kind="trial.state")
 
 
 @database_sync_to_async
@@ -38,7 +38,7 @@ class TrialConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         self.counted = True
         websocket_opened()
-        await self.send_json(dict(state, type="trial.state"))
+        await self.send_json(state)
 
     async def disconnect(self, code):
         if self.counted:

@@ -15,6 +15,12 @@ def group_name(trial_id: int) -> str:
     return f"trial.{trial_id}"
 
 
+def _fold_row(fold: dict) -> dict:
+    """What the live fold table shows of a fold: its number (from 1), dates, sizes and metrics."""
+    keys = ("train_start", "train_end", "test_start", "test_end", "n_train", "n_test", "metrics")
+    return {"fold": fold.get("fold", 0) + 1, **{key: fold.get(key) for key in keys}}
+
+
 def trial_event(trial: Trial, *, kind: str = "trial.status") -> dict:
     event = {
         "type": kind,
@@ -26,6 +32,10 @@ def trial_event(trial: Trial, *, kind: str = "trial.status") -> dict:
     }
     if trial.folds:
         event["fold_metrics"] = trial.folds[-1].get("metrics")
+        event["last_fold"] = _fold_row(trial.folds[-1])
+    if kind == "trial.state":
+        # The first event on a (re)connected socket: every fold so far, so a page that lost its socket catches up.
+        event["folds_done"] = [_fold_row(fold) for fold in trial.folds]
     if trial.status == Trial.Status.SUCCEEDED:
         event["metrics"] = trial.metrics
     if trial.error:

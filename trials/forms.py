@@ -95,6 +95,7 @@ class TrialForm(ExperimentForm):
     def __init__(self, *args, definitions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = [(d.key, f"{d.name} ({d.family})") for d in definitions]
+        self.fields["model"].widget.attrs["data-searchable"] = "models"
 
     def clean_params(self):
         text = (self.cleaned_data.get("params") or "").strip()
@@ -131,7 +132,45 @@ class StudyForm(ExperimentForm):
     def __init__(self, *args, definitions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["models"].choices = [(d.key, f"{d.name} ({d.family})") for d in definitions]
+        self.fields["models"].widget.attrs["data-searchable"] = "models"
 
     def payload(self) -> dict:
         fields = ("models", "metric", "direction", "budget", "parallelism")
         return {**self.experiment_payload(), **{name: self.cleaned_data[name] for name in fields}}
+
+
+class TrialFilterForm(forms.Form):
+    """The trial table's filters (the page and the CSV export): every field optional, each bad value named.
+
+    Studies and creators are offered as lists on the page (`studies=`, `creators=`), but any id or username is
+    accepted: the selector only ever looks inside the user's teams."""
+
+    q = forms.CharField(required=False, max_length=200, label="Name")
+    status = forms.ChoiceField(required=False)
+    model = forms.CharField(required=False, max_length=80, help_text="a catalog key, or part of a model's name")
+    family = forms.ChoiceField(required=False)
+    symbol = forms.CharField(required=False, max_length=40)
+    target = forms.ChoiceField(required=False)
+    study = forms.IntegerField(required=False, min_value=1, widget=forms.Select)
+    created_by = forms.CharField(required=False, max_length=150, label="Creator", widget=forms.Select)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    team = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+
+    def __init__(self, *args, studies=(), creators=(), **kwargs):
+        from models_catalog.definition import TARGETS
+        from models_catalog.registry import CATALOG
+
+        from .models import Trial
+
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "any"), *((v, v.replace("_", " ")) for v in Trial.Status.values)]
+        families = sorted({definition.family for definition in CATALOG.values()})
+        self.fields["family"].choices = [("", "any"), *((family, family) for family in families)]
+        self.fields["target"].choices = [("", "any"), *((target, target) for target in TARGETS)]
+        self.fields["study"].widget.choices = [("", "any"), *((s.pk, f"{s.pk}: {s.name or s.metric}") for s in studies)]
+        self.fields["created_by"].widget.choices = [("", "anyone"), *((name, name) for name in creators)]
+
+    def filters(self) -> dict:
+        """The cleaned, non-empty filters, as trials.selectors.trial_list takes them."""
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}

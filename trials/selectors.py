@@ -8,13 +8,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pandas as pd
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import team_ids_for_user, team_list_for_user
 
+from .features import next_return
 from .models import Prediction, Study, Trial, TrialMetric
 
 # What a list shows of a trial: everything but the per-fold results and the data versions (the trial's own page
@@ -24,18 +28,43 @@ LIST_DEFERRED = ("folds", "data_used")
 PREDICTION_FIELDS = ("y_true", "y_pred", "proba", "position", "strategy_return", "cost", "net_return", "equity")
 
 
+def model_keys_matching(text: str) -> list[str]:
+    """Catalog keys a model filter means: the key itself when it is one, else every model whose key or name
+    contains the text (case-insensitive), so "forest" finds both random forests."""
+    from models_catalog.registry import CATALOG
+
+    if text in CATALOG:
+        return [text]
+    needle = text.strip().lower()
+    return [key for key, definition in CATALOG.items() if needle in key or needle in definition.name.lower()]
+
+
 def _team_q(team_ids: list[int], field: str = "team_id") -> Q:
     return Q(**{field: team_ids[0]}) if len(team_ids) == 1 else Q(**{f"{field}__in": team_ids})
 
 
 def _scoped(*, team_ids: list[int], filters: dict) -> QuerySet[Trial]:
-    """The trials of `team_ids` with the status, model and metric-range filters applied. The team ids are read
+    """The trials of `team_ids` with the filters applied: status, model (key or part of a name), family, symbol,
+    target, study (id), created_by (username), since and until (dates), q (part of the name), a metric range. The team ids are read
     first (accounts.selectors.team_ids_for_user), so each filter is an equality on an index's leading columns."""
     trials = Trial.objects.filter(_team_q(team_ids))
     if filters.get("status"):
         trials = trials.filter(status=filters["status"])
+    exact = {"family": "family", "target": "target", "study": "study_id"}
+    trials = trials.filter(**{field: filters[name] for name, field in exact.items() if filters.get(name)})
     if filters.get("model"):
-        trials = trials.filter(model_key=filters["model"])
+        keys = model_keys_matching(filters["model"])
+        trials = trials.filter(model_key=keys[0]) if len(keys) == 1 else trials.filter(model_key__in=keys)
+    if filters.get("symbol"):
+        trials = trials.filter(data__symbol__iexact=filters["symbol"])
+    if filters.get("created_by"):
+        trials = trials.filter(created_by__username=filters["created_by"])
+    if filters.get("since"):
+        trials = trials.filter(created_at__date__gte=filters["since"])
+    if filters.get("until"):
+        trials = trials.filter(created_at__date__lte=filters["until"])
+    if filters.get("q"):
+        trials = trials.filter(name__icontains=filters["q"])
     if filters.get("metric") and (filters.get("metric_min") is not None or filters.get("metric_max") is not None):
         in_range = TrialMetric.objects.filter(trial=OuterRef("pk"), name=filters["metric"])
         if filters.get("metric_min") is not None:
@@ -51,6 +80,32 @@ def trial_list(*, user: User, filters: dict | None = None) -> QuerySet[Trial]:
     filters = filters or {}
     team_ids = team_ids_for_user(user=user, slug=filters.get("team") or None)
     return _scoped(team_ids=team_ids, filters=filters).order_by("-created_at", "-id")
+
+
+# The trial table's sortable columns (besides every metric): sort key -> field.
+TABLE_SORTS = {
+    "id": "id",
+    "name": "name",
+    "model": "model_key",
+    "symbol": KeyTextTransform("symbol", "data"),
+    "target": "target",
+    "team": "team__name",
+    "status": "status",
+    "created_by": "created_by__username",
+    "created": "created_at",
+}
+
+
+def trial_table(*, user: User, filters: dict | None = None, sort: str = "-created") -> QuerySet[Trial]:
+    """trial_list sorted by a column or by any metric (`sharpe`, `-rmse`); trials without the metric sort last.
+
+    Heavy fields the table does not show are left out, so a page of 50 rows is one small query."""
+    trials = trial_list(user=user, filters=filters).defer("folds", "data_used", "error", "params", "validation")
+    descending, key = sort.startswith("-"), sort.lstrip("-")
+    column = TABLE_SORTS.get(key) or Cast(KeyTextTransform(key, "metrics"), FloatField())
+    column = F(column) if isinstance(column, str) else column
+    order = column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
+    return trials.order_by(order, "-id")
 
 
 def trial_get(*, user: User, trial_id: int) -> Trial | None:
@@ -225,3 +280,33 @@ def study_get(*, user: User, study_id: int, with_trials: bool = False) -> Study 
 def study_trial_list(*, study: Study) -> QuerySet[Trial]:
     """A study's evaluations in the order they were launched (the caller has checked access to the study)."""
     return study.trials.select_related("team", "created_by").order_by("id")
+
+
+def trial_list_by_ids(*, user: User, ids: list[int]) -> list[Trial] | None:
+    """The trials `ids` in that order, or None when any of them is missing or another team's (the caller answers
+    404 for the whole request, never a partial view)."""
+    found = {trial.pk: trial for trial in trial_list(user=user).filter(pk__in=ids)}
+    return [found[pk] for pk in ids] if len(found) == len(ids) else None
+
+
+def prediction_frame(*, trial: Trial) -> pd.DataFrame:
+    """The trial's out-of-sample predictions indexed by date (the columns of predictions.csv)."""
+    frame = pd.DataFrame.from_records(list(prediction_rows(trial=trial)), columns=["date", *PREDICTION_FIELDS])
+    return frame.set_index(pd.DatetimeIndex(frame.pop("date")))
+
+
+def next_returns(*, trial: Trial, symbol: str, dates: pd.DatetimeIndex) -> pd.Series | None:
+    """`symbol`'s simple return from each of `dates`' close to the next bar's (what buy-and-hold earns there), as
+    the trial's team sees the series; None when the team has no such series."""
+    from market_data.models import Bar
+    from market_data.selectors import dataset_get
+
+    dataset = dataset_get(team=trial.team, key=symbol)
+    if dataset is None or dataset.kind != "bars" or dates.empty:
+        return None
+    rows = Bar.objects.filter(dataset=dataset, ts__gte=dates.min(), ts__lte=dates.max() + timedelta(days=15))
+    closes = pd.DataFrame.from_records(list(rows.order_by("ts").values_list("ts", "close")), columns=["ts", "close"])
+    if closes.empty:
+        return None
+    closes = closes.set_index(pd.DatetimeIndex(closes.pop("ts")))
+    return next_return(closes).reindex(dates)

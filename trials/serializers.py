@@ -83,3 +83,23 @@ class TrialSpecSerializer(serializers.Serializer):
     data = DataSpecSerializer()
     validation = ValidationSpecSerializer(required=False)
     seed = serializers.IntegerField(required=False, min_value=0)
+
+
+class CompareRowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    differs = serializers.BooleanField()
+    values = serializers.ListField(child=serializers.JSONField(allow_null=True), help_text="one value per trial")
+
+
+class CompareSectionSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="Trial, Parameters, Data, Validation or Metrics")
+    rows = CompareRowSerializer(many=True)
+
+
+class TrialCompareSerializer(serializers.Serializer):
+    """GET /api/trials/compare/?ids=1,2: the trials side by side, in the order asked."""
+
+    ids = serializers.ListField(child=serializers.IntegerField())
+    trials = TrialSerializer(many=True)
+    sections = CompareSectionSerializer(many=True)

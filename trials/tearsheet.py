@@ -26,7 +26,7 @@ def _round(values) -> list:
 def unix_seconds(index: pd.Index) -> list[int]:
     moments = pd.DatetimeIndex(index)
     moments = moments.tz_localize("UTC") if moments.tz is None else moments.tz_convert("UTC")
-    return (moments.asi8 // 10**9).astype("int64").tolist()
+    return moments.as_unit("s").asi8.tolist()
 
 
 def equity_curve(returns: pd.Series) -> pd.Series:

@@ -1,13 +1,20 @@
 """Server-rendered pages for trials: dashboard, new-trial form and the live trial page."""
 
+import json
+
+import pandas as pd
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import team_list_for_user
-from accounts.services import PermissionDenied
+from accounts.selectors import member_usernames, membership_get, team_list_for_user, user_can_write_somewhere
+from accounts.services import PermissionDenied, user_preference_set
 from compliance.selectors import decision_list_for_trial
 from compliance.services import ApprovalDenied, ComplianceRejected, approver_can_decide
 from market_data.selectors import dataset_list
@@ -15,29 +22,123 @@ from models_catalog.selectors import definition_list
 from security.limits import submission_check
 
 from . import selectors, services
-from .exports import METRIC_COLUMNS
-from .forms import TrialForm
+from .compare import CompareInvalid, compare_ids, compare_sections
+from .figures import FIGURES, figure_for, figure_groups
+from .forms import TrialFilterForm, TrialForm
 from .models import Trial
+from .serializers import TrialSerializer
+from .tearsheet import compare_curves, tear_sheet
 
-DASHBOARD_PAGE = 50
+TABLE_PAGE_SIZE = 50
+DEFAULT_COLUMNS = ["sharpe", "annual_return", "max_drawdown", "accuracy", "rmse"]
+BASE_COLUMNS = [  # (sort key, heading, numeric)
+    ("id", "#", True),
+    ("name", "Name", False),
+    ("model", "Model", False),
+    ("symbol", "Symbol", False),
+    ("target", "Target", False),
+    ("status", "Status", False),
+    ("created_by", "Creator", False),
+    ("created", "Created", False),
+]
+
+
+def _table_columns(user) -> list[str]:
+    chosen = (user.preferences or {}).get("trial_columns")
+    return [key for key in (chosen if isinstance(chosen, list) else DEFAULT_COLUMNS) if key in FIGURES]
+
+
+ASCENDING_FIRST = {"name", "model", "symbol", "target", "status", "created_by"}
+
+
+def _heading(request, key: str, label: str, numeric: bool, sort: str, definition: str = "") -> dict:
+    """A column heading whose link sorts by it: a click on the sorted column reverses it, a new column starts with
+    its better values first (lowest RMSE, highest Sharpe, names A to Z)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    first = key if key in ASCENDING_FIRST or figure_for(key).better == "lower" else f"-{key}"
+    sorted_here = sort.lstrip("-") == key
+    query["sort"] = (key if sort.startswith("-") else f"-{key}") if sorted_here else first
+    direction = ("descending" if sort.startswith("-") else "ascending") if sorted_here else ""
+    return {"key": key, "label": label, "num": numeric, "url": "?" + query.urlencode(), "aria_sort": direction,
+            "definition": definition}  # fmt: skip
+
 
 
 @login_required
 def dashboard(request):
-    filters = {"status": request.GET.get("status", ""), "model": request.GET.get("model", "")}
-    if filters["status"] not in Trial.Status.values:
-        filters["status"] = ""
-    try:
-        page = selectors.trial_page(
-            user=request.user, filters=filters, cursor=request.GET.get("cursor") or None, limit=DASHBOARD_PAGE
-        )
-    except selectors.BadListRequest:  # a stale or edited cursor: start again from the newest
-        page = selectors.trial_page(user=request.user, filters=filters, limit=DASHBOARD_PAGE)
-    return render(
-        request,
-        "trials/dashboard.html",
-        {"trials": page.trials, "page": page, "filters": filters, "statuses": Trial.Status.choices},
+    """The trial table: filters, sort by any column or metric, 50 rows a page, chosen metric columns."""
+    form = TrialFilterForm(
+        request.GET or None,
+        studies=selectors.study_list(user=request.user).order_by("-id")[:200],
+        creators=member_usernames(user=request.user),
     )
+    sort = request.GET.get("sort") or "-created"
+    if sort.lstrip("-") not in selectors.TABLE_SORTS and sort.lstrip("-") not in FIGURES:
+        sort = "-created"
+    valid = form.is_bound is False or form.is_valid()
+    filters = form.filters() if form.is_bound and valid else {}
+    trials = selectors.trial_table(user=request.user, filters=filters, sort=sort) if valid else Trial.objects.none()
+    page = Paginator(trials, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = _table_columns(request.user)
+    headings = [_heading(request, key, label, numeric, sort) for key, label, numeric in BASE_COLUMNS]
+    headings += [_heading(request, k, figure_for(k).label, True, sort, figure_for(k).definition) for k in columns]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": [(trial, [(key, (trial.metrics or {}).get(key)) for key in columns]) for trial in page.object_list],
+        "columns": columns,
+        "headings": headings,
+        "query": query.urlencode(),
+        "filtered": bool(filters),
+        "total": f"{page.paginator.count:,}",
+        "all_metrics": [(key, figure_for(key)) for key in FIGURES],
+    }
+    return render(request, "trials/dashboard.html", context, status=200 if valid else 400)
+
+
+@login_required
+@require_POST
+def trial_columns(request):
+    """Remember which metric columns the person wants in the trial table."""
+    chosen = [key for key in request.POST.getlist("columns") if key in FIGURES]
+    user_preference_set(user=request.user, key="trial_columns", value=chosen)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("dashboard")
+    return redirect(target)
+
+
+def _trial_to_copy(request) -> Trial | None:
+    """`?from=<id>`: the trial whose spec pre-fills the form ("Run again with changes"); 404 if not the user's."""
+    raw = request.GET.get("from", "")
+    if not raw:
+        return None
+    trial = selectors.trial_get(user=request.user, trial_id=int(raw)) if raw.isdigit() and len(raw) < 19 else None
+    if trial is None:
+        raise Http404("No such trial.")
+    return trial
+
+
+def _initial_from_trial(trial: Trial) -> dict:
+    """Everything the trial was run with, as the form's initial values: each key of its spec's sections (data,
+    validation, costs and any later one) fills the form field of the same name when the form has one."""
+    initial = {"model": trial.model_key, "name": trial.name, "seed": trial.seed, "target": trial.target}
+    initial["params"] = json.dumps(trial.params, indent=1) if trial.params else ""
+    initial["team"] = trial.team.slug
+    sections = {"data": trial.data, "validation": trial.validation}
+    for name in ("costs", "positions"):  # spec sections stored on the trial itself, when there are
+        if isinstance(getattr(trial, name, None), dict):
+            sections[name] = getattr(trial, name)
+    for name, section in sections.items():
+        if name in TrialForm.base_fields:  # one field for the whole section
+            initial[name] = json.dumps(section)
+        for key, value in (section or {}).items():
+            if key not in initial and value is not None:
+                initial[key] = json.dumps(value) if isinstance(value, dict) else value
+    return {key: value for key, value in initial.items() if key in TrialForm.base_fields}
 
 
 @login_required
@@ -61,26 +162,91 @@ def trial_new(request):
                 if trial.status == Trial.Status.PENDING_APPROVAL:
                     messages.info(request, f"Trial {trial.pk} waits for approval by another owner of {team.name}.")
                 else:
-                    messages.success(request, f"Trial {trial.pk} queued.")
+                    messages.success(request, f"Trial {trial.pk} queued.", extra_tags="trial-queued")
                 return redirect("trial-detail", trial_id=trial.pk)
     else:
-        model = request.GET.get("model", "random_forest_classifier")
-        definition = next((d for d in form_args["definitions"] if d.key == model), None)
-        # Coming from a model's "Train" link: start on a target that model supports.
-        initial = {"model": model, "symbol": "SPX", "target": definition.targets[0] if definition else "direction"}
+        source = _trial_to_copy(request)
+        if source is not None:
+            initial = _initial_from_trial(source)
+        else:
+            model = request.GET.get("model", "random_forest_classifier")
+            definition = next((d for d in form_args["definitions"] if d.key == model), None)
+            # Coming from a model's "Train" link: start on a target that model supports.
+            initial = {"model": model, "symbol": "SPX", "target": definition.targets[0] if definition else "direction"}
         form = TrialForm(initial=initial, **form_args)
-    return render(request, "trials/new.html", {"form": form})
+    return render(request, "trials/new.html", {"form": form, "can_write": user_can_write_somewhere(user=request.user)})
+
+
+def _duration(trial: Trial) -> str:
+    if not trial.started_at:
+        return ""
+    seconds = int(((trial.finished_at or timezone.now()) - trial.started_at).total_seconds())
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def _tear_sheet(trial: Trial) -> dict | None:
+    """The charts' series for a succeeded trial (None when there is nothing to draw)."""
+    if trial.status != Trial.Status.SUCCEEDED:
+        return None
+    predictions = selectors.prediction_frame(trial=trial)
+    if predictions.empty:
+        return None
+    dates = pd.DatetimeIndex(predictions.index)
+    market = selectors.next_returns(trial=trial, symbol=trial.data["symbol"], dates=dates)
+    benchmark = trial.data.get("benchmark")
+    sheet = tear_sheet(
+        predictions=predictions,
+        market_returns=market if market is not None else pd.Series(index=dates, dtype="float64"),
+        target=trial.target,
+        benchmark_returns=selectors.next_returns(trial=trial, symbol=benchmark, dates=dates) if benchmark else None,
+    )
+    sheet["benchmark"] = benchmark or None
+    return sheet
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _heat(value, scale: float) -> tuple[str, str]:
+    """A monthly return as text and a colour class: five shades each way, relative to the largest month."""
+    if value is None:
+        return "", ""
+    shade = min(5, max(1, round(abs(value) / scale * 5))) if scale else 1
+    return f"{value * 100:.1f}", f"heat-{'pos' if value >= 0 else 'neg'}-{shade}"
+
+
+def _heatmap(monthly: dict | None) -> dict:
+    if not monthly or not monthly.get("years"):
+        return {}
+    values = [abs(v) for row in monthly["rows"] for v in row if v is not None]
+    scale = max(values, default=0.0)
+    rows = [
+        (year, [_heat(v, scale) for v in row], _heat(total, max(scale * 3, 1e-12)))
+        for year, row, total in zip(monthly["years"], monthly["rows"], monthly["totals"], strict=True)
+    ]
+    return {"months": MONTHS, "rows": rows}
 
 
 @login_required
 def trial_detail(request, trial_id: int):
+    """The tear sheet: the run's facts, live progress while it runs, then charts and the metrics by group."""
     trial = selectors.trial_get(user=request.user, trial_id=trial_id)
     if trial is None:
         raise Http404("No such trial.")
-    metrics = [(name, trial.metrics.get(name)) for name in METRIC_COLUMNS if name in (trial.metrics or {})]
+    membership = membership_get(user=request.user, team=trial.team)
+    sheet = _tear_sheet(trial)
+    folds = [{"fold": f["fold"] + 1, "test": f["test_start"][:10], "metrics": f["metrics"]} for f in trial.folds]
     context = {
         "trial": trial,
-        "metrics": metrics,
+        "metric_groups": figure_groups(trial.metrics or {}),
+        "sheet": sheet,
+        "heatmap": _heatmap((sheet or {}).get("monthly")),
+        "folds_chart": folds,
+        "figures": {key: figure.as_dict() for key, figure in FIGURES.items()},
+        "duration": _duration(trial),
+        "can_write": bool(membership and membership.can_write),
         "decisions": decision_list_for_trial(trial=trial),
         "can_approve": trial.status == Trial.Status.PENDING_APPROVAL
         and approver_can_decide(trial=trial, user=request.user),
@@ -105,3 +271,27 @@ def trial_decide(request, trial_id: int, verdict: str):
     except (ApprovalDenied, services.ApprovalConflict) as exc:
         messages.error(request, str(exc))
     return redirect("trial-detail", trial_id=trial.pk)
+
+
+@login_required
+def compare(request):
+    """2 to 10 trials side by side (`?ids=1,2,3`), with their equity and drawdown curves overlaid."""
+    try:
+        ids = compare_ids(request.GET.getlist("ids"))
+    except CompareInvalid as exc:
+        return render(request, "trials/compare.html", {"error": str(exc)}, status=400)
+    trials = selectors.trial_list_by_ids(user=request.user, ids=ids)
+    if trials is None:
+        raise Http404("No such trial.")
+    returns = {}
+    for trial in trials:
+        if trial.status == Trial.Status.SUCCEEDED and trial.target != "volatility":
+            frame = selectors.prediction_frame(trial=trial)
+            returns[str(trial.pk)] = frame["strategy_return"].astype("float64")
+    context = {
+        "trials": trials,
+        "sections": compare_sections(TrialSerializer(trials, many=True).data),
+        "curves": compare_curves(returns),
+        "ids": ",".join(str(pk) for pk in ids),
+    }
+    return render(request, "trials/compare.html", context)

@@ -29,3 +29,32 @@
   }
   if (best) best.setAttribute("aria-current", "page");
 })();
+
+// A long <select data-searchable> (the model pickers) gets a search box that hides the options not matching.
+(function () {
+  "use strict";
+  for (const select of document.querySelectorAll("select[data-searchable]")) {
+    const search = document.createElement("input");
+    search.type = "search";
+    search.placeholder = "search " + select.dataset.searchable + "…";
+    search.className = "select-search";
+    search.setAttribute("aria-label", "Search the list of " + select.dataset.searchable);
+    search.setAttribute("aria-controls", select.id);
+    select.before(search);
+    search.addEventListener("input", () => {
+      const needle = search.value.trim().toLowerCase();
+      let first = null;
+      for (const option of select.options) {
+        const match = !needle || option.text.toLowerCase().includes(needle) || option.value.includes(needle);
+        option.hidden = !match && !option.selected;
+        if (match && !first) first = option;
+      }
+      const chosen = select.selectedOptions[0];
+      // A single choice follows the search: the first match replaces a chosen model that no longer matches.
+      if (!select.multiple && needle && first && chosen && !chosen.text.toLowerCase().includes(needle)) {
+        select.value = first.value;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+  }
+})();

@@ -1,60 +1,101 @@
-// Live trial page: follows /ws/trials/<id>/ and updates status, progress, folds and metrics in place.
+// Live trial page: follows /ws/trials/<id>/ and updates the status, progress bar and fold rows in place. It shows
+// when the socket is lost and reconnects (the first event of every connection carries every fold so far), and
+// reloads once the trial has finished, so the charts and metrics appear.
 (function () {
-  const id = window.TRIAL_ID;
+  "use strict";
+  const page = document.getElementById("trial-page");
+  if (!page) return;
+  const id = page.dataset.trial;
+  const finished = JSON.parse(document.getElementById("vocabulary").textContent).finished_statuses;
   const statusEl = document.getElementById("status");
   const bar = document.getElementById("bar");
   const text = document.getElementById("progress-text");
-  const errorEl = document.getElementById("error");
   const cancel = document.getElementById("cancel");
-  const finished = JSON.parse(document.getElementById("vocabulary").textContent).finished_statuses;
-  const fmt = (v, d) => (v === null || v === undefined ? "—" : Number(v).toFixed(d));
+  const connection = document.getElementById("connection");
+  const foldBody = document.querySelector("#folds tbody");
+  const pct = (v) => (v == null ? "—" : (v * 100).toFixed(1) + " %");
+  const ratio = (v) => (v == null ? "—" : Number(v).toFixed(2));
+  let status = page.dataset.status;
 
-  function render(event) {
-    statusEl.textContent = event.status;
-    statusEl.className = "status status-" + event.status;
-    const pct = Math.round((event.progress || 0) * 100);
-    bar.value = event.progress || 0;
-    text.textContent = pct + "% · fold " + (event.fold || 0) + " of " + (event.folds || "?");
-    if (event.error) errorEl.textContent = event.error;
-    if (event.type === "trial.progress" && event.fold_metrics) {
-      const m = event.fold_metrics;
-      const row = document.createElement("tr");
-      row.innerHTML = "<td>" + event.fold + "</td><td colspan=3 class='muted'>live</td><td class='num'>" +
-        fmt(m.sharpe, 3) + "</td><td class='num'>" + fmt(m.directional_accuracy, 3) + "</td>";
-      document.querySelector("#folds tbody").appendChild(row);
-    }
-    if (event.metrics) {
-      const body = document.querySelector("#metrics tbody");
-      body.innerHTML = "";
-      for (const [name, value] of Object.entries(event.metrics)) {
-        const row = document.createElement("tr");
-        row.innerHTML = "<th>" + name + "</th><td class='num'>" + fmt(value, 4) + "</td>";
-        body.appendChild(row);
-      }
-    }
-    if (finished.includes(event.status) && cancel) cancel.remove();
+  function showConnection(state) {
+    if (!connection) return;
+    connection.textContent = { live: "● live", lost: "connection lost: reconnecting…", connecting: "connecting…" }[state];
+    connection.classList.toggle("lost", state === "lost");
+    connection.dataset.state = state;
   }
 
+  function cell(row, value, numeric) {
+    const td = document.createElement("td");
+    td.textContent = value;
+    if (numeric) td.className = "num";
+    row.appendChild(td);
+  }
+
+  function foldRow(f) {
+    const row = document.createElement("tr");
+    row.dataset.fold = f.fold;
+    const day = (v) => (v || "").slice(0, 10);
+    cell(row, f.fold, true);
+    cell(row, day(f.train_start) + " → " + day(f.train_end));
+    cell(row, day(f.test_start) + " → " + day(f.test_end));
+    cell(row, f.n_train + " / " + f.n_test, true);
+    cell(row, ratio((f.metrics || {}).sharpe), true);
+    cell(row, pct((f.metrics || {}).directional_accuracy), true);
+    return row;
+  }
+
+  function render(event) {
+    status = event.status;
+    page.dataset.status = status;
+    statusEl.textContent = status;
+    statusEl.className = "status status-" + status;
+    bar.value = event.progress || 0;
+    text.textContent = Math.round((event.progress || 0) * 100) + "% · fold " + (event.fold || 0) + " of " + (event.folds || "?");
+    if (status !== "queued" && status !== "pending_approval") {
+      document.querySelectorAll(".messages .trial-queued").forEach((li) => li.remove());
+    }
+    if (event.error) {
+      document.getElementById("error").textContent = event.error;
+      document.getElementById("error-box").hidden = false;
+    }
+    if (event.folds_done) {
+      foldBody.replaceChildren(...event.folds_done.map(foldRow));
+    } else if (event.last_fold && !foldBody.querySelector('[data-fold="' + event.last_fold.fold + '"]')) {
+      foldBody.appendChild(foldRow(event.last_fold));
+    }
+    if (finished.includes(status) && cancel) cancel.remove();
+  }
+
+  let retry = 1000;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + "/ws/trials/" + id + "/");
+    socket.onopen = () => { retry = 1000; showConnection("live"); };
     socket.onmessage = (message) => {
       const event = JSON.parse(message.data);
+      const wasFinished = finished.includes(status);
       render(event);
       if (finished.includes(event.status)) {
+        socket.onclose = null;
         socket.close();
-        if (event.type !== "trial.state") setTimeout(() => location.reload(), 600);
+        if (!wasFinished) setTimeout(() => location.reload(), 800);
       }
     };
-    socket.onclose = (e) => { if (!finished.includes(statusEl.textContent) && e.code !== 4404) setTimeout(connect, 2000); };
+    socket.onclose = (e) => {
+      if (e.code === 4404 || finished.includes(status)) return;
+      showConnection("lost");
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 15000);
+    };
   }
 
   if (cancel) {
     cancel.addEventListener("click", () => {
       const token = document.querySelector("[name=csrfmiddlewaretoken]").value;
-      fetch(cancel.dataset.url, { method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin" })
-        .then((r) => r.json()).then(render);
+      cancel.disabled = true;
+      fetch(page.dataset.cancelUrl, { method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin" })
+        .then((r) => r.json()).then(render).finally(() => { cancel.disabled = false; });
     });
   }
-  connect();
+  if (!finished.includes(status)) connect();
 })();

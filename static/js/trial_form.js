@@ -46,6 +46,8 @@
       input.value = value;
     }
     input.name = "param-" + p.name;
+    input.id = "param-" + p.name;
+    label.htmlFor = input.id;
     const hint = document.createElement("small");
     hint.className = "muted";
     hint.textContent = "default " + p.default + (p.min !== null || p.max !== null ? " · " + (p.min ?? "") + " … " + (p.max ?? "") : "") + (p.log ? " · log scale" : "");

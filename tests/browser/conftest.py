@@ -133,6 +133,18 @@ def _make_trials(users, teams) -> dict:
     failing["validation"]["folds"] = 10
     trials["failed"] = _failed_trial(team_a, alice, failing)
     trials["outsider"] = _run_now(teams["b"], users["charlie"], {**copy.deepcopy(SPEC), "name": "team B's"})
+    # A trial that stays queued (no task is sent for it): its page keeps a live socket open.
+    waiting = Trial.objects.get(pk=trials["logistic"])
+    waiting.pk, waiting.status, waiting.name, waiting.progress, waiting.folds = (
+        None,
+        Trial.Status.QUEUED,
+        "waiting",
+        0,
+        [],
+    )
+    waiting.metrics, waiting.started_at, waiting.finished_at = {}, None, None
+    waiting.save()
+    trials["waiting"] = waiting.pk
     # Enough rows for a second page of the trial list: copies of the first trial, cancelled before they ran.
     template = Trial.objects.get(pk=trials["logistic"])
     Trial.objects.bulk_create(

@@ -75,6 +75,10 @@ def test_trial_runs_end_to_end_on_real_worker_and_streams_progress(bundled, alic
     final = events[-1]
 
     detail = client.get(f"/api/trials/{trial_id}/").json()
+    # Each fold's dates arrive with its event, so the live page can show them at once.
+    assert [(e["last_fold"]["fold"], e["last_fold"]["test_start"]) for e in progress] == [
+        (n + 1, fold["test_start"]) for n, fold in enumerate(detail["folds"])
+    ]
     assert detail["status"] == "succeeded"
     assert detail["progress"] == 1.0
     assert len(detail["folds"]) == 4

@@ -72,3 +72,11 @@ def test_compare_puts_trials_on_one_time_axis(predictions):
     assert len(curves["time"]) == 600 and curves["names"] == ["1", "2"]
     assert curves["equity"][0][299] is not None and curves["equity"][0][300] is None
     assert curves["equity"][1][199] is None and curves["equity"][1][200] == pytest.approx(1 + second.iloc[0], rel=1e-5)
+
+
+def test_times_are_unix_seconds_whatever_the_index_resolution(predictions):
+    frame, forward = predictions
+    frame = frame.set_axis(pd.DatetimeIndex(frame.index).as_unit("us"))  # what rows read from the database give
+    sheet = tear_sheet(predictions=frame, market_returns=forward.set_axis(frame.index), target="direction")
+    first = pd.Timestamp(frame.index[0]).tz_localize("UTC") if frame.index.tz is None else frame.index[0]
+    assert sheet["time"][0] == int(first.timestamp())
