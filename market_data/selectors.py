@@ -76,6 +76,13 @@ def dataset_values(*, dataset: Dataset, limit: int = 500) -> list[tuple]:
     return list(reversed(points))
 
 
+def dataset_series(*, dataset: Dataset) -> list[tuple]:
+    """Every (ts, value) point in time order, the close for bars: the whole history a chart downsamples."""
+    if dataset.kind == Dataset.Kind.BARS:
+        return list(Bar.objects.filter(dataset=dataset).order_by("ts").values_list("ts", "close"))
+    return list(Observation.objects.filter(dataset=dataset).order_by("ts").values_list("ts", "value"))
+
+
 def dataset_version(*, dataset: Dataset) -> dict:
     """Exactly which version of a series was used: its id and the SHA-256 of its values, plus, for fetched or
     uploaded data, the request (endpoint, params, fetch time) or file it came from."""

@@ -13,13 +13,12 @@ from accounts.selectors import team_for_user, team_list_for_user
 from accounts.services import PermissionDenied
 
 from . import providers, selectors, services
-from .charts import line_chart
+from .charts import downsample
 from .crypto import EncryptionKeyMissing, SecretDecryptError
 from .errors import DataSourceError, FetchInvalid, UploadInvalid
 from .forms import FetchForm, SeriesForm, UploadForm
 from .models import Dataset
 
-CHART_POINTS = 500
 LATEST_ROWS = 20
 
 
@@ -69,7 +68,7 @@ def dataset_detail(request, dataset_id: int):
         raise Http404("No such dataset.")
     context = {
         "dataset": dataset,
-        "chart": line_chart(selectors.dataset_values(dataset=dataset, limit=CHART_POINTS)),
+        "chart": downsample(selectors.dataset_series(dataset=dataset)),
         "chart_field": "close" if dataset.kind == Dataset.Kind.BARS else "value",
         "rows": selectors.dataset_latest_rows(dataset=dataset, limit=LATEST_ROWS),
     }

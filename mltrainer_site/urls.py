@@ -64,6 +64,9 @@ api = [
 api += [
     path("api/studies/", study_api.StudyListCreateApi.as_view(), name="api-studies"),
     path("api/studies/<id:study_id>/", study_api.StudyDetailApi.as_view(), name="api-study-detail"),
+    path(
+        "api/studies/<id:study_id>/importances/", study_api.StudyImportancesApi.as_view(), name="api-study-importances"
+    ),
     path("api/studies/<id:study_id>/cancel/", study_api.StudyCancelApi.as_view(), name="api-study-cancel"),
     path("api/studies/<id:study_id>/export.csv", study_api.StudyExportApi.as_view(), name="api-study-export"),
 ]

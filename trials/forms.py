@@ -7,6 +7,7 @@ from django import forms
 
 from market_data.models import Dataset
 
+from .figures import figure_for
 from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
 from .vocabulary import SPEC_DEFAULTS, TARGETS
 
@@ -121,10 +122,17 @@ class TrialForm(ExperimentForm):
 class StudyForm(ExperimentForm):
     models = forms.MultipleChoiceField(help_text="one model to tune, or several for automatic model selection")
     metric = forms.ChoiceField(
-        choices=[(m, m) for m in dict.fromkeys([*STRATEGY, *CLASSIFICATION, *REGRESSION, *VOLATILITY])],
+        choices=[
+            (m, f"{figure_for(m).label} ({m})")
+            for m in dict.fromkeys([*STRATEGY, *CLASSIFICATION, *REGRESSION, *VOLATILITY])
+        ],
         initial="sharpe",
     )
-    direction = forms.ChoiceField(choices=[("maximize", "maximize"), ("minimize", "minimize")])
+    direction = forms.ChoiceField(
+        required=False,
+        choices=[("", "follow the metric"), ("maximize", "maximize"), ("minimize", "minimize")],
+        help_text="by default the metric's better way: RMSE is minimised, Sharpe maximised",
+    )
     budget = forms.IntegerField(initial=20, min_value=1)
     parallelism = forms.IntegerField(initial=2, min_value=1)
     field_order = ["team", "name", "models"]
@@ -136,7 +144,8 @@ class StudyForm(ExperimentForm):
 
     def payload(self) -> dict:
         fields = ("models", "metric", "direction", "budget", "parallelism")
-        return {**self.experiment_payload(), **{name: self.cleaned_data[name] for name in fields}}
+        chosen = {name: self.cleaned_data[name] for name in fields if self.cleaned_data[name] not in ("", None)}
+        return {**self.experiment_payload(), **chosen}  # no direction: the service's default for the metric
 
 
 class TrialFilterForm(forms.Form):

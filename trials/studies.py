@@ -347,3 +347,18 @@ def study_cancel(*, study: Study, user: User) -> Study:
                 trial_cancel(trial=trial, user=user)
     study.refresh_from_db()
     return study
+
+
+def study_param_importances(*, study: Study) -> dict[str, float]:
+    """Optuna's parameter importances (fANOVA) for the study's finished evaluations, most important first; empty
+    until two evaluations have a value, or when the parameters cannot be told apart."""
+    trials = list(study.trials.order_by("id"))
+    if sum(_metric_value(study, trial) is not None for trial in trials) < 2:
+        return {}
+    optuna_study = _rebuild(study, [trial for trial in trials if trial.is_finished])
+    try:
+        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=study.seed)
+        importances = optuna.importance.get_param_importances(optuna_study, evaluator=evaluator)
+    except (RuntimeError, ValueError):  # Optuna's way of saying there is nothing to rank yet
+        return {}
+    return {name: float(value) for name, value in importances.items()}

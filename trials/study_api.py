@@ -115,3 +115,25 @@ class StudyExportApi(APIView):
         study = _get_study_or_404(request, study_id, with_trials=False)
         trials = selectors.study_trial_list(study=study)
         return csv_response(f"study-{study.pk}-trials.csv", TRIAL_COLUMNS, (trial_row(t) for t in trials.iterator()))
+
+
+class ParamImportanceSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    importance = serializers.FloatField(help_text="share of the metric's variance the parameter explains (fANOVA)")
+
+
+class StudyImportancesSerializer(serializers.Serializer):
+    study = serializers.IntegerField()
+    params = ParamImportanceSerializer(many=True, help_text="most important first; empty until two evaluations")
+
+
+class StudyImportancesApi(APIView):
+    """GET /api/studies/<id>/importances/: Optuna's parameter importances of the study so far."""
+
+    serializer_class = StudyImportancesSerializer
+
+    def get(self, request, study_id: int):
+        study = _get_study_or_404(request, study_id, with_trials=False)
+        ranked = studies.study_param_importances(study=study)
+        params = [{"name": name, "importance": value} for name, value in ranked.items()]
+        return Response(StudyImportancesSerializer({"study": study.pk, "params": params}).data)

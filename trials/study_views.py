@@ -2,17 +2,20 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from accounts.selectors import team_list_for_user
+from accounts.selectors import membership_get, team_list_for_user, user_can_write_somewhere
 from accounts.services import PermissionDenied
 from market_data.selectors import dataset_list
 from models_catalog.selectors import definition_list
 from security.limits import submission_check
 
 from . import selectors, studies
+from .figures import FIGURES, figure_for
 from .forms import StudyForm
+from .models import Trial
 
 
 @login_required
@@ -35,9 +38,10 @@ def study_list(request):
                 return redirect("study-detail", study_id=study.pk)
     else:
         form = StudyForm(initial={"models": ["random_forest_classifier"], "symbol": "SPX"}, **form_args)
-    return render(
-        request, "trials/studies.html", {"studies": selectors.study_list(user=request.user)[:100], "form": form}
-    )
+    finished = Count("trials", filter=Q(trials__status__in=Trial.FINISHED))
+    listed = selectors.study_list(user=request.user).annotate(done=finished).order_by("-created_at", "-id")[:100]
+    context = {"studies": listed, "form": form, "can_write": user_can_write_somewhere(user=request.user)}
+    return render(request, "trials/studies.html", context)
 
 
 @login_required
@@ -45,4 +49,11 @@ def study_detail(request, study_id: int):
     study = selectors.study_get(user=request.user, study_id=study_id)
     if study is None:
         raise Http404("No such study.")
-    return render(request, "trials/study.html", {"study": study})
+    membership = membership_get(user=request.user, team=study.team)
+    context = {
+        "study": study,
+        "can_write": bool(membership and membership.can_write),
+        "metric": figure_for(study.metric),
+        "figures": {key: figure.as_dict() for key, figure in FIGURES.items()},
+    }
+    return render(request, "trials/study.html", context)

@@ -23,16 +23,33 @@ window.mlCharts = (function () {
     return fmt.number(v);
   };
 
+  // Tick labels in the chart's own format, with more digits when that format would print two ticks alike.
+  function ticks(values, format) {
+    const labels = values.map(format);
+    if (new Set(labels).size === labels.length) return labels;
+    const percent = labels.some((label) => String(label).endsWith("%"));
+    for (let digits = 3; digits <= 7; digits++) {
+      const finer = values.map((v) => (v == null ? "" : percent ? Number((v * 100).toPrecision(digits)) + " %" : String(Number(v.toPrecision(digits)))));
+      if (new Set(finer).size === finer.length) return finer;
+    }
+    return labels;
+  }
+
   function axes(xFormat, yFormat) {
     const stroke = css("--muted");
     const grid = { stroke: css("--line"), width: 1 };
-    const y = { stroke, grid, ticks: grid, size: 64, values: (u, values) => values.map(yFormat) };
+    const y = { stroke, grid, ticks: grid, size: 64, values: (u, values) => ticks(values, yFormat) };
     const x = { stroke, grid, ticks: grid };
     if (xFormat) x.values = (u, values) => values.map(xFormat);
     return [x, y];
   }
 
   function mount(el, build) {
+    const previous = mounted.findIndex((chart) => chart.el === el);
+    if (previous >= 0) {  // a chart drawn again into the same place replaces the old one
+      if (mounted[previous].plot) mounted[previous].plot.destroy();
+      mounted.splice(previous, 1);
+    }
     const chart = { el, build, plot: null };
     chart.draw = function () {
       if (chart.plot) chart.plot.destroy();

@@ -133,6 +133,12 @@ def _make_trials(users, teams) -> dict:
     failing["validation"]["folds"] = 10
     trials["failed"] = _failed_trial(team_a, alice, failing)
     trials["outsider"] = _run_now(teams["b"], users["charlie"], {**copy.deepcopy(SPEC), "name": "team B's"})
+    # A study the worker runs while the tests go on: Optuna proposes, each evaluation is an ordinary trial.
+    from trials.studies import study_create
+
+    study = {"model": "logistic_regression", "metric": "sharpe", "budget": 3, "parallelism": 1, "name": "tune C"}
+    study.update(data=SPEC["data"], validation={"folds": 3, "gap": 1})
+    trials["study"] = study_create(team=team_a, user=alice, payload=study).pk
     # A trial that stays queued (no task is sent for it): its page keeps a live socket open.
     waiting = Trial.objects.get(pk=trials["logistic"])
     waiting.pk, waiting.status, waiting.name, waiting.progress, waiting.folds = (
@@ -304,6 +310,15 @@ class Browser:
         assert response.status == status, f"{path}: HTTP {response.status}"
         self.page.wait_for_load_state("load")
         return response
+
+    def wait_until(self, expression: str, *, timeout: float = 30) -> None:
+        """Poll a JavaScript expression until it is true. Playwright's wait_for_function evaluates a string with
+        eval inside the page, which the site's Content-Security-Policy forbids; page.evaluate is not subject to it."""
+        deadline = time.monotonic() + timeout
+        while not self.page.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still false after {timeout} s: {expression}")
+            self.page.wait_for_timeout(100)
 
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -34,9 +34,7 @@ def test_new_trial_form_then_live_progress_without_reload(open_browser, site):
     page.wait_for_url(re.compile(r".*/trials/\d+/$"))
     page.evaluate("window.__sameDocument = true")
     # The bar reaches 100 % in this document: no reload happened on the way.
-    page.wait_for_function(
-        "window.__sameDocument === true && document.getElementById('bar').value >= 1", timeout=120_000
-    )
+    browser.wait_until("window.__sameDocument === true && document.getElementById('bar').value >= 1", timeout=120)
     rows = page.locator("#folds tbody tr")
     assert rows.count() == 4 and re.search(r"\d{4}-\d{2}-\d{2} → \d{4}-\d{2}-\d{2}", rows.nth(3).inner_text())
     assert page.locator(".messages .trial-queued").count() == 0  # "queued" is gone once it runs

@@ -1,5 +1,6 @@
 """The Data page and a series' page: what a person sees, the forms that fetch, upload, watch and set keys."""
 
+import json
 import re
 from datetime import date
 
@@ -60,8 +61,8 @@ def test_viewer_sees_the_data_but_no_forms(spy, victor):
 def test_series_page_draws_the_closes_and_lists_the_latest_rows(spy, bob):
     page = browser_for(bob).get(f"/data/{spy.pk}/").content.decode()
 
-    points = re.search(r'<polyline [^>]*points="([^"]+)"', page).group(1).split()
-    assert len(points) == spy.rows == 61
+    series = json.loads(re.search(r'<script id="series-data" type="application/json">(.*?)</script>', page).group(1))
+    assert len(series["values"]) == series["total"] == spy.rows == 61  # short: sent whole
     assert page.count("<tr><td>2018-0") == 20  # the latest 20 rows
     assert "<td>2018-03-29 00:00</td>" in page
     assert spy.sha256 in page and "/v2/aggs/ticker/{ticker}" in page
@@ -176,3 +177,15 @@ def test_upload_page_answers_get_with_the_form(bob, victor):
     assert 'id="upload-form"' in html and 'name="file"' in html and 'value="team-a"' in html
     viewer = browser_for(victor).get("/data/upload/").content.decode()
     assert 'id="upload-form"' not in viewer and "Viewers read" in viewer
+
+
+def test_series_page_shows_the_whole_history_downsampled_on_the_server(bob, bundled):
+    spx = Dataset.objects.get(key="SPX", team__isnull=True)
+    page = browser_for(bob).get(f"/data/{spx.pk}/").content.decode()
+    series = json.loads(re.search(r'<script id="series-data" type="application/json">(.*?)</script>', page).group(1))
+    closes = list(spx.bars.order_by("ts").values_list("ts", "close"))
+    assert series["total"] == len(closes) == spx.rows and len(series["values"]) <= 2000 < len(closes)
+    assert series["time"][0] == int(closes[0][0].timestamp()) and series["time"][-1] == int(closes[-1][0].timestamp())
+    assert min(series["values"]) == pytest.approx(min(c for _, c in closes))  # the crash survives
+    assert max(series["values"]) == pytest.approx(max(c for _, c in closes))
+    assert series["time"] == sorted(series["time"])

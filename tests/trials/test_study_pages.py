@@ -1,0 +1,55 @@
+"""Study pages and their API: the direction follows the metric unless chosen, progress reads done/budget, and
+Optuna's parameter importances are served for the team only."""
+
+import pytest
+from django.test import Client
+
+from trials.models import Study
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "team": "team-a", "models": ["ridge"], "target": "return", "symbol": "SPX", "start": "2012-01-01",
+    "end": "2016-12-31", "horizon": 1, "folds": 3, "gap": 1, "seed": 0, "metric": "rmse", "direction": "",
+    "budget": 4, "parallelism": 2,
+}  # fmt: skip
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_direction_follows_the_metric_unless_chosen(alice, bundled):
+    client = _client(alice)
+    assert client.post("/studies/", FORM).status_code == 302
+    assert Study.objects.get().direction == "minimize"  # rmse: lower is better
+    client.post("/studies/", dict(FORM, metric="sharpe"))
+    assert Study.objects.order_by("-id").first().direction == "maximize"
+    client.post("/studies/", dict(FORM, direction="maximize"))
+    assert Study.objects.order_by("-id").first().direction == "maximize"  # chosen by hand
+
+
+def test_the_list_shows_done_over_budget(alice, team_a, bundled):
+    from trials.studies import study_create
+
+    payload = {"model": "ridge", "metric": "rmse", "budget": 4, "data": {"symbol": "SPX", "target": "return"}}
+    study = study_create(team=team_a, user=alice, payload=payload)
+    page = _client(alice).get("/studies/").content.decode()
+    assert f'<a href="/studies/{study.pk}/">' in page and ">0/4<" in page
+
+
+def test_importances_are_empty_before_two_evaluations_and_404_for_outsiders(alice, charlie, team_a, bundled, api_as):
+    from trials.studies import study_create
+
+    payload = {"model": "ridge", "metric": "rmse", "budget": 4, "data": {"symbol": "SPX", "target": "return"}}
+    study = study_create(team=team_a, user=alice, payload=payload)
+    assert api_as(alice).get(f"/api/studies/{study.pk}/importances/").json() == {"study": study.pk, "params": []}
+    assert api_as(charlie).get(f"/api/studies/{study.pk}/importances/").status_code == 404
+    assert _client(charlie).get(f"/studies/{study.pk}/").status_code == 404
+
+
+def test_viewers_get_no_study_form(victor, bundled):
+    page = _client(victor).get("/studies/").content.decode()
+    assert 'id="study-form"' not in page
