@@ -46,3 +46,4 @@ test: lint chromium
 bench: install
 	$(BIN)/python scripts/bench_figures.py
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_pages.py

@@ -56,11 +56,25 @@ def test_every_page_fits_a_phone(open_browser, site):
     browser.shot("phone-menu-open")
 
 
-def test_desktop_screenshots(open_browser, site):
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
+  .filter((f) => f.type !== "hidden" && !f.hidden && !f.labels.length && !f.getAttribute("aria-label"))
+  .map((f) => f.name || f.id || f.outerHTML.slice(0, 60))"""
+
+
+def test_desktop_screenshots_every_field_labelled_and_a_visible_focus_ring(open_browser, site):
     browser = open_browser("alice")
     for name, path in _pages(site).items():
         browser.go(path)
+        assert browser.page.evaluate(UNLABELLED) == [], name
         browser.shot(f"desktop-{name}")
+    # Keyboard: Tab reaches the page's controls, and the focused one shows a ring.
+    browser.go("/")
+    for _ in range(3):
+        browser.page.keyboard.press("Tab")
+    outline = browser.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert browser.page.evaluate("document.activeElement.tagName") in ("A", "BUTTON", "INPUT", "SELECT")
+    assert outline == "solid"
+    browser.shot("desktop-focus-ring")
 
 
 def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(open_browser, site):
