@@ -20,6 +20,7 @@ from .forms import FetchForm, SeriesForm, UploadForm
 from .models import Dataset
 
 LATEST_ROWS = 20
+WATCH_IDS = "watch_%s"  # the watch-list form shares field names with the fetch form: its own ids, so labels point right
 
 
 def _team(request):
@@ -47,7 +48,8 @@ def _page(request, team, *, status: int = 200, **forms):
         "watch_items": selectors.watch_item_list(team=team) if team else [],
         "keys": selectors.team_api_key_status(team=team) if team else [],
         "fetch_form": forms.get("fetch_form") or FetchForm(initial={"source": "polygon", "timespan": "day"}),
-        "watch_form": forms.get("watch_form") or SeriesForm(initial={"source": "polygon", "timespan": "day"}),
+        "watch_form": forms.get("watch_form")
+        or SeriesForm(initial={"source": "polygon", "timespan": "day"}, auto_id=WATCH_IDS),
         "upload_form": forms.get("upload_form") or UploadForm(),
         "upload_errors": forms.get("upload_errors") or [],
         "key_error": forms.get("key_error") or "",
@@ -130,7 +132,7 @@ def fetch_create(request):
 @require_POST
 def watch_add(request):
     team = _team(request)
-    form = SeriesForm(request.POST)
+    form = SeriesForm(request.POST, auto_id=WATCH_IDS)
     if team is None or not form.is_valid():
         return _page(request, team, watch_form=form, status=400)
     try:

@@ -57,7 +57,8 @@ def test_new_trial_form_creates_a_trial(browser, bundled):
         3,
     )
     page = browser.get(f"/trials/{trial.pk}/").content.decode()
-    assert "ridge" in page and f"/api/trials/{trial.pk}/predictions.csv" in page
+    assert "ridge" in page and f"/trials/new/?from={trial.pk}" in page
+    assert "predictions.csv" not in page  # queued: no predictions yet, so no empty file on offer
 
 
 def test_new_trial_form_shows_errors_next_to_fields(browser, bundled):

@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 
 from accounts.api import team_for_request
 from compliance.services import ApprovalDenied, ComplianceRejected
-from security.limits import submission_check
 from models_catalog.definition import TARGETS
+from security.limits import submission_check
 
 from . import selectors, services
 from .compare import CompareInvalid, compare_csv_rows, compare_ids, compare_sections

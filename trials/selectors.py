@@ -83,7 +83,7 @@ def trial_list(*, user: User, filters: dict | None = None) -> QuerySet[Trial]:
 
 
 # The trial table's sortable columns (besides every metric): sort key -> field.
-TABLE_SORTS = {
+TABLE_SORTS: dict[str, str | KeyTextTransform] = {
     "id": "id",
     "name": "name",
     "model": "model_key",
@@ -102,8 +102,10 @@ def trial_table(*, user: User, filters: dict | None = None, sort: str = "-create
     Heavy fields the table does not show are left out, so a page of 50 rows is one small query."""
     trials = trial_list(user=user, filters=filters).defer("folds", "data_used", "error", "params", "validation")
     descending, key = sort.startswith("-"), sort.lstrip("-")
-    column = TABLE_SORTS.get(key) or Cast(KeyTextTransform(key, "metrics"), FloatField())
-    column = F(column) if isinstance(column, str) else column
+    field = TABLE_SORTS.get(key)
+    column: F | KeyTextTransform | Cast = (
+        F(field) if isinstance(field, str) else field or Cast(KeyTextTransform(key, "metrics"), FloatField())
+    )
     order = column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
     return trials.order_by(order, "-id")
 

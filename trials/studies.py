@@ -355,6 +355,7 @@ def study_param_importances(*, study: Study) -> dict[str, float]:
     trials = list(study.trials.order_by("id"))
     if sum(_metric_value(study, trial) is not None for trial in trials) < 2:
         return {}
+    optuna, _ = _optuna()
     optuna_study = _rebuild(study, [trial for trial in trials if trial.is_finished])
     try:
         evaluator = optuna.importance.FanovaImportanceEvaluator(seed=study.seed)

@@ -12,8 +12,8 @@ def test_study_page_draws_history_importances_and_parallel_coordinates(open_brow
     browser = open_browser("alice")
     page = browser.page
     browser.go(f"/studies/{site.trials['study']}/")
-    browser.wait_until("document.getElementById('status').textContent === 'succeeded'", timeout=150)
-    assert page.inner_text("#progress") == "3/3"
+    browser.wait_until("document.getElementById('progress').textContent === '3/3'", timeout=150)
+    assert page.inner_text("#status") == "succeeded"
     assert page.locator("#cancel").count() == 0  # a finished study offers no Cancel
     assert int(page.get_attribute("#chart-history", "data-drawn") or 0) == 3
     page.wait_for_selector("#chart-importances[data-drawn] canvas")

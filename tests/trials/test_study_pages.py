@@ -53,3 +53,20 @@ def test_importances_are_empty_before_two_evaluations_and_404_for_outsiders(alic
 def test_viewers_get_no_study_form(victor, bundled):
     page = _client(victor).get("/studies/").content.decode()
     assert 'id="study-form"' not in page
+
+
+def test_importances_rank_the_parameters_once_two_evaluations_have_values(alice, team_a, bundled, api_as):
+    from trials.models import Trial
+    from trials.services import trial_execute
+    from trials.studies import study_create, study_step
+
+    payload = {"model": "ridge", "metric": "rmse", "budget": 2, "parallelism": 2}
+    payload["data"] = {"symbol": "SPX", "target": "return", "start": "2014-01-01", "end": "2016-12-31"}
+    payload["validation"] = {"folds": 2, "gap": 1}
+    study = study_create(team=team_a, user=alice, payload=payload)
+    study_step(study_id=study.pk)
+    for trial in Trial.objects.filter(study=study):
+        trial_execute(trial_id=trial.pk)
+    body = api_as(alice).get(f"/api/studies/{study.pk}/importances/").json()
+    assert body["params"] and {p["name"] for p in body["params"]} <= set(Trial.objects.filter(study=study)[0].params)
+    assert sum(p["importance"] for p in body["params"]) == pytest.approx(1.0)
