@@ -79,7 +79,9 @@ def _table_times(client: httpx.Client) -> dict[str, float]:
 
 READY = """() => {
   const nav = performance.getEntriesByType("navigation")[0];
-  const charts = [...document.querySelectorAll(".chart")];
+  // Charts that have data to draw (a study's history is empty until an evaluation finishes, and says so).
+  const charts = [...document.querySelectorAll(".chart")]
+    .filter((c) => !c.parentElement.querySelector(".chart-empty:not([hidden])"));
   if (!nav || nav.loadEventEnd === 0 || charts.some((c) => !c.dataset.drawn)) return null;
   const entries = [nav, ...performance.getEntriesByType("resource")];
   const bytes = entries.reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0);
@@ -108,10 +110,12 @@ def _page_figures(base: str, password: str, pages: dict[str, str]) -> dict[str, 
             samples = []
             for _ in range(6):
                 page.goto(base + path)
-                result = None
+                result, deadline = None, time.monotonic() + 30
                 while result is None:
                     result = page.evaluate(READY)
                     if result is None:
+                        if time.monotonic() > deadline:
+                            raise SystemExit(f"{path} was not ready within 30 s")
                         page.wait_for_timeout(5)
                 samples.append(result)
             samples = samples[1:]  # the first load fills the browser's cache, as any first visit does

@@ -45,8 +45,9 @@ def _team_q(team_ids: list[int], field: str = "team_id") -> Q:
 
 def _scoped(*, team_ids: list[int], filters: dict) -> QuerySet[Trial]:
     """The trials of `team_ids` with the filters applied: status, model (key or part of a name), family, symbol,
-    target, study (id), created_by (username), since and until (dates), q (part of the name), a metric range. The team ids are read
-    first (accounts.selectors.team_ids_for_user), so each filter is an equality on an index's leading columns."""
+    target, study (id), created_by (username), since and until (dates), q (part of the name), a metric range.
+    The team ids are read first (accounts.selectors.team_ids_for_user), so the team filter is an equality on an
+    index's leading column."""
     trials = Trial.objects.filter(_team_q(team_ids))
     if filters.get("status"):
         trials = trials.filter(status=filters["status"])

@@ -64,7 +64,6 @@ def _heading(request, key: str, label: str, numeric: bool, sort: str, definition
             "definition": definition}  # fmt: skip
 
 
-
 @login_required
 def dashboard(request):
     """The trial table: filters, sort by any column or metric, 50 rows a page, chosen metric columns."""

@@ -116,4 +116,4 @@ def test_the_first_page_costs_the_same_queries_whatever_the_sort_or_size(
     assert len(_ids(page)) == 50
 
 
-QUERIES = 6  # session, user (with the chosen columns), studies and creators for the filters, count, one page
+QUERIES = 7  # session, user (with the chosen columns), studies and creators for the filters, team ids, count, a page
