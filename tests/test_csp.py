@@ -34,7 +34,7 @@ def pages(alice, team_a, make_trial, bundled):
         "/", "/trials/new/", f"/trials/{first.pk}/", f"/trials/new/?from={first.pk}",
         f"/compare/?ids={first.pk},{second.pk}", "/studies/", f"/studies/{study.pk}/", "/models/",
         "/models/random_forest_classifier/", "/data/", f"/data/{spx.pk}/", "/data/upload/", "/compliance/",
-        "/coach/", "/admin/",
+        "/coach/", "/admin/", "/api/docs/",
     ]  # fmt: skip
 
 
