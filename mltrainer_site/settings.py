@@ -215,6 +215,7 @@ SPECTACULAR_SETTINGS = {
         "DatasetKindEnum": "market_data.models.Dataset.Kind",
         "ProviderSourceEnum": "market_data.models.ProviderSource",
         "DatasetSourceEnum": "market_data.models.Dataset.Source",
+        "TrialStatusEnum": "trials.models.Trial.Status",
     },
 }
 

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -179,6 +179,11 @@ class TrialRejectApi(_TrialDecisionApi):
         return self._respond(lambda: services.trial_reject(trial=trial, user=request.user, reason=reason))
 
 
+COMPARE_IDS = OpenApiParameter(
+    "ids", int, many=True, required=True, description="2 to 10 trial ids, repeated or separated by commas"
+)
+
+
 def compare_trials_or_404(request) -> list:
     """The trials `?ids=` names (2 to 10), all of the user's teams; 400 naming the problem, 404 if any is not."""
     try:
@@ -194,6 +199,7 @@ def compare_trials_or_404(request) -> list:
 class TrialCompareApi(APIView):
     serializer_class = TrialCompareSerializer
 
+    @extend_schema(parameters=[COMPARE_IDS], responses=TrialCompareSerializer)
     def get(self, request):
         trials = compare_trials_or_404(request)
         data = TrialSerializer(trials, many=True).data
@@ -208,6 +214,7 @@ class TrialCompareApi(APIView):
 
 
 class TrialCompareExportApi(APIView):
+    @extend_schema(parameters=[COMPARE_IDS], responses={(200, "text/csv"): CSV})
     def get(self, request):
         trials = compare_trials_or_404(request)
         header, rows = compare_csv_rows(TrialSerializer(trials, many=True).data)
