@@ -15,6 +15,7 @@ from .models import (
     InstrumentRule,
     ModelRule,
     ParamBoundRule,
+    PromotionApprovalRule,
     QuotaRule,
     RepeatedViolationRule,
     SubmissionBlock,
@@ -32,6 +33,7 @@ RULE_FIELDS = {
     DataIntegrityRule: (),
     QuotaRule: ("max_active_per_user", "max_active_per_team"),
     ApprovalRule: ("when_live_source", "when_folds_at_least", "when_models", "when_symbols"),
+    PromotionApprovalRule: ("when_models",),
     ForbiddenTermsRule: ("terms",),
     RepeatedViolationRule: ("rejections", "window_minutes"),
 }

@@ -186,6 +186,17 @@ class ApprovalRule(Rule):
         verbose_name = "four-eyes approval rule"
 
 
+class PromotionApprovalRule(Rule):
+    """Four-eyes for the model registry: promoting a version to production waits for an owner of its team other
+    than the person who registered it. A rule with no model pattern covers every registered model."""
+
+    kind = "promotion_approval"
+    when_models = models.TextField(blank=True, help_text="Registered model name patterns, e.g. spx-*; blank: all")
+
+    class Meta:
+        verbose_name = "four-eyes promotion rule"
+
+
 class ForbiddenTermsRule(Rule):
     """Words that may not appear in the free text of a trial (name, notes, goals), whoever writes it."""
 
@@ -222,6 +233,7 @@ RULE_MODELS: list[type[Rule]] = [
     DataIntegrityRule,
     QuotaRule,
     ApprovalRule,
+    PromotionApprovalRule,
     ForbiddenTermsRule,
     RepeatedViolationRule,
 ]
@@ -255,6 +267,7 @@ class Decision(models.Model):
         SUBMIT = "submit"
         EXECUTE = "execute"
         APPROVAL = "approval"
+        REGISTRY = "registry"  # a model version's stage change (registry.services), asked for or made
 
     class Outcome(models.TextChoices):
         ALLOWED = "allowed"

@@ -2,6 +2,7 @@
 recorded with the exact rule versions it applied, owners approve or reject trials that need four eyes, and
 users who keep breaking rules are blocked until an admin clears them."""
 
+import fnmatch
 import logging
 import uuid
 from collections import defaultdict
@@ -21,7 +22,16 @@ from observability import metrics as observability_metrics
 from trials.models import Trial
 
 from .checks import CHECKS, TEXT_FIELDS, Context, Violation, check_approval, check_quota
-from .models import ApprovalRule, Decision, QuotaRule, RepeatedViolationRule, Rule, SubmissionBlock
+from .models import (
+    ApprovalRule,
+    Decision,
+    PromotionApprovalRule,
+    QuotaRule,
+    RepeatedViolationRule,
+    Rule,
+    SubmissionBlock,
+    split_list,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +65,7 @@ class GatewayResult:
     rules: list[Rule] = field(default_factory=list)
     # The history row of each rule's version applied, when known (see rulebook_for_team); else read when recorded.
     history_ids: dict[tuple[type[Rule], int], int] = field(default_factory=dict)
+    decision: Decision | None = None  # set where the gateway records the decision itself (promotion_check)
 
     @property
     def rejected(self) -> bool:
@@ -87,7 +98,7 @@ def rules_applicable(model: type[Rule], *, team: Team) -> QuerySet:
 
 # --- The rules a team is judged by, kept in each process until a rule changes ------------------------------------
 
-RULE_MODELS: tuple[type[Rule], ...] = (*CHECKS, ApprovalRule, RepeatedViolationRule)
+RULE_MODELS: tuple[type[Rule], ...] = (*CHECKS, ApprovalRule, PromotionApprovalRule, RepeatedViolationRule)
 RULES_GENERATION_KEY = "compliance:rules-generation"
 
 
@@ -460,4 +471,92 @@ def approval_record(*, trial: Trial, user: User, approved: bool, reason: str = "
         reasons=[{"rule": "approval", "rule_id": None, "message": message, "field": None}],
         rules=[],
         spec=spec_of_trial(trial),
+    )
+
+
+# --- The model registry's stage changes (the version moves in registry.services; compliance decides and records) --
+
+
+@dataclass(frozen=True)
+class StageChangeRequest:
+    """What the gateway judges about a model version's stage change, in plain values (compliance never reads or
+    writes the registry's rows)."""
+
+    team: Team
+    user: User
+    model_name: str
+    version: int
+    registrant_id: int | None
+    source_trial_id: int | None
+    from_stage: str
+    to_stage: str
+    reason: str = ""
+
+    def spec(self) -> dict:
+        return {
+            "registered_model": self.model_name,
+            "version": self.version,
+            "from_stage": self.from_stage,
+            "to_stage": self.to_stage,
+            "registrant_id": self.registrant_id,
+            "source_trial_id": self.source_trial_id,
+            "reason": self.reason,
+        }
+
+
+def promotion_check(*, request: StageChangeRequest) -> GatewayResult:
+    """Whether promoting a version to production may happen now (allowed) or waits for a second owner (needs
+    approval, when a four-eyes promotion rule covers the model). Records the decision; returns it."""
+    book = rulebook_for_team(team=request.team)
+    result = GatewayResult(stage=Decision.Stage.REGISTRY, history_ids=book.history_ids)
+    for rule in cast(list[PromotionApprovalRule], book.rules[PromotionApprovalRule]):
+        patterns = split_list(rule.when_models)
+        result.rules.append(rule)
+        if not patterns or any(fnmatch.fnmatchcase(request.model_name, p) for p in patterns):
+            result.approvals.append(
+                Violation(
+                    rule=rule.kind,
+                    rule_id=rule.pk,
+                    message=f"promotion needs an owner other than the registrant — {rule.reason}",
+                )
+            )
+    result.decision = _stage_decision(request=request, outcome=result.outcome, result=result)
+    return result
+
+
+def promotion_approver_check(*, request: StageChangeRequest) -> None:
+    """Raises ApprovalDenied unless `request.user` is an owner of the team other than the version's registrant."""
+    membership = Membership.objects.filter(user=request.user, team=request.team).first()
+    if membership is None or membership.role != Membership.Role.OWNER:
+        raise ApprovalDenied(f"only an owner of {request.team.name} can approve or reject a promotion")
+    if request.registrant_id == request.user.pk:
+        raise ApprovalDenied("you registered this version: another owner of the team must approve its promotion")
+
+
+def stage_change_record(*, request: StageChangeRequest, outcome: str) -> Decision:
+    """The audit record of a stage change the registry made or refused (approved, rejected, allowed)."""
+    return _stage_decision(request=request, outcome=outcome, result=None)
+
+
+def _stage_decision(*, request: StageChangeRequest, outcome: str, result: GatewayResult | None) -> Decision:
+    who = request.user.get_username()
+    message = f"{request.model_name} v{request.version}: {request.from_stage} -> {request.to_stage} by {who}"
+    if outcome == Decision.Outcome.NEEDS_APPROVAL:
+        message = f"{request.model_name} v{request.version}: promotion asked by {who}, waiting for a second owner"
+    elif outcome == Decision.Outcome.REJECTED:
+        message = f"{request.model_name} v{request.version}: promotion rejected by {who}"
+    reasons = [{"rule": "registry", "rule_id": None, "message": message, "field": None}]
+    if result is not None:
+        reasons += [v.as_dict() for v in result.approvals]
+    if request.reason:
+        reasons.append({"rule": "registry", "rule_id": None, "message": f"why: {request.reason}", "field": None})
+    return _decision_create(
+        trial=Trial(pk=request.source_trial_id) if request.source_trial_id else None,
+        user=request.user,
+        team=request.team,
+        stage=Decision.Stage.REGISTRY,
+        outcome=outcome,
+        reasons=reasons,
+        rules=_rule_versions(result.rules, result.history_ids) if result is not None else [],
+        spec=request.spec(),
     )

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "security",
     "compliance",
     "coach",
+    "registry",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +308,14 @@ for _position, _key in enumerate(MLTRAINER_ENCRYPTION_KEYS, start=1):
 # --- Compliance: repeated-violation block used when no RepeatedViolationRule applies (0 turns it off).
 COMPLIANCE_BLOCK_AFTER_REJECTIONS = env_int("COMPLIANCE_BLOCK_AFTER_REJECTIONS", 5, minimum=0)
 COMPLIANCE_BLOCK_WINDOW_MINUTES = env_int("COMPLIANCE_BLOCK_WINDOW_MINUTES", 60, minimum=1)
+
+# --- Model registry (registry/): fitted artifacts are stored through Django's storage API, STORAGES["registry"]
+# when set (S3-compatible through django-storages), else the filesystem under REGISTRY_ARTIFACT_DIR. They are signed
+# with REGISTRY_SIGNING_KEY (empty: a key derived from SECRET_KEY) and verified before loading.
+REGISTRY_ARTIFACT_DIR = Path(env_str("REGISTRY_ARTIFACT_DIR", str(VAR_DIR / "registry")) or VAR_DIR / "registry")
+REGISTRY_SIGNING_KEY = env_str("REGISTRY_SIGNING_KEY", "") or ""
+# Live drift is judged once the paper portfolio has at least this many settled bars.
+REGISTRY_DRIFT_MIN_BARS = env_int("REGISTRY_DRIFT_MIN_BARS", 20, minimum=2)
 
 # --- AI coach (coach/): Claude through the official SDK. Without a key the coach says it is not configured and the
 # rest of the site works. An empty ANTHROPIC_BASE_URL means the SDK's default (https://api.anthropic.com).

@@ -14,6 +14,7 @@ from ..errors import FetchInvalid
 from ..frames import as_utc
 from ..hashing import frame_sha256
 from ..models import Bar, Dataset, Observation
+from ..signals import rows_changed_announce
 from .access import DATA_WRITERS
 
 # Real daily and monthly history shipped inside the `arch` package, so mlTrainer works offline.
@@ -88,6 +89,7 @@ def dataset_store(
     dataset.save(
         update_fields=["name", "provenance", "sha256", "first_date", "last_date", "rows", "created_by", "updated_at"]
     )
+    rows_changed_announce(dataset_id=dataset.pk, team_id=dataset.team_id, key=dataset.key)
     return dataset
 
 

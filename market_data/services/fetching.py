@@ -26,6 +26,7 @@ from ..hashing import frame_sha256
 from ..models import Dataset, FetchJob, WatchItem
 from ..providers import DataProvider
 from ..selectors import dataset_frame
+from ..signals import rows_changed_announce
 from .access import DATA_WRITERS
 from .datasets import dataset_store, rows_create
 from .keys import api_key_for, provider_connect
@@ -264,6 +265,7 @@ def _store_fetched(
             dataset.rows = len(merged)
             dataset.name = name
             fields += ["sha256", "first_date", "last_date", "rows", "name"]
+            rows_changed_announce(dataset_id=dataset.pk, team_id=dataset.team_id, key=dataset.key)
         dataset.provenance = _provenance(previous=dataset.provenance, fetches=fetches, sha256=dataset.sha256)
         dataset.save(update_fields=fields)
     if latest is None:
