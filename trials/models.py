@@ -103,25 +103,23 @@ class TrialMetric(models.Model):
         return f"{self.trial_id}.{self.name}={self.value}"
 
 
-class Prediction(models.Model):
-    """One out-of-sample prediction, made at the close of `date` about the move to the next bar(s)."""
+class TrialPredictions(models.Model):
+    """A trial's out-of-sample predictions, all of them, as one compressed columnar blob (trials.prediction_codec).
 
-    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="predictions")
-    date = models.DateTimeField()
-    y_true = models.FloatField()
-    y_pred = models.FloatField()
-    proba = models.FloatField(null=True)
-    position = models.FloatField(null=True)
-    strategy_return = models.FloatField(null=True)  # gross: position × the next bar's return
-    cost = models.FloatField(null=True)
-    net_return = models.FloatField(null=True)
-    equity = models.FloatField(null=True)  # compounds net_return
+    One row per trial instead of one per prediction (about 4,000 a trial): a million trials are a million rows of
+    ~110 KB, stored out of line by PostgreSQL (TOAST), never read by the lists. Written in the transaction that
+    stores the trial's result; read only through trials.selectors (prediction_rows, prediction_frame,
+    prediction_columns) for a trial whose team the caller has checked."""
+
+    trial = models.OneToOneField(Trial, primary_key=True, on_delete=models.CASCADE, related_name="prediction_set")
+    rows = models.PositiveIntegerField()
+    blob = models.BinaryField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["trial", "date"], name="prediction_unique_trial_date")]
+        verbose_name_plural = "trial predictions"
 
     def __str__(self) -> str:
-        return f"{self.trial_id}@{self.date:%Y-%m-%d}"
+        return f"{self.trial_id}: {self.rows} predictions"
 
 
 class Study(models.Model):

@@ -18,8 +18,9 @@ from compliance.models import Decision
 
 from . import metrics as m
 from .metric_index import metrics_index
-from .models import Prediction, Study, Trial
+from .models import Study, Trial
 from .queue import question_send_refresh
+from .selectors import prediction_columns
 
 logger = logging.getLogger(__name__)
 
@@ -124,13 +125,11 @@ def question_refresh_after_trial(*, trial: Trial, new_status: str, **_signal) ->
 def study_returns(*, study: Study) -> pd.DataFrame:
     """Per-bar net returns of the study's succeeded evaluations: one column per trial, on the dates all share."""
     trials = list(study.trials.filter(status=Trial.Status.SUCCEEDED).values_list("pk", flat=True))
-    rows = Prediction.objects.filter(trial_id__in=trials, net_return__isnull=False).values_list(
-        "trial_id", "date", "net_return"
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=["trial", "date", "net_return"])
-    if frame.empty:
+    columns = prediction_columns(trial_ids=trials, columns=("net_return",))
+    if not columns:
         return pd.DataFrame()
-    return frame.pivot(index="date", columns="trial", values="net_return").sort_index().dropna()
+    frame = pd.DataFrame({trial_id: columns[trial_id]["net_return"] for trial_id in sorted(columns)})
+    return frame.sort_index().dropna()
 
 
 def study_pbo_refresh(*, study_id: int) -> float | None:

@@ -18,14 +18,15 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import team_ids_for_user, team_list_for_user
 
+from . import prediction_codec
 from .features import next_return
-from .models import Prediction, Study, Trial, TrialMetric
+from .models import Study, Trial, TrialMetric, TrialPredictions
 
 # What a list shows of a trial: everything but the per-fold results and the data versions (the trial's own page
 # and the API's detail have those), which are most of a finished trial's row.
 LIST_DEFERRED = ("folds", "data_used")
 
-PREDICTION_FIELDS = ("y_true", "y_pred", "proba", "position", "strategy_return", "cost", "net_return", "equity")
+PREDICTION_FIELDS = prediction_codec.COLUMNS  # the columns of predictions.csv after date
 
 
 def model_keys_matching(text: str) -> list[str]:
@@ -251,13 +252,26 @@ def trial_stale_running(*, now: datetime | None = None) -> QuerySet[Trial]:
     return Trial.objects.filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True), status=Trial.Status.RUNNING)
 
 
+# --- Predictions: every reader goes through these three (the storage is trials.prediction_codec's blob) --------
+
+
+def _prediction_blob(trial: Trial) -> bytes | None:
+    blob = TrialPredictions.objects.filter(trial_id=trial.pk).values_list("blob", flat=True).first()
+    return None if blob is None else bytes(blob)
+
+
 def prediction_rows(*, trial: Trial) -> Iterator[tuple]:
-    return (
-        Prediction.objects.filter(trial=trial)
-        .order_by("date")
-        .values_list("date", *PREDICTION_FIELDS)
-        .iterator(chunk_size=2000)
-    )
+    """(date, *PREDICTION_FIELDS) per prediction in date order, None where missing: the rows of predictions.csv.
+    The caller has checked the trial is the user's team's."""
+    blob = _prediction_blob(trial)
+    return iter(()) if blob is None else prediction_codec.decode_rows(blob)
+
+
+def prediction_columns(*, trial_ids: list[int], columns: tuple[str, ...]) -> dict[int, pd.DataFrame]:
+    """{trial id: its predictions' `columns` indexed by date} for the trials that have predictions, in one query
+    (the compare view's curves, a study's PBO). The caller has checked the trials are the user's team's."""
+    blobs = TrialPredictions.objects.filter(trial_id__in=trial_ids).values_list("trial_id", "blob")
+    return {trial_id: prediction_codec.decode_frame(bytes(blob), columns) for trial_id, blob in blobs}
 
 
 STUDY_TRIAL_FIELDS = ("id", "study_id", "status", "model_key", "params", "metrics")
@@ -293,9 +307,11 @@ def trial_list_by_ids(*, user: User, ids: list[int]) -> list[Trial] | None:
 
 
 def prediction_frame(*, trial: Trial) -> pd.DataFrame:
-    """The trial's out-of-sample predictions indexed by date (the columns of predictions.csv)."""
-    frame = pd.DataFrame.from_records(list(prediction_rows(trial=trial)), columns=["date", *PREDICTION_FIELDS])
-    return frame.set_index(pd.DatetimeIndex(frame.pop("date")))
+    """The trial's out-of-sample predictions indexed by date (the columns of predictions.csv); empty when none."""
+    blob = _prediction_blob(trial)
+    if blob is None:
+        return pd.DataFrame(columns=list(PREDICTION_FIELDS), index=pd.DatetimeIndex([], tz="UTC"), dtype="float64")
+    return prediction_codec.decode_frame(blob)
 
 
 def next_returns(*, trial: Trial, symbol: str, dates: pd.DatetimeIndex) -> pd.Series | None:

@@ -282,11 +282,9 @@ def compare(request):
     trials = selectors.trial_list_by_ids(user=request.user, ids=ids)
     if trials is None:
         raise Http404("No such trial.")
-    returns = {}
-    for trial in trials:
-        if trial.status == Trial.Status.SUCCEEDED and trial.target != "volatility":
-            frame = selectors.prediction_frame(trial=trial)
-            returns[str(trial.pk)] = frame["strategy_return"].astype("float64")
+    traded = [trial.pk for trial in trials if trial.status == Trial.Status.SUCCEEDED and trial.target != "volatility"]
+    columns = selectors.prediction_columns(trial_ids=traded, columns=("strategy_return",))
+    returns = {str(pk): columns[pk]["strategy_return"] for pk in traded if pk in columns}
     context = {
         "trials": trials,
         "sections": compare_sections(TrialSerializer(trials, many=True).data),

@@ -5,7 +5,7 @@ import pytest
 
 from compliance.models import DataIntegrityRule, DataSourceRule, Decision, InstrumentRule, ParamBoundRule
 from market_data.models import Bar
-from trials.models import Prediction, Trial
+from trials.models import Trial, TrialPredictions
 from trials.services import trial_execute
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def test_a_rule_added_after_submission_stops_the_trial_at_execution(alice, team_
     assert "[instruments] SPX is on the instrument deny-list" in trial.error and "index licence expired" in trial.error
     assert trial.finished_at is not None
     # Nothing trained.
-    assert not Prediction.objects.filter(trial=trial).exists()
+    assert not TrialPredictions.objects.filter(trial=trial).exists()
     assert trial.folds == [] and trial.metrics == {} and trial.data_used == []
     decisions = list(Decision.objects.filter(trial_id=trial.pk).order_by("id"))
     assert [(d.stage, d.outcome) for d in decisions] == [("submit", "allowed"), ("execute", "rejected")]
@@ -71,7 +71,7 @@ def test_data_integrity_is_verified_when_the_worker_starts(alice, team_a, submit
     tampered.refresh_from_db()
     assert tampered.status == "rejected"
     assert "[data_integrity] the stored values of UPSPX no longer match its provenance hash" in tampered.error
-    assert not Prediction.objects.filter(trial=tampered).exists()
+    assert not TrialPredictions.objects.filter(trial=tampered).exists()
 
 
 def test_a_pending_trial_is_never_executed(alice, bob, team_a, submit, rule):

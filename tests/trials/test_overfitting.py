@@ -11,8 +11,9 @@ from compliance.models import ModelRule
 from compliance.services import ComplianceRejected
 from tests.conftest import TRIAL_PAYLOAD
 from tests.trials.papers import expected_max_by_hand, pbo_by_hand, psr_by_hand
-from trials.models import Prediction, Study, Trial
+from trials.models import Study, Trial
 from trials.overfitting import question_of, question_refresh, study_pbo_refresh
+from trials.selectors import prediction_frame
 from trials.services import trial_cancel, trial_create, trial_execute
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ def _trial(user, team, *, run=True, study=None, **overrides):
 
 
 def _net(trial) -> np.ndarray:
-    return np.array(Prediction.objects.filter(trial=trial).order_by("date").values_list("net_return", flat=True))
+    return prediction_frame(trial=trial)["net_return"].to_numpy()
 
 
 def test_dsr_deflates_by_every_trial_of_the_question(bundled, alice, bob, charlie, team_a, team_b, api_as):

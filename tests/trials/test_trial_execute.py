@@ -11,7 +11,8 @@ from sklearn.preprocessing import StandardScaler
 from market_data.models import Dataset
 from market_data.selectors import dataset_frame
 from trials.features import make_dataset
-from trials.models import Prediction, Trial
+from trials.models import Trial, TrialPredictions
+from trials.selectors import prediction_frame
 from trials.services import trial_cancel, trial_execute
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def test_execute_trains_and_matches_a_plain_scikit_learn_walk_forward(alice, tea
         expected.append(model.predict(X.iloc[test_start : test_start + size]))
     expected = np.concatenate(expected)
 
-    stored = list(Prediction.objects.filter(trial=trial).order_by("date").values_list("y_pred", "strategy_return"))
+    stored = list(prediction_frame(trial=trial)[["y_pred", "strategy_return"]].itertuples(index=False, name=None))
     assert np.array_equal([p for p, _ in stored], expected)
     tested = next_ret.iloc[n - folds * size :]
     assert np.allclose([r for _, r in stored], expected * tested.to_numpy())
@@ -67,7 +68,7 @@ def test_running_twice_does_not_train_twice(alice, team_a, make_trial):
     trial.refresh_from_db()
     assert trial.attempts == 1 and trial.finished_at == finished_at
     # One prediction per test row, not two sets of them.
-    assert Prediction.objects.filter(trial=trial).count() == sum(fold["n_test"] for fold in trial.folds)
+    assert len(prediction_frame(trial=trial)) == sum(fold["n_test"] for fold in trial.folds)
 
 
 def test_orphaned_running_trial_is_restarted_cleanly(alice, team_a, make_trial):
@@ -94,7 +95,7 @@ def test_cancel_queued_trial_is_immediate(alice, team_a, make_trial, api_as):
     trial_execute(trial_id=trial.pk)  # the queued task still arrives: it must not train
     trial.refresh_from_db()
     assert trial.status == "cancelled" and trial.attempts == 0
-    assert not Prediction.objects.filter(trial=trial).exists()
+    assert not TrialPredictions.objects.filter(trial=trial).exists()
 
 
 def test_cancel_running_trial_stops_between_folds(alice, bob, team_a, make_trial):
@@ -105,7 +106,7 @@ def test_cancel_running_trial_stops_between_folds(alice, bob, team_a, make_trial
     trial_execute(trial_id=trial.pk)
     trial.refresh_from_db()
     assert trial.status == "cancelled" and trial.folds == [] and trial.metrics == {}
-    assert not Prediction.objects.filter(trial=trial).exists()
+    assert not TrialPredictions.objects.filter(trial=trial).exists()
 
 
 def test_viewer_cannot_cancel(alice, victor, team_a, make_trial, api_as):

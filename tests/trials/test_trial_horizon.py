@@ -8,8 +8,8 @@ from market_data.models import Dataset
 from market_data.selectors import dataset_frame
 from models_catalog.registry import CATALOG
 from trials.features import make_dataset
-from trials.models import Prediction
 from trials.runner import walk_forward_run
+from trials.selectors import prediction_frame
 from trials.services import trial_create, trial_execute
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_a_five_bar_arima_trial_scores_five_bar_forecasts(bundled, alice, team_a
             next_returns=next_returns, bars=bars, folds=2, gap=4, horizon=horizon,
         ).predictions["y_pred"].to_numpy()  # fmt: skip
 
-    stored = np.array(Prediction.objects.filter(trial=trial).order_by("date").values_list("y_pred", flat=True))
+    stored = prediction_frame(trial=trial)["y_pred"].to_numpy()
     np.testing.assert_allclose(stored, bare(5), rtol=1e-9)
     assert not np.allclose(stored, bare(1), rtol=1e-3)  # one-bar forecasts are not what the trial asked for
 
