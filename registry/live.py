@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from trials.models import Prediction
+from trials.selectors import prediction_columns
 
 from . import paper, pipeline
 from .models import LiveSignal, ModelVersion
@@ -102,14 +102,13 @@ def _record(version: ModelVersion, per_year: float) -> None:
     net = np.array([r for r, _ in settled], dtype="float64")
     positions = np.array([p or 0.0 for _, p in settled], dtype="float64")
     live = paper.figures(net, positions, per_year)
-    backtest = list(
-        Prediction.objects.filter(trial__pk=version.trial_id or 0, net_return__isnull=False)
-        .order_by("date")
-        .values_list("net_return", "position")
-    )
+    trial_id = version.trial_id or 0
+    backtest = prediction_columns(trial_ids=[trial_id], columns=("net_return", "position")).get(trial_id)
+    backtest = pd.DataFrame(columns=["net_return", "position"]) if backtest is None else backtest
+    backtest = backtest[backtest["net_return"].notna()]
     band = paper.backtest_band(
-        np.array([r for r, _ in backtest], dtype="float64"),
-        np.array([p or 0.0 for _, p in backtest], dtype="float64"),
+        backtest["net_return"].to_numpy(dtype="float64"),
+        backtest["position"].fillna(0.0).to_numpy(dtype="float64"),
         max(len(net), 2),
         per_year,
     )
