@@ -9,15 +9,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Team, User
 from market_data.hashing import frame_sha256
 from market_data.models import Bar, Dataset
 from market_data.selectors import dataset_frame, dataset_get
-from trials.models import Trial
-from trials.walkforward import effective_gap
 
 from .models import (
     LIVE_SOURCES,
@@ -34,11 +31,10 @@ from .models import (
     ValidationRule,
     split_list,
 )
+from .ports import JudgedTrial, trial_facts
 
 # Free text a user or the AI coach writes into a trial; checked for forbidden terms when present in the spec.
 TEXT_FIELDS = ("name", "notes", "goal", "goals", "description")
-# What a quota counts: a pending trial will run once approved, so it holds its place (approval checks again).
-ACTIVE = (Trial.Status.PENDING_APPROVAL, Trial.Status.QUEUED, Trial.Status.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -60,7 +56,7 @@ class Context:
     user: User | None
     team: Team
     stage: str
-    trial: Trial | None = None
+    trial: JudgedTrial | None = None
     _datasets: list[tuple[str, Dataset]] | None = dataclasses.field(default=None, repr=False)
     _hashes: dict[int, str] = dataclasses.field(default_factory=dict, repr=False)
 
@@ -172,7 +168,7 @@ def check_validation(rule: ValidationRule, ctx: Context) -> list[Violation]:
         found.append(_violation(rule, f"validation must be walk_forward, not {validation.get('scheme')}", "folds"))
     if rule.min_folds is not None and folds < rule.min_folds:
         found.append(_violation(rule, f"{folds} folds, at least {rule.min_folds} are required", "folds"))
-    embargo = effective_gap(gap=gap, horizon=ctx.data.get("horizon") or 1)
+    embargo = trial_facts().embargo(gap=gap, horizon=ctx.data.get("horizon") or 1)
     if rule.min_gap is not None and embargo < rule.min_gap:
         found.append(_violation(rule, f"a gap of {embargo} bars, at least {rule.min_gap} are required", "gap"))
     if rule.min_out_of_sample_bars is not None and folds:
@@ -222,22 +218,21 @@ def check_data_integrity(rule: DataIntegrityRule, ctx: Context) -> list[Violatio
     ]
 
 
-def _active_count(trials) -> tuple[int, str]:
-    counts = trials.aggregate(n=Count("pk"), pending=Count("pk", filter=Q(status=Trial.Status.PENDING_APPROVAL)))
-    waiting = f" ({counts['pending']} of them waiting for approval)" if counts["pending"] else ""
-    return counts["n"], waiting
+def _active_count(*, team: Team | None, user: User | None, ctx: Context) -> tuple[int, str]:
+    """Active trials (pending approval, queued or running: a pending trial will run once approved, so it holds
+    its place; approval checks again), other than the one judged, and a note on how many wait for approval."""
+    exclude = ctx.trial.pk if ctx.trial is not None else None
+    active, pending = trial_facts().active_counts(team=team, user=user, exclude_pk=exclude)
+    waiting = f" ({pending} of them waiting for approval)" if pending else ""
+    return active, waiting
 
 
 def check_quota(rule: QuotaRule, ctx: Context) -> list[Violation]:
     """Counts pending, queued and running trials (other than the one judged, when it exists: an approval); the
     caller holds row locks on the user and the team (services.py)."""
     found = []
-    scope = Q(team=rule.team) if rule.team_id else Q()
-    others = Trial.objects.filter(status__in=ACTIVE)
-    if ctx.trial is not None:
-        others = others.exclude(pk=ctx.trial.pk)
     if rule.max_active_per_user is not None and ctx.user is not None:
-        active, waiting = _active_count(others.filter(scope, created_by=ctx.user))
+        active, waiting = _active_count(team=rule.team if rule.team_id else None, user=ctx.user, ctx=ctx)
         if active >= rule.max_active_per_user:
             found.append(
                 _violation(
@@ -246,7 +241,7 @@ def check_quota(rule: QuotaRule, ctx: Context) -> list[Violation]:
                 )
             )
     if rule.max_active_per_team is not None:
-        active, waiting = _active_count(others.filter(team=ctx.team))
+        active, waiting = _active_count(team=ctx.team, user=None, ctx=ctx)
         if active >= rule.max_active_per_team:
             found.append(
                 _violation(

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from trials.exports import csv_response
+from security.csv_export import csv_response
 
 from .models import Decision
 

@@ -4,9 +4,9 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.selectors import team_list_for_user
-from trials.models import Trial
 
 from .models import Decision, SubmissionBlock
+from .ports import JudgedTrial
 
 
 def decision_list(*, user: User, filters: dict | None = None) -> QuerySet[Decision]:
@@ -25,7 +25,7 @@ def decision_list(*, user: User, filters: dict | None = None) -> QuerySet[Decisi
     return decisions.order_by("-created_at", "-id")
 
 
-def decision_list_for_trial(*, trial: Trial) -> QuerySet[Decision]:
+def decision_list_for_trial(*, trial: JudgedTrial) -> QuerySet[Decision]:
     """The decisions that concern one trial, oldest first (the caller has already checked access to it)."""
     return Decision.objects.filter(trial_id=trial.pk).order_by("created_at", "id")
 

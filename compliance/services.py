@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import cast
+from typing import TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from observability import metrics as observability_metrics
-from trials.models import Trial
 
 from .checks import CHECKS, TEXT_FIELDS, Context, Violation, check_approval, check_quota
 from .models import (
@@ -32,10 +31,12 @@ from .models import (
     SubmissionBlock,
     split_list,
 )
+from .ports import JudgedTrial
 
 logger = logging.getLogger(__name__)
 
 STAGES = ("submit", "execute")
+T = TypeVar("T", bound=JudgedTrial)  # what a submission stores: a trial (trials.services.trial_create)
 
 
 class ComplianceRejected(Exception):
@@ -166,7 +167,7 @@ def _lock_submitter(*, user: User | None, team: Team) -> None:
 
 
 def gateway_check(
-    *, spec: dict, user: User | None, team: Team, stage: str, trial: Trial | None = None
+    *, spec: dict, user: User | None, team: Team, stage: str, trial: JudgedTrial | None = None
 ) -> GatewayResult:
     """Judge a normalised trial spec (see trials.services.trial_spec_clean) against every rule binding `team`.
 
@@ -209,8 +210,8 @@ def gateway_check(
 
 
 def submission_admit(
-    *, spec: dict, user: User, team: Team, store: Callable[[GatewayResult], Trial], automated: bool = False
-) -> Trial:
+    *, spec: dict, user: User, team: Team, store: Callable[[GatewayResult], T], automated: bool = False
+) -> T:
     """The gateway at submission, the one entry point for it: judge `spec` and, if admitted, call `store(verdict)`
     to create the trial, recording the decision with it in one transaction (both or neither).
 
@@ -233,7 +234,7 @@ def spec_with_free_text(*, spec: dict, payload: dict) -> dict:
     return {**spec, **extra}
 
 
-def spec_of_trial(trial: Trial) -> dict:
+def spec_of_trial(trial: JudgedTrial) -> dict:
     """A stored trial as the normalised spec it was created from."""
     return {
         "name": trial.name,
@@ -246,7 +247,7 @@ def spec_of_trial(trial: Trial) -> dict:
     }
 
 
-def trial_execute_check(*, trial: Trial) -> GatewayResult:
+def trial_execute_check(*, trial: JudgedTrial) -> GatewayResult:
     """The second look, when a worker starts the trial: rules may have changed and the data is hashed.
 
     Records the decision; raises ComplianceRejected if the trial must not train."""
@@ -292,7 +293,7 @@ def _rule_versions(rules: list[Rule], known: dict[tuple[type[Rule], int], int] |
 
 def _decision_create(
     *,
-    trial: Trial | None,
+    trial_id: int | None,
     user: User | None,
     team: Team | None,
     stage: str,
@@ -304,7 +305,7 @@ def _decision_create(
 ) -> Decision:
     return Decision.objects.create(
         automated=automated,
-        trial=trial,
+        trial_id=trial_id,
         user=user,
         team=team,
         username=user.get_username() if user is not None else "",
@@ -323,7 +324,7 @@ def decision_record(
     spec: dict,
     user: User | None,
     team: Team,
-    trial: Trial | None = None,
+    trial: JudgedTrial | None = None,
     automated: bool = False,
 ) -> Decision:
     """Store a gateway decision. A refused submission has no trial; its spec says what was asked for.
@@ -332,7 +333,7 @@ def decision_record(
     bound): recorded like any other, but not counted towards blocking the user."""
     reasons = [v.as_dict() for v in (result.violations if result.rejected else result.approvals)]
     decision = _decision_create(
-        trial=trial,
+        trial_id=trial.pk if trial is not None else None,
         user=user,
         team=team,
         stage=result.stage,
@@ -427,7 +428,7 @@ def submission_block_clear(*, block: SubmissionBlock, user: User) -> SubmissionB
 # --- Four-eyes approval (the trial moves in trials.services.trial_approve and trial_reject) ----------------------
 
 
-def approver_check(*, trial: Trial, user: User) -> None:
+def approver_check(*, trial: JudgedTrial, user: User) -> None:
     """Raises ApprovalDenied unless `user` is an owner of the trial's team other than its submitter."""
     membership = Membership.objects.filter(user=user, team=trial.team).first()
     if membership is None or membership.role != Membership.Role.OWNER:
@@ -436,7 +437,7 @@ def approver_check(*, trial: Trial, user: User) -> None:
         raise ApprovalDenied("you submitted this trial: another owner of the team must approve or reject it")
 
 
-def approver_can_decide(*, trial: Trial, user: User) -> bool:
+def approver_can_decide(*, trial: JudgedTrial, user: User) -> bool:
     """Whether `user` may approve or reject `trial` (for showing the buttons; the services check again)."""
     try:
         approver_check(trial=trial, user=user)
@@ -445,7 +446,7 @@ def approver_can_decide(*, trial: Trial, user: User) -> bool:
     return True
 
 
-def approval_quota_check(*, trial: Trial) -> list[Violation]:
+def approval_quota_check(*, trial: JudgedTrial) -> list[Violation]:
     """The quotas a pending trial would break if it were approved now (rules may have changed since it was
     submitted). Runs inside the approving transaction: takes the quota locks (see _lock_submitter)."""
     rules = list(rules_applicable(QuotaRule, team=trial.team))
@@ -456,14 +457,14 @@ def approval_quota_check(*, trial: Trial) -> list[Violation]:
     return [violation for rule in rules for violation in check_quota(rule, ctx)]
 
 
-def approval_record(*, trial: Trial, user: User, approved: bool, reason: str = "") -> Decision:
+def approval_record(*, trial: JudgedTrial, user: User, approved: bool, reason: str = "") -> Decision:
     """The audit record of an owner's approval or rejection; its message is also the rejected trial's error."""
     if approved:
         message = f"approved by {user.get_username()}"
     else:
         message = f"rejected by {user.get_username()}" + (f": {reason}" if reason else "")
     return _decision_create(
-        trial=trial,
+        trial_id=trial.pk,
         user=user,
         team=trial.team,
         stage=Decision.Stage.APPROVAL,
@@ -551,7 +552,7 @@ def _stage_decision(*, request: StageChangeRequest, outcome: str, result: Gatewa
     if request.reason:
         reasons.append({"rule": "registry", "rule_id": None, "message": f"why: {request.reason}", "field": None})
     return _decision_create(
-        trial=Trial(pk=request.source_trial_id) if request.source_trial_id else None,
+        trial_id=request.source_trial_id,
         user=request.user,
         team=request.team,
         stage=Decision.Stage.REGISTRY,

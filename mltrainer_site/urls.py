@@ -17,6 +17,7 @@ from market_data import views as data_views
 from models_catalog import api as catalog_api
 from models_catalog import views as catalog_views
 from trials import api as trials_api
+from trials import catalog_views as trial_catalog_views
 from trials import study_api, study_views
 from trials import views as trials_views
 
@@ -112,7 +113,7 @@ pages = [
     path("trials/<id:trial_id>/reject/", trials_views.trial_decide, {"verdict": "reject"}, name="trial-reject"),
     path("compliance/", compliance_views.audit, name="compliance-audit"),
     path("models/", catalog_views.catalog, name="catalog"),
-    path("models/<slug:key>/", catalog_views.model_detail, name="model-detail"),
+    path("models/<slug:key>/", trial_catalog_views.model_detail, name="model-detail"),
     path("data/", data_views.datasets, name="datasets"),
     path("data/<id:dataset_id>/", data_views.dataset_detail, name="dataset-detail"),
     path("data/upload/", data_views.dataset_upload, name="dataset-upload"),

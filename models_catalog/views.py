@@ -1,14 +1,11 @@
-"""Catalog pages: every model grouped by family, and one model with its parameters and the team's trials."""
+"""The catalog page: every model grouped by family (one model's page, with its trials, is trials/catalog_views.py)."""
 
 from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 
-from trials.selectors import trial_list
-
-from .selectors import definition_get_enabled, definition_list, family_counts
+from .selectors import definition_list, family_counts
 
 
 @login_required
@@ -30,12 +27,3 @@ def catalog(request):
             "libraries": sorted({definition.library for definition in all_definitions}),
         },
     )
-
-
-@login_required
-def model_detail(request, key: str):
-    definition = definition_get_enabled(key=key)
-    if definition is None:
-        raise Http404("No such model in the catalog.")
-    trials = trial_list(user=request.user, filters={"model": key})[:20]
-    return render(request, "models_catalog/detail.html", {"definition": definition, "trials": trials})

@@ -2,11 +2,7 @@ from django.apps import AppConfig
 
 
 class ObservabilityConfig(AppConfig):
+    """Logging, metrics and health checks for every app. It imports no other app: each reports to it (trials
+    connects its finished-trial counter and registers its gauges in trials.apps)."""
+
     name = "observability"
-
-    def ready(self):
-        from trials.lifecycle import trial_status_changed
-
-        from .receivers import count_finished_trial
-
-        trial_status_changed.connect(count_finished_trial, dispatch_uid="observability.count_finished_trial")

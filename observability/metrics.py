@@ -5,14 +5,14 @@ PROMETHEUS_MULTIPROC_DIR set, prometheus_client writes them to files in that dir
 children (Celery prefork, see observability/worker.py) are summed at scrape time.
 
 Gauges that describe the database or the queue (trials by status, stuck trials, queue depth) are not kept in
-memory: `StateCollector` computes them when /metrics is scraped. They read the same database from every web pod,
+memory: `StateCollector` computes them when /metrics is scraped (the trial gauges come from trials/monitoring.py,
+registered by the trials app: observability imports no other app). They read the same database from every web pod,
 so dashboards combine them with max(), never sum().
 """
 
 import logging
 
 from django.conf import settings
-from django.db.models import Count
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
@@ -85,33 +85,26 @@ def queue_depth() -> int:
         client.close()
 
 
+# Collectors of an app's own gauges, read at scrape time like StateCollector (trials registers its trial counts
+# in trials.apps): observability imports no app, each app reports to it.
+STATE_COLLECTORS: list = []
+
+
+def state_collector_register(collector) -> None:
+    """Add a collector (an object with collect()) to what /metrics reads on the web; once per collector class."""
+    STATE_COLLECTORS[:] = [c for c in STATE_COLLECTORS if type(c) is not type(collector)] + [collector]
+
+
 class StateCollector:
-    """Gauges read from PostgreSQL and Redis when Prometheus scrapes; a source that is down is left out."""
+    """Gauges read when Prometheus scrapes: the queue depth (Redis), and each registered app's (the database);
+    a source that is down is left out."""
 
     def collect(self):
-        from trials.models import Trial
-        from trials.selectors import trial_stale_running
-
-        try:
-            counts = dict.fromkeys(Trial.Status.values, 0)
-            for row in Trial.objects.order_by().values("status").annotate(n=Count("id")):
-                counts[row["status"]] = row["n"]
-            stuck = trial_stale_running().count()
-        except Exception:  # noqa: BLE001 - a scrape must still answer (with the other series) when the DB is down
-            logger.warning("metrics: could not read trial counts from the database", exc_info=True)
-        else:
-            trials = GaugeMetricFamily("mltrainer_trials", "Trials currently in each status.", labels=["status"])
-            for status, n in counts.items():
-                trials.add_metric([status], n)
-            yield trials
-            yield GaugeMetricFamily(
-                "mltrainer_trials_stuck",
-                "Running trials whose worker has not beaten for TRIAL_STALE_AFTER_SECONDS (the reaper fails them).",
-                value=stuck,
-            )
+        for collector in STATE_COLLECTORS:
+            yield from collector.collect()
         try:
             depth = queue_depth()
-        except Exception:  # noqa: BLE001 - same: Redis down must not hide the database series
+        except Exception:  # noqa: BLE001 - Redis down must not hide the database series
             logger.warning("metrics: could not read the queue length from Redis", exc_info=True)
         else:
             yield GaugeMetricFamily("mltrainer_queue_depth", "Trials waiting in the Celery queue.", value=depth)

@@ -1,9 +1,6 @@
-"""CSV exports of trials, streamed row by row so a large export never sits in memory."""
+"""CSV exports of trials: their columns and rows (security.csv_export streams them, formulas escaped)."""
 
-import csv
-from collections.abc import Iterable, Iterator
-
-from django.http import StreamingHttpResponse
+from security.csv_export import csv_response
 
 from .figures import FIGURES
 from .models import Trial
@@ -40,39 +37,7 @@ TRIAL_COLUMNS = [
     "across_seeds",
 ]
 PREDICTION_HEADER = ["date", *PREDICTION_FIELDS]
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-# A text cell a spreadsheet would run as a formula (OWASP's CSV injection rule): shown as text by a leading '.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)  # full precision, so figures recomputed from the CSV match the API
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield writer.writerow(header)
-        for row in rows:
-            yield writer.writerow([_cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+__all__ = ["METRIC_COLUMNS", "PREDICTION_HEADER", "TRIAL_COLUMNS", "csv_response", "prediction_row", "trial_row"]
 
 
 def trial_row(trial: Trial) -> list:

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import MonthEnd
 
+from models_catalog.indicators import rsi
+
 FEATURE_COLUMNS = [
     "ret_1",
     "ret_5",
@@ -26,14 +28,6 @@ FEATURE_COLUMNS = [
     "range_1",
     "volume_z_20",
 ]
-
-
-def rsi(close: pd.Series, window: int = 14) -> pd.Series:
-    """Wilder's relative strength index (0-100)."""
-    change = close.diff()
-    gain = change.clip(lower=0).ewm(alpha=1 / window, adjust=False, min_periods=window).mean()
-    loss = (-change.clip(upper=0)).ewm(alpha=1 / window, adjust=False, min_periods=window).mean()
-    return 100 - 100 / (1 + gain / loss.replace(0, np.nan))
 
 
 def price_features(bars: pd.DataFrame) -> pd.DataFrame:

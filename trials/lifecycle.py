@@ -26,8 +26,9 @@ The signal `trial_status_changed` is what other code hangs reactions on ("what h
     sender:    Trial
     kwargs:    trial_id (int), old_status (str | None), new_status (str), trial (the Trial as the move left it,
                read inside the transaction: re-read it for anything that may have changed since)
-    listeners: the WebSocket event (trials/events.py), the Prometheus counter and duration (observability/
-               receivers.py), the study's next step (trials/studies.py); connected in each app's AppConfig.ready.
+    listeners: the WebSocket event (trials/events.py), the Prometheus counter and duration (trials/
+               monitoring.py, reporting to observability, which imports no app), the study's next step
+               (trials/studies.py); connected in each app's AppConfig.ready.
 Listeners run after commit, outside any transaction, in the process that made the move (web or worker). One that
 raises is logged and does not stop the others or the caller. They must be idempotent and must not be the only road
 to anything vital: a takeover announces running → running, a retried trial passes through queued again, and a

@@ -10,10 +10,9 @@ orders scores within a side, so score > 0.5 exactly when the rule is long.
 import numpy as np
 import pandas as pd
 
-from trials.features import rsi
-
 from ..adapters import RuleModel
 from ..definition import ModelDefinition, Param
+from ..indicators import rsi
 
 TARGETS = ("direction", "return")
 
