@@ -58,4 +58,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; r = urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'Host': 'localhost', 'X-Forwarded-Proto': 'https'}); sys.exit(0 if urllib.request.urlopen(r, timeout=4).status == 200 else 1)"]
 
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "mltrainer_site.asgi:application"]
+CMD ["python", "-m", "mltrainer_site.serve", "--host", "0.0.0.0", "--port", "8000"]

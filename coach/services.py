@@ -4,9 +4,8 @@ after validation, and launching or dismissing them through trials.services.trial
 
 import json
 import logging
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import anthropic
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +20,9 @@ from trials.services import TrialSpecInvalid, trial_create, trial_spec_clean
 
 from . import prompt, selectors
 from .models import Conversation, Message, Proposal
+
+if TYPE_CHECKING:  # the SDK takes seconds to import: the web process loads it at its first coach request
+    import anthropic
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +87,9 @@ def conversation_start(*, team: Team, user: User, goal: str, title: str = "") ->
 # --- Talking to Claude --------------------------------------------------------------------------------------
 
 
-def _client() -> anthropic.Anthropic:
+def _client() -> "anthropic.Anthropic":
+    import anthropic
+
     return anthropic.Anthropic(
         api_key=settings.ANTHROPIC_API_KEY,
         base_url=settings.ANTHROPIC_BASE_URL or None,
@@ -94,8 +98,10 @@ def _client() -> anthropic.Anthropic:
     )
 
 
-def _api_error(exc: anthropic.APIError) -> CoachUnavailable:
+def _api_error(exc: "anthropic.APIError") -> CoachUnavailable:
     """A message naming the problem, built from the status and Anthropic's error type: never from the request."""
+    import anthropic
+
     if isinstance(exc, anthropic.APITimeoutError):
         return CoachUnavailable(
             f"Anthropic did not answer within {settings.COACH_TIMEOUT_SECONDS} s, try again", retryable=True
@@ -215,6 +221,7 @@ def coach_reply(*, conversation: Conversation, user: User, text: str) -> Message
     system = system_prompt_for(conversation=conversation, user=user)
     tools = [prompt.propose_trial_tool(max_folds=settings.TRIAL_MAX_FOLDS)]
     client = _client()
+    import anthropic  # loaded by _client already: only the exception classes
 
     turns: list[dict] = []
     judged_calls: list[tuple[str, dict]] = []

@@ -7,7 +7,8 @@ from django.core.asgi import get_asgi_application
 from observability.multiproc import clean_multiprocess_dir
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mltrainer_site.settings")
-clean_multiprocess_dir()  # before any metric exists in this process: the web server owns its directory
+if not os.environ.get("MLTRAINER_METRICS_DIR_CLEANED"):  # mltrainer_site.serve cleans it once for all its workers
+    clean_multiprocess_dir()  # before any metric exists in this process: the web server owns its directory
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - after Django is set up

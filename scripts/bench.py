@@ -1,6 +1,6 @@
 """`make bench`: measure what the platform costs over plain scikit-learn, and how fast the catalog answers.
 
-1. End to end: a fresh system (SQLite and an embedded Redis under a temporary folder, daphne and one Celery
+1. End to end: a fresh system (SQLite and an embedded Redis under a temporary folder, the web server and one Celery
    worker as separate processes, exactly as `make run`), then POST /api/trials/ → poll → `succeeded` for
    random_forest_classifier, 200 trees, n_jobs=1, SPX 2000-2018, 5 walk-forward folds. The worker's peak memory
    (RSS of the worker process tree, sampled every 50 ms) is recorded meanwhile.
@@ -154,7 +154,7 @@ def main() -> int:
         procs.append(worker)
         procs.append(
             subprocess.Popen(
-                [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", "8765", "mltrainer_site.asgi:application"],
+                [PYTHON, "-m", "mltrainer_site.serve", "--port", "8765"],  # make run's web server
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
         )  # fmt: skip

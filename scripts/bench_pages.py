@@ -147,8 +147,7 @@ def main() -> int:
                               capture_output=True, text=True)  # fmt: skip
         first, second, study = made.stdout.split()[-3:]
         procs.append(
-            subprocess.Popen([PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT),
-                              "mltrainer_site.asgi:application"],
+            subprocess.Popen([PYTHON, "-m", "mltrainer_site.serve", "--port", str(PORT)],  # make run's web server
                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         )  # fmt: skip
         base = f"http://127.0.0.1:{PORT}"

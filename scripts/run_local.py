@@ -1,8 +1,8 @@
 """`make run`: prepare var/, the database and the demo team, then run the whole system on this machine.
 
 Processes: an embedded Redis (broker and channel layer) unless REDIS_URL is set, a Celery worker, Celery beat,
-and daphne serving HTTP and WebSockets on 127.0.0.1:$PORT (8000). Ctrl-C stops them all, in parallel, within a
-few seconds.
+and the web server (mltrainer_site.serve: uvicorn, WEB_CONCURRENCY worker processes, default 2) serving HTTP and
+WebSockets on 127.0.0.1:$PORT (8000). Ctrl-C stops them all, in parallel, within a few seconds.
 
 Before anything else it takes var/run.lock (a second `make run` on the same var/ stops at once, touching
 nothing) and checks that the port is free. Setup (migrate, bundled data, catalog, demo team) runs in one process
@@ -52,8 +52,8 @@ SETUP_INPUTS = [
 
 
 def web_command(*, host: str = "127.0.0.1", port: int = 8000) -> list[str]:
-    """The web server (HTTP and WebSockets); make bench starts the same."""
-    return [PYTHON, "-m", "daphne", "-b", host, "-p", str(port), "mltrainer_site.asgi:application"]
+    """The web server (HTTP and WebSockets, WEB_CONCURRENCY processes); make bench starts the same."""
+    return [PYTHON, "-m", "mltrainer_site.serve", "--host", host, "--port", str(port)]
 
 
 def worker_command(*, concurrency: int = 2) -> list[str]:
@@ -191,7 +191,8 @@ def _stop(children: list[subprocess.Popen]) -> None:
             child.wait(timeout=max(0.0, deadline - time.monotonic()))
     for child in children:
         if child.poll() is None:
-            name = next((arg for arg in child.args if arg in ("daphne", "worker", "beat")), Path(child.args[0]).name)
+            name = next((arg for arg in child.args if arg in ("worker", "beat")), None)
+            name = name or ("web server" if "mltrainer_site.serve" in child.args else Path(child.args[0]).name)
             print(f"killing {name}: still running after {STOP_SECONDS} s", flush=True)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)  # the group: also what the child left behind
@@ -205,6 +206,7 @@ def main() -> int:
     env = dict(os.environ)
     local_defaults(env)
     env.setdefault("DJANGO_SETTINGS_MODULE", "mltrainer_site.settings")
+    env.setdefault("WEB_CONCURRENCY", "2")  # two web processes on a laptop (the worker and beat need the rest)
     children: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if started with SIGINT ignored

@@ -200,7 +200,7 @@ def test_dockerfile_runs_the_web_process_unprivileged_with_a_healthcheck():
     assert healthcheck and "urllib" in healthcheck.group(1) and "/healthz" in healthcheck.group(1)
     assert re.search(r"^EXPOSE 8000$", text, flags=re.MULTILINE)
     cmd = re.findall(r"^CMD (\[.*\])$", text, flags=re.MULTILINE)
-    assert json.loads(cmd[-1]) == ["daphne", "-b", "0.0.0.0", "-p", "8000", "mltrainer_site.asgi:application"]
+    assert json.loads(cmd[-1]) == ["python", "-m", "mltrainer_site.serve", "--host", "0.0.0.0", "--port", "8000"]
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out_of_the_context():

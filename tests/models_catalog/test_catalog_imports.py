@@ -45,6 +45,13 @@ def test_the_url_conf_imports_no_catalog_or_study_library():
     assert not loaded & ML_LIBRARIES
 
 
+def test_the_web_application_imports_neither_ml_libraries_nor_the_anthropic_sdk():
+    """What each web server process loads: the SDK alone took seconds and tens of MB, for a rare coach request."""
+    loaded = imported_after("import mltrainer_site.asgi\nimport mltrainer_site.urls  # loaded at the first request")
+    assert "channels" in loaded and "coach" in loaded
+    assert not loaded & (ML_LIBRARIES | {"anthropic"})
+
+
 def test_building_and_fitting_a_model_imports_its_library():
     loaded = imported_after(
         "from models_catalog.registry import CATALOG\n"
