@@ -48,7 +48,9 @@ MAKE_DATA = textwrap.dedent(
                **fields) for n in range(10_000 - 2)),
         batch_size=1000,
     )
-    study = study_create(team=team, user=user, payload={**spec, "metric": "sharpe", "budget": 2, "parallelism": 1})
+    study_spec = {key: value for key, value in spec.items() if key != "params"}  # a study searches its params
+    study_spec.update(metric="sharpe", budget=2, parallelism=1)
+    study = study_create(team=team, user=user, payload=study_spec)
     print(ids[0], ids[1], study.pk)
     """
 )

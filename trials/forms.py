@@ -9,8 +9,12 @@ from market_data.models import Dataset
 
 from .figures import figure_for
 from .metrics import CLASSIFICATION, REGRESSION, STRATEGY, VOLATILITY
+from .runner import POSITIONS
+from .services import MAX_COST_BPS, MAX_REPEATS, SCHEME_FIELDS
 from .vocabulary import SPEC_DEFAULTS, TARGETS
+from .walkforward import NOT_TRADABLE, SCHEMES
 
+# Where an error of trial_spec_clean goes: (section, field) -> the form field, or a top-level field -> itself.
 FIELD_OF_ERROR = {
     ("data", "symbol"): "symbol",
     ("data", "start"): "start",
@@ -18,14 +22,43 @@ FIELD_OF_ERROR = {
     ("data", "target"): "target",
     ("data", "horizon"): "horizon",
     ("data", "macro"): "macro",
+    ("data", "benchmark"): "benchmark",
+    ("validation", "scheme"): "scheme",
     ("validation", "folds"): "folds",
     ("validation", "gap"): "gap",
-    ("validation", "scheme"): "folds",
+    ("validation", "embargo"): "embargo",
+    ("validation", "groups"): "groups",
+    ("validation", "test_groups"): "test_groups",
+    ("costs", "commission_bps"): "commission_bps",
+    ("costs", "slippage_bps"): "slippage_bps",
+    "costs": "commission_bps",
 }
+SCHEME_LABELS = {
+    "walk_forward": "walk-forward",
+    "purged_kfold": "purged k-fold",
+    "cpcv": "combinatorial purged CV (CPCV)",
+}
+# The form's sections, in page order: (legend, field names). The first is the form's own (FIRST_SECTION): the
+# fields a subclass adds (model, params; a study's metric and budget) join it.
+SECTIONS = [
+    ("", ["team", "name"]),
+    ("Data", ["symbol", "start", "end", "target", "horizon", "macro", "benchmark"]),
+    ("Validation", ["scheme", "folds", "groups", "test_groups", "gap", "embargo"]),
+    ("Strategy", ["positions", "commission_bps", "slippage_bps"]),
+    ("Runs", ["seed", "repeats"]),
+]
+POSITION_LABELS = {"long_flat": "long or flat (1 or 0)", "long_short": "long or short (1 or −1)"}
+
+
+def _number(**kwargs) -> forms.IntegerField:
+    """A whole number whose range trial_spec_clean checks (so the page and the API give the same message)."""
+    return forms.IntegerField(required=False, **kwargs)
 
 
 class ExperimentForm(forms.Form):
-    """What trials and studies share: the team, the data and the walk-forward validation."""
+    """What trials and studies share: the team, the data, the validation scheme, the strategy's costs and
+    positions, and the seeds. Every value is checked by trials.services.trial_spec_clean, as the API's are: a
+    field here only parses its type, and an empty field means the spec's default (trials.vocabulary)."""
 
     team = forms.ChoiceField()
     name = forms.CharField(required=False, max_length=200)
@@ -36,11 +69,51 @@ class ExperimentForm(forms.Form):
     symbol = forms.ChoiceField()
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    horizon = forms.IntegerField(initial=SPEC_DEFAULTS["horizon"], min_value=1)
+    horizon = _number(initial=SPEC_DEFAULTS["horizon"], help_text="bars ahead to predict")
     macro = forms.MultipleChoiceField(required=False, help_text="macro series joined as of each date")
-    folds = forms.IntegerField(initial=SPEC_DEFAULTS["folds"], min_value=2)
-    gap = forms.IntegerField(initial=SPEC_DEFAULTS["gap"], min_value=0)
-    seed = forms.IntegerField(initial=SPEC_DEFAULTS["seed"], min_value=0)
+    benchmark = forms.ChoiceField(
+        required=False, help_text="alpha, beta and the information ratio against it; default buy-and-hold"
+    )
+    scheme = forms.ChoiceField(
+        required=False,
+        label="Validation scheme",
+        choices=[(scheme, SCHEME_LABELS.get(scheme, scheme)) for scheme in SCHEMES],
+        initial=SPEC_DEFAULTS["scheme"],
+    )
+    folds = _number(initial=SPEC_DEFAULTS["folds"])
+    groups = _number(initial=SPEC_DEFAULTS["groups"], label="Groups (N)", help_text="CPCV: blocks of the data")
+    test_groups = _number(
+        initial=SPEC_DEFAULTS["test_groups"],
+        label="Test groups (k)",
+        help_text="CPCV: blocks tested per split; φ = C(N−1, k−1) paths",
+    )
+    gap = _number(initial=SPEC_DEFAULTS["gap"], help_text="bars left out between training and test")
+    embargo = _number(
+        initial=SPEC_DEFAULTS["embargo"], help_text="bars left out of training after each test block (purged schemes)"
+    )
+    positions = forms.ChoiceField(
+        required=False,
+        choices=[(name, POSITION_LABELS.get(name, name)) for name in POSITIONS],
+        initial=SPEC_DEFAULTS["positions"],
+        help_text="for the return target, the sign of the prediction decides",
+    )
+    commission_bps = forms.FloatField(
+        required=False,
+        initial=SPEC_DEFAULTS["commission_bps"],
+        label="Commission (bps)",
+        help_text=f"per unit of position change, 0 to {MAX_COST_BPS}",
+    )
+    slippage_bps = forms.FloatField(
+        required=False,
+        initial=SPEC_DEFAULTS["slippage_bps"],
+        label="Slippage (bps)",
+        help_text=f"per unit of position change, 0 to {MAX_COST_BPS}",
+    )
+    seed = _number(initial=SPEC_DEFAULTS["seed"])
+    repeats = _number(
+        initial=SPEC_DEFAULTS["repeats"],
+        help_text=f"1 to {MAX_REPEATS} seeds (seed, seed+1, …): each metric's mean and std across them",
+    )
 
     def __init__(self, *args, teams, datasets, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,22 +122,51 @@ class ExperimentForm(forms.Form):
         series = sorted({d.key for d in datasets if d.kind == Dataset.Kind.SERIES})
         self.fields["symbol"].choices = [(key, key) for key in bars]
         self.fields["macro"].choices = [(key, key) for key in series]
+        self.fields["benchmark"].choices = [("", "buy-and-hold of the symbol"), *((key, key) for key in bars)]
+        for name in SCHEME_FIELDS["walk_forward"] | SCHEME_FIELDS["purged_kfold"] | SCHEME_FIELDS["cpcv"]:
+            if name != "scheme":  # which schemes take the field: the page shows it for those only
+                schemes = [scheme for scheme in SCHEMES if name in SCHEME_FIELDS[scheme]]
+                self.fields[name].widget.attrs["data-schemes"] = " ".join(schemes)
+
+    first_section = "Trial"
+    walk_forward_note = (
+        "Walk-forward on an expanding window: each fold trains only on bars before its test block, less the gap. "
+        "Its equity curve is a tradable backtest."
+    )
+    not_tradable_note = f"Purged schemes {NOT_TRADABLE}."
+
+    def sections(self) -> list[tuple[str, list]]:
+        """[(legend, bound fields), ...] for the template; a field no section names joins the first."""
+        named = {name for _, names in SECTIONS for name in names}
+        extra = [name for name in self.fields if name not in named and name != "params"]
+        return [
+            (legend or self.first_section, [self[name] for name in (names + extra if not legend else names)])
+            for legend, names in SECTIONS
+        ]
 
     def experiment_payload(self) -> dict:
+        """The spec as the API takes it; a field left empty is left out, so the service's default applies."""
         data = self.cleaned_data
-        return {
+        scheme = data["scheme"] or SPEC_DEFAULTS["scheme"]
+
+        def given(names) -> dict:
+            return {name: data[name] for name in names if data.get(name) not in (None, "")}
+
+        payload = {
             "name": data["name"],
             "data": {
                 "symbol": data["symbol"],
                 "start": data["start"].isoformat() if data["start"] else None,
                 "end": data["end"].isoformat() if data["end"] else None,
                 "target": data["target"],
-                "horizon": data["horizon"],
                 "macro": data["macro"],
+                **given(["horizon", "benchmark"]),
             },
-            "validation": {"scheme": SPEC_DEFAULTS["scheme"], "folds": data["folds"], "gap": data["gap"]},
-            "seed": data["seed"],
+            "validation": {"scheme": scheme, **given(sorted(SCHEME_FIELDS[scheme] - {"scheme"}))},
+            "costs": given(["commission_bps", "slippage_bps"]),
+            **given(["seed", "repeats", "positions"]),
         }
+        return payload
 
     def add_service_errors(self, errors: dict) -> None:
         """Put each error the service found next to the field it concerns."""
@@ -76,7 +178,8 @@ class ExperimentForm(forms.Form):
                     else:
                         self.add_error(FIELD_OF_ERROR.get((key, sub)), f"{sub}: {message}")
             else:
-                self.add_error(key if key in self.fields else None, str(value))
+                field = FIELD_OF_ERROR.get(key, key)
+                self.add_error(field if field in self.fields else None, str(value))
 
     def add_compliance_errors(self, violations) -> None:
         """Put each compliance refusal next to the field it concerns, or above the form when it concerns none."""
@@ -136,6 +239,7 @@ class StudyForm(ExperimentForm):
     budget = forms.IntegerField(initial=20, min_value=1)
     parallelism = forms.IntegerField(initial=2, min_value=1)
     field_order = ["team", "name", "models"]
+    first_section = "Study"
 
     def __init__(self, *args, definitions, **kwargs):
         super().__init__(*args, **kwargs)

@@ -33,6 +33,7 @@ from .metrics import periods_per_year, return_moments
 from .models import Trial, TrialPredictions
 from .runner import POSITIONS, Cancelled, RunResult, Trading, repeats_run
 from .selectors import trial_stale_running
+from .vocabulary import SPEC_DEFAULTS
 from .walkforward import SCHEMES, splits_for
 
 logger = logging.getLogger(__name__)
@@ -111,8 +112,8 @@ def _unknown_fields(payload: dict, section: str, errors: dict) -> None:
         errors[str(name)] = f"unknown field ({section or 'a trial spec'} takes {known})"
 
 
-def _number_field(section: dict, name: str, low: float, high: float, errors: dict) -> float | None:
-    value = section.get(name, 0)
+def _number_field(section: dict, name: str, default: float, low: float, high: float, errors: dict) -> float | None:
+    value = section.get(name, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         errors[name] = f"must be a number from {low:g} to {high:g}, got {value!r}"
         return None
@@ -138,7 +139,7 @@ def _bars_dataset(team: Team, key, field: str, errors: dict) -> Dataset | None:
 
 
 def _validation_clean(validation: dict, errors: dict) -> dict:
-    scheme = validation.get("scheme", "walk_forward")
+    scheme = validation.get("scheme", SPEC_DEFAULTS["scheme"])
     if scheme not in SCHEMES:
         errors["scheme"] = (
             f"must be one of {', '.join(SCHEMES)}, got {scheme!r}: a random split of a time series trains on the future"
@@ -148,19 +149,19 @@ def _validation_clean(validation: dict, errors: dict) -> dict:
         errors[str(name)] = f"does not apply to {scheme}, which takes {', '.join(sorted(SCHEME_FIELDS[scheme]))}"
     clean = {"scheme": scheme}
     if scheme == "cpcv":
-        clean["groups"] = _int_field(validation, "groups", 6, 3, MAX_CPCV_GROUPS, errors)
+        clean["groups"] = _int_field(validation, "groups", SPEC_DEFAULTS["groups"], 3, MAX_CPCV_GROUPS, errors)
         high = clean["groups"] - 1 if clean["groups"] else MAX_CPCV_GROUPS - 1
-        clean["test_groups"] = _int_field(validation, "test_groups", 2, 1, high, errors)
+        clean["test_groups"] = _int_field(validation, "test_groups", SPEC_DEFAULTS["test_groups"], 1, high, errors)
         if clean["groups"] and clean["test_groups"] and comb(clean["groups"], clean["test_groups"]) > MAX_CPCV_SPLITS:
             errors["test_groups"] = (
                 f"C({clean['groups']}, {clean['test_groups']}) = {comb(clean['groups'], clean['test_groups'])} "
                 f"models to train is more than {MAX_CPCV_SPLITS}: use fewer groups or test groups"
             )
     else:
-        clean["folds"] = _int_field(validation, "folds", 5, 2, settings.TRIAL_MAX_FOLDS, errors)
-    clean["gap"] = _int_field(validation, "gap", 1, 0, MAX_GAP, errors)
+        clean["folds"] = _int_field(validation, "folds", SPEC_DEFAULTS["folds"], 2, settings.TRIAL_MAX_FOLDS, errors)
+    clean["gap"] = _int_field(validation, "gap", SPEC_DEFAULTS["gap"], 0, MAX_GAP, errors)
     if scheme != "walk_forward":
-        clean["embargo"] = _int_field(validation, "embargo", 0, 0, MAX_GAP, errors)
+        clean["embargo"] = _int_field(validation, "embargo", SPEC_DEFAULTS["embargo"], 0, MAX_GAP, errors)
     return clean
 
 
@@ -222,7 +223,7 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
     if not isinstance(name, str) or len(name) > 200:
         errors["name"] = "must be text of at most 200 characters"
 
-    target = data.get("target", "direction")
+    target = data.get("target", SPEC_DEFAULTS["target"])
     if not isinstance(target, str) or target not in TARGETS:
         data_errors["target"] = f"must be one of {', '.join(TARGETS)}, got {target!r}"
 
@@ -263,7 +264,7 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
                 f"no {symbol} bars between {start or 'the beginning'} and {end or 'the end'} "
                 f"(the data covers {dataset.first_date:%Y-%m-%d} to {dataset.last_date:%Y-%m-%d})"
             )
-    horizon = _int_field(data, "horizon", 1, 1, MAX_HORIZON, data_errors)
+    horizon = _int_field(data, "horizon", SPEC_DEFAULTS["horizon"], 1, MAX_HORIZON, data_errors)
     macro = data.get("macro") or []
     if not isinstance(macro, list) or not all(isinstance(key, str) for key in macro):
         data_errors["macro"] = "must be a list of series keys such as ['DCOILWTICO']"
@@ -292,12 +293,15 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
         except ParamError as exc:
             errors["params"] = exc.errors
     clean_validation = _validation_clean(validation, validation_errors)
-    seed = _int_field(payload, "seed", 0, 0, 2**31 - 1, errors)
-    repeats = _int_field(payload, "repeats", 1, 1, MAX_REPEATS, errors)
-    positions = payload.get("positions", "long_flat")
+    seed = _int_field(payload, "seed", SPEC_DEFAULTS["seed"], 0, 2**31 - 1, errors)
+    repeats = _int_field(payload, "repeats", SPEC_DEFAULTS["repeats"], 1, MAX_REPEATS, errors)
+    positions = payload.get("positions", SPEC_DEFAULTS["positions"])
     if not isinstance(positions, str) or positions not in POSITIONS:
         errors["positions"] = f"must be one of {', '.join(POSITIONS)}, got {positions!r}"
-    costs = {name: _number_field(costs_in, name, 0, MAX_COST_BPS, cost_errors) for name in SPEC_FIELDS["costs"]}
+    costs = {
+        name: _number_field(costs_in, name, SPEC_DEFAULTS[name], 0, MAX_COST_BPS, cost_errors)
+        for name in SPEC_FIELDS["costs"]
+    }
     if target == "volatility" and (positions != "long_flat" or any(costs.values())):
         errors["positions" if positions != "long_flat" else "costs"] = (
             "volatility trials have no strategy: positions and costs apply to direction and return targets"

@@ -122,22 +122,24 @@ def _trial_to_copy(request) -> Trial | None:
 
 
 def _initial_from_trial(trial: Trial) -> dict:
-    """Everything the trial was run with, as the form's initial values: each key of its spec's sections (data,
-    validation, costs and any later one) fills the form field of the same name when the form has one."""
-    initial = {"model": trial.model_key, "name": trial.name, "seed": trial.seed, "target": trial.target}
-    initial["params"] = json.dumps(trial.params, indent=1) if trial.params else ""
-    initial["team"] = trial.team.slug
-    sections = {"data": trial.data, "validation": trial.validation}
-    for name in ("costs", "positions"):  # spec sections stored on the trial itself, when there are
-        if isinstance(getattr(trial, name, None), dict):
-            sections[name] = getattr(trial, name)
-    for name, section in sections.items():
-        if name in TrialForm.base_fields:  # one field for the whole section
-            initial[name] = json.dumps(section)
+    """Everything the trial was run with, as the form's initial values: the model, its params, the name, team,
+    seed, repeats and positions, and each key of its data, validation and costs sections (which the form names
+    as the spec does: `folds`, `embargo`, `commission_bps`, `benchmark`...)."""
+    initial = {
+        "model": trial.model_key,
+        "name": trial.name,
+        "team": trial.team.slug,
+        "params": json.dumps(trial.params, indent=1) if trial.params else "",
+        "seed": trial.seed,
+        "repeats": trial.repeats,
+        "positions": trial.positions,
+        "target": trial.target,
+    }
+    for section in (trial.data, trial.validation, trial.costs):
         for key, value in (section or {}).items():
             if key not in initial and value is not None:
-                initial[key] = json.dumps(value) if isinstance(value, dict) else value
-    return {key: value for key, value in initial.items() if key in TrialForm.base_fields}
+                initial[key] = value
+    return {key: value for key, value in initial.items() if key in TrialForm.base_fields}  # a test: all are
 
 
 @login_required

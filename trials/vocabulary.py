@@ -6,14 +6,31 @@ code, so a Content-Security-Policy without 'unsafe-inline' holds): `JSON.parse(d
 "vocabulary").textContent)`.
 """
 
+from typing import Any
+
 from models_catalog.definition import TARGETS
 
 # A trial in one of these has ended: nothing moves it any more (trials/lifecycle.py).
 FINISHED_STATUSES = ("succeeded", "failed", "cancelled", "rejected")
 # What a coach proposal can be (coach.models.Proposal.Status; a test keeps the two equal).
 PROPOSAL_STATES = ("proposed", "launched", "invalid", "dismissed")
-# What a trial spec means when it leaves a field out (the forms' initial values, the coach's proposal cards).
-SPEC_DEFAULTS = {"target": "direction", "horizon": 1, "folds": 5, "gap": 1, "seed": 0, "scheme": "walk_forward"}
+# What a trial spec means when it leaves a field out: trials.services.trial_spec_clean fills a missing field with
+# its value here, and the forms' initial values and the coach's proposal cards show the same.
+SPEC_DEFAULTS: dict[str, Any] = {
+    "target": "direction",
+    "horizon": 1,
+    "scheme": "walk_forward",
+    "folds": 5,
+    "gap": 1,
+    "embargo": 0,
+    "groups": 6,
+    "test_groups": 2,
+    "seed": 0,
+    "repeats": 1,
+    "positions": "long_flat",
+    "commission_bps": 0,
+    "slippage_bps": 0,
+}
 
 
 def vocabulary() -> dict:
