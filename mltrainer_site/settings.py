@@ -276,6 +276,9 @@ TRIAL_RETRIES_AFTER_WORKER_LOST = env_int("TRIAL_RETRIES_AFTER_WORKER_LOST", 1, 
 # The relay sends again a queued trial whose message the broker accepted this long ago without a worker claiming it
 # (a broker that restarted without its data); one the broker never accepted is sent at the relay's next run.
 TRIAL_RESEND_AFTER_SECONDS = env_int("TRIAL_RESEND_AFTER_SECONDS", 900, minimum=60)
+# Fair share (trials.queue): most trials of one team running at once, unless the team's TeamShare (admin) says
+# otherwise; 0 means no cap.
+TRIAL_TEAM_MAX_RUNNING = env_int("TRIAL_TEAM_MAX_RUNNING", 0, minimum=0)
 
 # --- Market data (market_data/). Server-wide provider keys are optional: a team's own key (entered on the Data
 # page, stored encrypted) comes first. Rate limits are per key, shared by all processes through Redis

@@ -167,3 +167,19 @@ class Study(models.Model):
 
     def __str__(self) -> str:
         return f"study {self.pk} {self.metric} ({self.status})"
+
+
+class TeamShare(models.Model):
+    """How a team shares the workers (trials.queue): its cap on trials running at once, set in the admin, and
+    when it last started one (the fair order's tie-break: the team that waited longest goes first)."""
+
+    team = models.OneToOneField("accounts.Team", primary_key=True, on_delete=models.CASCADE, related_name="+")
+    max_running_trials = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Most trials of this team running at once; empty: TRIAL_TEAM_MAX_RUNNING (0 there: no cap).",
+    )
+    last_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"share of team {self.team_id}"

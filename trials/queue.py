@@ -6,20 +6,32 @@ the relay (`trial_resend_unsent`, run by the reaper's beat task every minute) se
 back, and also re-sends trials whose message was accepted long ago yet never claimed (a broker that restarted
 without its data). A trial sent twice runs once: the worker claims it with a conditional update.
 
+Fair share. A `run_trial` message is a worker slot for *a* queued trial, not for the one it names: the worker
+claims the queued trial the fair order puts first (`trial_pick`, under one advisory lock so that caps hold with
+many workers): among the teams with queued trials and under their cap (TeamShare.max_running_trials, else
+TRIAL_TEAM_MAX_RUNNING; 0 means none), the team with the fewest trials running, then the one that started a trial
+longest ago, then the message's own trial. So a team's 500 queued trials take turns with another team's single
+one: that one starts in the next free slot. There are as many messages as queued trials, so the broker's list is
+still the backlog KEDA scales on. A message that finds every queued team at its cap marks one queued trial of
+those teams as unsent (`trial_park`: enqueued_at null); when one of the team's trials leaves `running`
+(`trial_slot_freed`) its oldest parked trial is sent, and the relay sends parked trials of teams under their cap.
+
 Tasks are sent by name, so this module (and the services that call it) never import trials.tasks, which imports
 them.
 """
 
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Count, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from .models import Trial
+from .models import TeamShare, Trial
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +76,7 @@ def trial_resend_unsent(*, now: datetime | None = None) -> list[int]:
     ago without a worker claiming them. Returns the ids sent; stops at the first failure (the broker is down)."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.TRIAL_RESEND_AFTER_SECONDS)
     unsent = Trial.objects.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff), status=Trial.Status.QUEUED)
+    unsent = unsent.exclude(team_id__in=teams_at_cap())  # their trials wait for a slot of their own team
     sent = []
     for trial_id in unsent.order_by("pk").values_list("pk", flat=True):
         if not trial_send(trial_id=trial_id):
@@ -72,3 +85,96 @@ def trial_resend_unsent(*, now: datetime | None = None) -> list[int]:
     if sent:
         logger.warning("relay: sent %s queued trial(s) to the workers again: %s", len(sent), sent)
     return sent
+
+
+# --- Fair share -------------------------------------------------------------------------------------------------
+
+CLAIM_LOCK = 0x6D6C7472  # pg_advisory_xact_lock key of the claim: "mltr"
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def claim_lock() -> None:
+    """Serialise claims until the caller's transaction ends (PostgreSQL; SQLite serialises writers itself), so two
+    workers never both take a team's last slot under its cap."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK])
+
+
+def _caps(team_ids: Iterable[int]) -> tuple[dict[int, int], dict[int, datetime | None]]:
+    """({team: cap, 0 for none}, {team: when it last started a trial}) for these teams."""
+    team_ids = set(team_ids)
+    shares = {share.team_id: share for share in TeamShare.objects.filter(team_id__in=team_ids)}
+    default = settings.TRIAL_TEAM_MAX_RUNNING
+    caps = {}
+    for team in team_ids:
+        share = shares.get(team)
+        caps[team] = share.max_running_trials if share and share.max_running_trials is not None else default
+    return caps, {team: share.last_started_at for team, share in shares.items()}
+
+
+def _running(team_ids: Iterable[int] | None = None) -> dict[int, int]:
+    rows = Trial.objects.filter(status=Trial.Status.RUNNING)
+    if team_ids is not None:
+        rows = rows.filter(team_id__in=list(team_ids))
+    return dict(rows.order_by().values_list("team_id").annotate(n=Count("id")).values_list("team_id", "n"))
+
+
+def teams_at_cap() -> set[int]:
+    """Teams whose running trials fill their cap (none when no team has a cap)."""
+    running = _running()
+    caps, _ = _caps(running)
+    return {team for team, n in running.items() if caps[team] and n >= caps[team]}
+
+
+def trial_pick(*, hint: int) -> int | None:
+    """The queued trial the next free worker slot runs (the fair order above), or None when there is none or every
+    queued trial's team is at its cap. `hint` is the trial the message names: it wins ties within its team's turn.
+    Call it inside the transaction that claims, after claim_lock()."""
+    queued = Trial.objects.filter(status=Trial.Status.QUEUED).order_by()
+    teams = set(queued.values_list("team_id", flat=True).distinct())
+    if not teams:
+        return None
+    running = _running(teams)
+    caps, last_started = _caps(teams)
+    open_teams = [team for team in teams if not caps[team] or running.get(team, 0) < caps[team]]
+    if not open_teams:
+        return None
+    hint_team = queued.filter(pk=hint).values_list("team_id", flat=True).first()
+
+    def turn(team: int) -> tuple:
+        last = last_started.get(team)
+        return (running.get(team, 0), last is not None, last or _NEVER, team != hint_team, team)
+
+    team = min(open_teams, key=turn)
+    if team == hint_team:
+        return hint
+    return queued.filter(team_id=team).order_by("created_at", "id").values_list("pk", flat=True).first()
+
+
+def team_started(*, team_id: int, at: datetime) -> None:
+    """Record that the team started a trial (the fair order's tie-break). Inside the claim's transaction."""
+    TeamShare.objects.update_or_create(team_id=team_id, defaults={"last_started_at": at})
+
+
+def trial_park(*, hint: int) -> None:
+    """A message found every queued trial's team at its cap: mark one queued trial as having no message in the
+    broker (enqueued_at null), the one it named if it is queued, so that trial_slot_freed or the relay sends it when
+    its team has a free slot."""
+    if Trial.objects.filter(pk=hint, status=Trial.Status.QUEUED).update(enqueued_at=None):
+        return
+    waiting = Trial.objects.filter(status=Trial.Status.QUEUED, enqueued_at__isnull=False).order_by("created_at", "id")
+    oldest = waiting.values_list("pk", flat=True).first()
+    if oldest is not None:
+        Trial.objects.filter(pk=oldest).update(enqueued_at=None)
+
+
+def trial_slot_freed(*, trial: Trial, old_status: str | None, new_status: str, **_signal) -> None:
+    """trials.lifecycle.trial_status_changed listener: a trial left `running`, so its team has a free slot; send
+    the team's oldest parked trial (one a capped team's message had to leave)."""
+    if old_status != Trial.Status.RUNNING or new_status == Trial.Status.RUNNING:
+        return
+    parked = Trial.objects.filter(team_id=trial.team_id, status=Trial.Status.QUEUED, enqueued_at__isnull=True)
+    oldest = parked.order_by("created_at", "id").values_list("pk", flat=True).first()
+    if oldest is not None and trial.team_id not in teams_at_cap():
+        trial_send(trial_id=oldest)

@@ -26,7 +26,7 @@ from models_catalog.selectors import definition_get_enabled
 from observability.logging import trial_log_context
 
 from . import features as feature_pipeline
-from . import lifecycle, prediction_codec
+from . import lifecycle, prediction_codec, queue
 from .events import publish_progress
 from .metric_index import metrics_index
 from .metrics import periods_per_year, return_moments
@@ -481,11 +481,17 @@ def trial_reject(*, trial: Trial, user: User, reason: str = "") -> Trial:
 # --- Running (called by the Celery task) --------------------------------------------------------------------
 
 
-def _claim(trial_id: int) -> Trial | None:
-    """Move a queued trial to running, or take over a running one whose worker stopped beating.
+S = Trial.Status
+CLAIM_ATTEMPTS = 5  # picks lost to a cancel in between before the message gives up (the relay is the net)
 
-    Conditional updates (trials.lifecycle), so two workers can never both run the same trial.
-    """
+
+def trial_claim(*, hint: int) -> Trial | None:
+    """Claim work for the worker slot a run_trial(hint) message stands for, and return the trial to run, or None.
+
+    A running `hint` whose worker stopped beating is taken over (a redelivered message restarts it). Otherwise the
+    slot goes to the queued trial the fair order puts first (trials.queue.trial_pick, under the claim lock), the
+    hint itself unless another team has waited longer; when every queued team is at its cap the slot is given up
+    and one trial parked. Conditional updates (trials.lifecycle), so two workers can never both run a trial."""
     now = timezone.now()
     fresh: dict[str, Any] = {
         "started_at": now,
@@ -494,17 +500,31 @@ def _claim(trial_id: int) -> Trial | None:
         "folds": [],
         "attempts": F("attempts") + 1,
     }
-    claimed = lifecycle.trial_move(trial_id=trial_id, source=Trial.Status.QUEUED, to=Trial.Status.RUNNING, **fresh)
-    if claimed is None:
-        stale = now - timedelta(seconds=settings.TRIAL_STALE_AFTER_SECONDS)
-        claimed = lifecycle.trial_move(
-            trial_id=trial_id,
+    stale = now - timedelta(seconds=settings.TRIAL_STALE_AFTER_SECONDS)
+    if Trial.objects.filter(pk=hint, status=Trial.Status.RUNNING, heartbeat_at__lt=stale).exists():
+        taken = lifecycle.trial_move(
+            trial_id=hint,
             source=Trial.Status.RUNNING,
             to=Trial.Status.RUNNING,
             only_if=Q(heartbeat_at__lt=stale),
             **fresh,
         )
-    return claimed
+        if taken is not None:
+            return taken
+    for _ in range(CLAIM_ATTEMPTS):
+        with transaction.atomic():
+            queue.claim_lock()
+            picked = queue.trial_pick(hint=hint)
+            if picked is None:
+                queue.trial_park(hint=hint)
+                return None
+            claimed = lifecycle.trial_move(
+                trial_id=picked, source=Trial.Status.QUEUED, to=Trial.Status.RUNNING, **fresh
+            )
+            if claimed is not None:
+                queue.team_started(team_id=claimed.team_id, at=now)
+                return claimed
+    return None
 
 
 class _Heartbeat:
@@ -581,14 +601,16 @@ def _load_inputs(trial: Trial):
 
 def trial_execute(*, trial_id: int) -> None:
     """Train and evaluate a trial; safe to call twice (a trial already claimed or finished is left alone)."""
-    trial = _claim(trial_id)
+    trial = trial_claim(hint=trial_id)
     if trial is None:
-        logger.info("trial %s not claimable (already running elsewhere or finished)", trial_id)
+        logger.info("message for trial %s: nothing to claim (running elsewhere, finished, or teams at cap)", trial_id)
         return
+    if trial.pk != trial_id:
+        logger.info("message for trial %s runs trial %s, the fair order's next", trial_id, trial.pk)
     TrialPredictions.objects.filter(trial=trial).delete()  # a restarted attempt starts clean
-    logger.info("trial %s started: %s on %s", trial_id, trial.model_key, trial.data.get("symbol"))
+    logger.info("trial %s started: %s on %s", trial.pk, trial.model_key, trial.data.get("symbol"))
     try:
-        with _Heartbeat(trial_id):
+        with _Heartbeat(trial.pk):
             # Rules may have changed since submission, and the data hash is verified now: refused, nothing trains.
             compliance.trial_execute_check(trial=trial)
             _store_result(trial, _train(trial))
@@ -597,7 +619,7 @@ def trial_execute(*, trial_id: int) -> None:
     except Cancelled:
         _finish(trial, status=Trial.Status.CANCELLED)
     except Exception as exc:  # noqa: BLE001 - any failure, storing included, must end the trial as failed
-        logger.exception("trial %s failed", trial_id)
+        logger.exception("trial %s failed", trial.pk)
         _finish(trial, status=Trial.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
 
 
