@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from security.limits import RateLimited
 from security.logins import lockout_response
+from security.openapi import UNAUTHORIZED
 
 from . import tokens
 from .models import Team
@@ -88,7 +89,9 @@ class TokenObtainApi(jwt_views.TokenObtainPairView):
         username = serializers.CharField()
         password = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer, 429: DetailSerializer})
+    @extend_schema(
+        request=InputSerializer, responses={200: TokenPairSerializer, 401: UNAUTHORIZED, 429: DetailSerializer}
+    )
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         try:
@@ -112,6 +115,6 @@ class TokenRefreshApi(jwt_views.TokenRefreshView):
     class InputSerializer(serializers.Serializer):
         refresh = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(request=InputSerializer, responses={200: TokenPairSerializer, 401: UNAUTHORIZED})
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)

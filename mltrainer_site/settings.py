@@ -211,6 +211,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums first (drf-spectacular's own hook), then the 4xx answers every operation can give (security/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "security.openapi.document_error_responses",
+    ],
     # Choice sets that share a field name get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "DatasetKindEnum": "market_data.models.Dataset.Kind",

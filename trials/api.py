@@ -13,6 +13,7 @@ from accounts.api import team_for_request
 from compliance.services import ApprovalDenied, ComplianceRejected
 from models_catalog.definition import TARGETS
 from security.limits import submission_check
+from security.openapi import CONFLICT, RATE_LIMITED
 
 from . import selectors, services
 from .compare import CompareInvalid, compare_csv_rows, compare_ids, compare_sections
@@ -105,7 +106,7 @@ class TrialListCreateApi(APIView):
             }
         )
 
-    @extend_schema(request=TrialSpecSerializer, responses={201: TrialSerializer})
+    @extend_schema(request=TrialSpecSerializer, responses={201: TrialSerializer, 429: RATE_LIMITED})
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": "send a JSON object"})
@@ -161,7 +162,7 @@ class _TrialDecisionApi(APIView):
 
 
 class TrialApproveApi(_TrialDecisionApi):
-    @extend_schema(request=None, responses=TrialSerializer)
+    @extend_schema(request=None, responses={200: TrialSerializer, 409: CONFLICT})
     def post(self, request, trial_id: int):
         trial = get_trial_or_404(request, trial_id)
         return self._respond(lambda: services.trial_approve(trial=trial, user=request.user))
@@ -171,7 +172,7 @@ class TrialRejectApi(_TrialDecisionApi):
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
-    @extend_schema(request=InputSerializer, responses=TrialSerializer)
+    @extend_schema(request=InputSerializer, responses={200: TrialSerializer, 409: CONFLICT})
     def post(self, request, trial_id: int):
         trial = get_trial_or_404(request, trial_id)
         reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""

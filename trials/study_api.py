@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.api import team_for_request
 from security.limits import submission_check
+from security.openapi import RATE_LIMITED
 
 from . import selectors, studies
 from .exports import TRIAL_COLUMNS, csv_response, trial_row
@@ -83,7 +84,7 @@ class StudyListCreateApi(APIView):
         studies = selectors.study_list(user=request.user, with_trials=True)[:100]
         return Response(StudySerializer(studies, many=True).data)
 
-    @extend_schema(request=StudySpecSerializer, responses={201: StudySerializer})
+    @extend_schema(request=StudySpecSerializer, responses={201: StudySerializer, 429: RATE_LIMITED})
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": "send a JSON object"})

@@ -42,8 +42,20 @@ def test_every_api_route_is_in_the_schema_with_its_responses():
         assert normalised in documented, f"{route} is missing from the schema: give its view @extend_schema"
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            ok = {code for code in operation["responses"] if code.startswith("2")}
+            codes = set(operation["responses"])
+            ok = {code for code in codes if code.startswith("2")}
             assert ok, f"{method.upper()} {path} documents no success response"
+            # The refusals are documented too, with their bodies (schemathesis holds the answers to them).
+            errors = {"400", "401", "403"} | ({"404"} if "{" in path else set())
+            if path.startswith("/api/auth/"):
+                errors -= {"403"}
+            assert errors <= codes, f"{method.upper()} {path} does not document {sorted(errors - codes)}"
+            for code in errors:
+                assert "application/json" in operation["responses"][code]["content"], (method, path, code)
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
+    approve = schema["paths"]["/api/trials/{trial_id}/approve/"]["post"]["responses"]
+    assert approve["409"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert "429" in schema["paths"]["/api/trials/"]["post"]["responses"]
 
 
 @pytest.fixture
