@@ -17,7 +17,7 @@ from security.openapi import CONFLICT, RATE_LIMITED
 
 from . import selectors, services
 from .compare import CompareInvalid, compare_csv_rows, compare_ids, compare_sections
-from .exports import PREDICTION_HEADER, TRIAL_COLUMNS, csv_response, prediction_row, trial_row
+from .exports import TRIAL_COLUMNS, csv_response, predictions_csv_response, trial_row
 from .models import Trial
 from .serializers import TrialCompareSerializer, TrialListSerializer, TrialSerializer, TrialSpecSerializer
 
@@ -138,7 +138,7 @@ class TrialCancelApi(APIView):
 class TrialExportApi(APIView):
     @extend_schema(parameters=[TrialFilterSerializer], responses={(200, "text/csv"): CSV})
     def get(self, request):
-        trials = selectors.trial_list(user=request.user, filters=_filters(request))
+        trials = selectors.trial_export_list(user=request.user, filters=_filters(request))
         return csv_response("trials.csv", TRIAL_COLUMNS, (trial_row(t) for t in trials.iterator(chunk_size=500)))
 
 
@@ -146,8 +146,7 @@ class TrialPredictionsExportApi(APIView):
     @extend_schema(responses={(200, "text/csv"): CSV})
     def get(self, request, trial_id: int):
         trial = get_trial_or_404(request, trial_id)
-        rows = (prediction_row(row) for row in selectors.prediction_rows(trial=trial))
-        return csv_response(f"trial-{trial.pk}-predictions.csv", PREDICTION_HEADER, rows)
+        return predictions_csv_response(trial.pk, selectors.prediction_frame(trial=trial))
 
 
 class _TrialDecisionApi(APIView):

@@ -1,5 +1,11 @@
 """CSV exports of trials: their columns and rows (security.csv_export streams them, formulas escaped)."""
 
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from django.http import StreamingHttpResponse
+
 from security.csv_export import csv_response
 
 from .figures import FIGURES
@@ -78,3 +84,36 @@ def trial_row(trial: Trial) -> list:
 def prediction_row(row: tuple) -> list:
     day, *values = row
     return [day.date().isoformat() if day.hour == 0 and day.minute == 0 else day.isoformat(), *values]
+
+
+PREDICTION_CHUNK = 2000  # rows a chunk of the predictions CSV
+
+
+def prediction_csv_chunks(frame: pd.DataFrame) -> Iterator[str]:
+    """predictions.csv of a prediction frame (trials.selectors.prediction_frame), byte for byte what csv_response
+    writes for prediction_row(row) of each row (tests/trials/test_prediction_storage.py checks it), but formatted a
+    column at a time: every cell is a date or a float's repr (never a formula, comma or quote), so no per-cell
+    escaping is needed, and a 4,000-row file costs what pandas' to_csv costs or less."""
+    yield ",".join(PREDICTION_HEADER) + "\r\n"
+    index = pd.DatetimeIndex(frame.index)
+    moments = index.to_pydatetime().tolist()
+    dates = [
+        moment.date().isoformat() if moment.hour == 0 and moment.minute == 0 else moment.isoformat()
+        for moment in moments
+    ]
+    columns = []
+    for name in PREDICTION_FIELDS:
+        values = frame[name].to_numpy(dtype="float64")
+        cells = list(map(repr, values.tolist()))
+        for k in np.flatnonzero(np.isnan(values)).tolist():
+            cells[k] = ""
+        columns.append(cells)
+    rows = list(map(",".join, zip(dates, *columns, strict=True)))
+    for start in range(0, len(rows), PREDICTION_CHUNK):
+        yield "".join(row + "\r\n" for row in rows[start : start + PREDICTION_CHUNK])
+
+
+def predictions_csv_response(trial_id: int, frame: pd.DataFrame) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(prediction_csv_chunks(frame), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="trial-{trial_id}-predictions.csv"'
+    return response

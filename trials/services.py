@@ -683,9 +683,8 @@ def _store_result(trial: Trial, result: RunResult) -> None:
 def _predictions_insert(trial: Trial, predictions: pd.DataFrame) -> None:
     """All of the trial's predictions as one compressed columnar row (trials.prediction_codec): one INSERT of
     ~110 KB instead of ~4,000 rows, so a million trials stay a million rows."""
-    TrialPredictions.objects.update_or_create(
-        trial=trial, defaults={"rows": len(predictions), "blob": prediction_codec.encode_frame(predictions)}
-    )
+    # trial_execute deleted any earlier attempt's row when it claimed the trial: one plain INSERT.
+    TrialPredictions.objects.create(trial=trial, rows=len(predictions), blob=prediction_codec.encode_frame(predictions))
 
 
 def _finish(trial: Trial, *, status: str, error: str = "", only_if: Q | None = None, **fields) -> bool:

@@ -12,8 +12,9 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from security.csv_export import csv_response
 from trials import prediction_codec
-from trials.exports import PREDICTION_HEADER, prediction_row
+from trials.exports import PREDICTION_HEADER, prediction_csv_chunks, prediction_row
 from trials.models import TrialPredictions
 from trials.selectors import prediction_columns, prediction_frame, prediction_rows
 
@@ -46,6 +47,16 @@ def test_round_trip_gives_back_every_value_and_the_same_csv(intraday):
     assert [tuple(map(repr, row)) for row in decoded] == [tuple(map(repr, row)) for row in rows]
     assert [prediction_row(row) for row in decoded] == [prediction_row(row) for row in rows]
     assert math.copysign(1, decoded[3][1]) == -1  # -0.0 stays negative
+
+
+@pytest.mark.parametrize("intraday", [False, True])
+def test_the_column_wise_csv_is_byte_for_byte_the_row_wise_one(intraday):
+    rows = _old_table_rows(n=4500, intraday=intraday)  # more than one chunk
+    row_wise = b"".join(csv_response("p.csv", PREDICTION_HEADER, map(prediction_row, rows)).streaming_content)
+    frame = prediction_codec.decode_frame(prediction_codec.encode_rows(rows))
+    column_wise = "".join(prediction_csv_chunks(frame))
+    assert column_wise.encode() == row_wise
+    assert "".join(prediction_csv_chunks(frame.iloc[:0])) == ",".join(PREDICTION_HEADER) + "\r\n"
 
 
 def test_one_column_is_read_alone():
