@@ -27,6 +27,7 @@ def test_every_page_carries_it_as_json_for_scripts(alice):
     assert found is not None
     assert json.loads(found.group(1)) == {
         "targets": list(TARGETS),
+        "status": {status: status for status in Trial.Status.values},
         "finished_statuses": list(FINISHED_STATUSES),
         "proposal_states": list(PROPOSAL_STATES),
         "spec_defaults": SPEC_DEFAULTS,

@@ -179,7 +179,7 @@ FIGURES: dict[str, Figure] = {
 STUDY_FIGURES: dict[str, Figure] = {
     "pbo": Figure(
         "pbo",
-        "Probability of overfitting",
+        "Probability of backtest overfitting",
         "overfitting",
         "percent",
         "Share of CSCV splits where the in-sample best evaluation is at or below the median out of sample "
@@ -193,7 +193,11 @@ DECIMALS = {"percent": 1, "ratio": 2}
 
 def figure_for(key: str) -> Figure:
     """The metadata of a metric; an unknown key still shows, under its raw name."""
-    return FIGURES.get(key) or Figure(key, key.replace("_", " ").capitalize(), "ml", "number", "", "neither")
+    return (
+        FIGURES.get(key)
+        or STUDY_FIGURES.get(key)
+        or Figure(key, key.replace("_", " ").capitalize(), "ml", "number", "", "neither")
+    )
 
 
 def figure_format(key: str, value) -> str:
@@ -238,3 +242,45 @@ def metric_keys_in_order(keys) -> list[str]:
 
 def lower_is_better() -> set[str]:
     return {key for key, figure in FIGURES.items() if figure.better == "lower"}
+
+
+# With costs set, these net figures are shown beside their before-costs value.
+GROSS_OF = {"sharpe": "gross_sharpe", "annual_return": "gross_annual_return"}
+# The per-fold table's metric columns, by target: the strategy and its benchmark figures, or the forecast's errors.
+FOLD_COLUMNS = {
+    "direction": ["sharpe", "annual_return", "alpha", "beta", "information_ratio", "directional_accuracy"],
+    "return": ["sharpe", "annual_return", "alpha", "beta", "information_ratio", "directional_accuracy"],
+    "volatility": ["rmse", "mae", "qlike"],
+}
+
+
+def metric_sections(metrics: dict, *, across_seeds: dict | None = None) -> list[dict]:
+    """The tear sheet's metric tables, one a group (figure_groups' order). Each row is a figure and its value; a
+    net figure with a before-costs twin carries it as `gross` (the twin's own row is left out), and when the trial
+    ran several seeds every row carries the seeds' `mean` and `std`. Each section says whether it has a gross and
+    a seeds column, so the template draws only the columns that have something in them."""
+    mean = (across_seeds or {}).get("mean") or {}
+    std = (across_seeds or {}).get("std") or {}
+    shown_beside = {GROSS_OF[key] for key in GROSS_OF if key in metrics and metrics.get(GROSS_OF[key]) is not None}
+    sections = []
+    for group, title, rows in figure_groups(metrics):
+        table = []
+        for figure, value in rows:
+            if figure.key in shown_beside:
+                continue
+            twin = GROSS_OF.get(figure.key)
+            table.append({
+                "figure": figure,
+                "value": value,
+                "gross": (twin, metrics[twin]) if twin in shown_beside else None,
+                "mean": mean.get(figure.key),
+                "std": std.get(figure.key),
+            })  # fmt: skip
+        sections.append({
+            "group": group,
+            "title": title,
+            "rows": table,
+            "has_gross": any(row["gross"] for row in table),
+            "has_seeds": any(row["mean"] is not None for row in table),
+        })  # fmt: skip
+    return sections

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from .models import Trial
-from .walkforward import NOT_TRADABLE
+from .walkforward import validation_note
 
 
 class TrialSerializer(serializers.ModelSerializer):
@@ -14,7 +14,7 @@ class TrialSerializer(serializers.ModelSerializer):
 
     def get_validation_note(self, trial: Trial) -> str:
         """What the scheme's equity curve is: a tradable backtest (walk_forward) or not ("" when it is)."""
-        return "" if trial.validation.get("scheme", "walk_forward") == "walk_forward" else NOT_TRADABLE
+        return validation_note(trial.validation)
 
     class Meta:
         model = Trial

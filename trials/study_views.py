@@ -13,9 +13,10 @@ from models_catalog.selectors import definition_list
 from security.limits import submission_check
 
 from . import selectors, studies
-from .figures import FIGURES, figure_for
+from .figures import FIGURES, STUDY_FIGURES, figure_for
 from .forms import StudyForm
 from .models import Trial
+from .overfitting import PBO_MIN_EVALUATIONS
 
 
 @login_required
@@ -54,6 +55,8 @@ def study_detail(request, study_id: int):
         "study": study,
         "can_write": bool(membership and membership.can_write),
         "metric": figure_for(study.metric),
-        "figures": {key: figure.as_dict() for key, figure in FIGURES.items()},
+        "pbo": STUDY_FIGURES["pbo"],
+        "pbo_min": PBO_MIN_EVALUATIONS,
+        "figures": {key: figure.as_dict() for key, figure in (FIGURES | STUDY_FIGURES).items()},
     }
     return render(request, "trials/study.html", context)

@@ -23,11 +23,12 @@ from security.limits import submission_check
 
 from . import selectors, services
 from .compare import CompareInvalid, compare_ids, compare_sections
-from .figures import FIGURES, figure_for, figure_groups
-from .forms import TrialFilterForm, TrialForm
+from .figures import FIGURES, FOLD_COLUMNS, figure_for, metric_sections
+from .forms import POSITION_LABELS, TrialFilterForm, TrialForm
 from .models import Trial
 from .serializers import TrialSerializer
 from .tearsheet import compare_curves, tear_sheet
+from .walkforward import split_count, validation_note
 
 TABLE_PAGE_SIZE = 50
 DEFAULT_COLUMNS = ["sharpe", "annual_return", "max_drawdown", "accuracy", "rmse"]
@@ -230,6 +231,39 @@ def _heatmap(monthly: dict | None) -> dict:
     return {"months": MONTHS, "rows": rows}
 
 
+SCHEME_NAMES = {"walk_forward": "walk-forward", "purged_kfold": "purged k-fold", "cpcv": "CPCV"}
+
+
+def _validation_text(validation: dict) -> str:
+    """A trial's validation as a person reads it: "CPCV, N = 6 groups, k = 2 tested (15 splits), gap 1, embargo 1"."""
+    scheme = validation.get("scheme", "walk_forward")
+    parts = [SCHEME_NAMES.get(scheme, scheme)]
+    if scheme == "cpcv":
+        parts.append(f"N = {validation.get('groups')} groups, k = {validation.get('test_groups')} tested "
+                     f"({split_count(validation)} splits)")  # fmt: skip
+    else:
+        parts.append(f"{validation.get('folds')} folds")
+    parts.append(f"gap {validation.get('gap')}")
+    if validation.get("embargo") is not None:
+        parts.append(f"embargo {validation['embargo']}")
+    return ", ".join(parts)
+
+
+def _costs_text(costs: dict) -> str:
+    """ "5 bps commission + 2 bps slippage per unit of position change", or "no costs"."""
+    if not costs:
+        return "no costs"
+    return " + ".join(f"{value:g} bps {name.removesuffix('_bps')}" for name, value in costs.items()) + (
+        " per unit of position change"
+    )
+
+
+def _strategy_text(trial: Trial, costs: dict) -> str:
+    if trial.target == "volatility":
+        return "none: a volatility forecast has no positions"
+    return f"{POSITION_LABELS.get(trial.positions, trial.positions)}, {_costs_text(costs)}"
+
+
 @login_required
 def trial_detail(request, trial_id: int):
     """The tear sheet: the run's facts, live progress while it runs, then charts and the metrics by group."""
@@ -239,9 +273,17 @@ def trial_detail(request, trial_id: int):
     membership = membership_get(user=request.user, team=trial.team)
     sheet = _tear_sheet(trial)
     folds = [{"fold": f["fold"] + 1, "test": f["test_start"][:10], "metrics": f["metrics"]} for f in trial.folds]
+    costs = {name: trial.costs[name] for name in ("commission_bps", "slippage_bps") if (trial.costs or {}).get(name)}
     context = {
         "trial": trial,
-        "metric_groups": figure_groups(trial.metrics or {}),
+        "metric_sections": metric_sections(trial.metrics or {}, across_seeds=trial.across_seeds),
+        "validation_note": validation_note(trial.validation),
+        "fold_columns": [figure_for(key) for key in FOLD_COLUMNS.get(trial.target, FOLD_COLUMNS["direction"])],
+        "validation_text": _validation_text(trial.validation),
+        "strategy_text": _strategy_text(trial, costs),
+        "costs_text": _costs_text(costs),
+        "positions_text": POSITION_LABELS.get(trial.positions, trial.positions),
+        "splits": split_count(trial.validation),
         "sheet": sheet,
         "heatmap": _heatmap((sheet or {}).get("monthly")),
         "folds_chart": folds,

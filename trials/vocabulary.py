@@ -10,6 +10,9 @@ from typing import Any
 
 from models_catalog.definition import TARGETS
 
+# Every status of a trial (trials.models.Trial.Status; a test keeps the two equal). Templates compare with
+# `vocabulary.status.<name>`, scripts with `vocabulary.status[name]`, never with a string of their own.
+TRIAL_STATUSES = ("pending_approval", "queued", "running", "succeeded", "failed", "cancelled", "rejected")
 # A trial in one of these has ended: nothing moves it any more (trials/lifecycle.py).
 FINISHED_STATUSES = ("succeeded", "failed", "cancelled", "rejected")
 # What a coach proposal can be (coach.models.Proposal.Status; a test keeps the two equal).
@@ -36,6 +39,7 @@ SPEC_DEFAULTS: dict[str, Any] = {
 def vocabulary() -> dict:
     return {
         "targets": list(TARGETS),
+        "status": {status: status for status in TRIAL_STATUSES},
         "finished_statuses": list(FINISHED_STATUSES),
         "proposal_states": list(PROPOSAL_STATES),
         "spec_defaults": dict(SPEC_DEFAULTS),

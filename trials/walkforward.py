@@ -19,6 +19,12 @@ SCHEMES = ("walk_forward", "purged_kfold", "cpcv")
 NOT_TRADABLE = "trains on data after the test period, purged: for model selection, not a tradable backtest"
 
 
+def validation_note(validation: dict) -> str:
+    """What a scheme's results are: "" for walk_forward (its equity curve is a tradable backtest), else NOT_TRADABLE
+    (the API's validation_note and the trial page's label)."""
+    return "" if (validation or {}).get("scheme", "walk_forward") == "walk_forward" else NOT_TRADABLE
+
+
 @dataclass(frozen=True)
 class Split:
     fold: int

@@ -46,6 +46,16 @@
     }));
   }
 
+  // The study's probability of backtest overfitting, once the worker has computed it (trials.overfitting).
+  function renderPbo(s) {
+    const holder = el("pbo");
+    if (!holder) return;
+    el("pbo-value").textContent = charts.fmt.figure(figures, "pbo", s.pbo);
+    el("pbo-detail").textContent = s.pbo_computed_at
+      ? "over " + s.pbo_evaluations + " evaluations' bar returns, computed " + s.pbo_computed_at.slice(0, 16).replace("T", " ") + " UTC"
+      : "computed once " + holder.dataset.min + " evaluations have finished";
+  }
+
   function scored(s) {
     return s.trials.filter((t) => t.value !== null && t.value !== undefined);
   }
@@ -160,6 +170,7 @@
     el("progress").textContent = finished + "/" + s.budget;
     el("best-value").textContent = s.best ? show(s.best.value) : "—";
     el("best-detail").textContent = s.best ? "trial " + s.best.trial + " · " + s.best.model + " " + short(s.best.params) : "";
+    renderPbo(s);
     renderTable(s);
     drawHistory(s);
     drawParallel(s);

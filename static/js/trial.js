@@ -6,15 +6,26 @@
   const page = document.getElementById("trial-page");
   if (!page) return;
   const id = page.dataset.trial;
-  const finished = JSON.parse(document.getElementById("vocabulary").textContent).finished_statuses;
+  const vocabulary = JSON.parse(document.getElementById("vocabulary").textContent);
+  const finished = vocabulary.finished_statuses;
+  const waiting = [vocabulary.status.queued, vocabulary.status.pending_approval];
   const statusEl = document.getElementById("status");
   const bar = document.getElementById("bar");
   const text = document.getElementById("progress-text");
   const cancel = document.getElementById("cancel");
   const connection = document.getElementById("connection");
   const foldBody = document.querySelector("#folds tbody");
-  const pct = (v) => (v == null ? "—" : (v * 100).toFixed(1) + " %");
-  const ratio = (v) => (v == null ? "—" : Number(v).toFixed(2));
+  // The fold table's metric columns, as the page drew them: each header names its metric and how it is shown.
+  const columns = [...document.querySelectorAll("#folds thead th[data-metric]")]
+    .map((th) => ({ key: th.dataset.metric, kind: th.dataset.kind }));
+  const show = (kind, v) => {
+    if (v == null || !Number.isFinite(Number(v))) return "—";
+    if (kind === "percent") return (v * 100).toFixed(1) + " %";
+    if (kind === "ratio") return Number(v).toFixed(2);
+    if (kind === "count") return Math.round(v).toLocaleString("en");
+    const text = Number(v).toPrecision(4);  // four significant digits, as trials.figures shows a number
+    return text.includes(".") && !text.includes("e") ? text.replace(/\.?0+$/, "") : text;
+  };
   let status = page.dataset.status;
 
   function showConnection(state) {
@@ -39,8 +50,7 @@
     cell(row, day(f.train_start) + " → " + day(f.train_end));
     cell(row, day(f.test_start) + " → " + day(f.test_end));
     cell(row, f.n_train + " / " + f.n_test, true);
-    cell(row, ratio((f.metrics || {}).sharpe), true);
-    cell(row, pct((f.metrics || {}).directional_accuracy), true);
+    for (const c of columns) cell(row, show(c.kind, (f.metrics || {})[c.key]), true);
     return row;
   }
 
@@ -51,7 +61,7 @@
     statusEl.className = "status status-" + status;
     bar.value = event.progress || 0;
     text.textContent = Math.round((event.progress || 0) * 100) + "% · fold " + (event.fold || 0) + " of " + (event.folds || "?");
-    if (status !== "queued" && status !== "pending_approval") {
+    if (!waiting.includes(status)) {
       document.querySelectorAll(".messages .trial-queued").forEach((li) => li.remove());
     }
     if (event.error) {

@@ -70,3 +70,26 @@ def test_importances_rank_the_parameters_once_two_evaluations_have_values(alice,
     body = api_as(alice).get(f"/api/studies/{study.pk}/importances/").json()
     assert body["params"] and {p["name"] for p in body["params"]} <= set(Trial.objects.filter(study=study)[0].params)
     assert sum(p["importance"] for p in body["params"]) == pytest.approx(1.0)
+
+
+def test_the_study_page_shows_its_pbo_with_the_definition(alice, team_a, bundled):
+    from datetime import UTC, datetime
+
+    from django.utils.html import escape
+
+    from trials.figures import STUDY_FIGURES
+    from trials.overfitting import PBO_MIN_EVALUATIONS
+    from trials.studies import study_create
+
+    payload = {"model": "ridge", "metric": "rmse", "budget": 9, "data": {"symbol": "SPX", "target": "return"}}
+    study = study_create(team=team_a, user=alice, payload=payload)
+    page = _client(alice).get(f"/studies/{study.pk}/").content.decode()
+    assert f"computed once {PBO_MIN_EVALUATIONS} evaluations have finished" in page
+    assert f'title="{escape(STUDY_FIGURES["pbo"].definition)}">Probability of backtest overfitting</abbr>' in page
+    assert escape(STUDY_FIGURES["pbo"].definition) in page.split('id="pbo-definition">')[1]
+    Study.objects.filter(pk=study.pk).update(
+        pbo=0.234, pbo_evaluations=9, pbo_computed_at=datetime(2026, 5, 6, 7, 8, tzinfo=UTC)
+    )
+    page = _client(alice).get(f"/studies/{study.pk}/").content.decode()
+    assert '<strong id="pbo-value">23.4 %</strong>' in page
+    assert "over 9 evaluations' bar returns, computed 2026-05-06 07:08 UTC" in page
