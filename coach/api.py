@@ -13,7 +13,7 @@ from security.limits import coach_message_check, submission_check
 from trials.services import TrialSpecInvalid
 
 from . import selectors, services
-from .serializers import ConversationDetailSerializer, ConversationSerializer, MessageSerializer, ProposalSerializer
+from .serializers import AskSerializer, ConversationDetailSerializer, ConversationSerializer, ProposalSerializer
 
 
 def _object(request) -> dict:
@@ -43,7 +43,16 @@ def _proposal_or_404(request, proposal_id: int):
     return proposal
 
 
+def _ask_or_404(request, ask_id: int):
+    ask = selectors.ask_get(user=request.user, ask_id=ask_id)
+    if ask is None:
+        raise Http404("No such message.")
+    return ask
+
+
 def _coach_error(exc: services.CoachError) -> Response:
+    if isinstance(exc, services.CoachBusy):
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, services.CoachInputInvalid):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, services.CoachNotConfigured) or getattr(exc, "retryable", False):
@@ -82,7 +91,10 @@ class ConversationDetailApi(APIView):
     @extend_schema(responses=ConversationDetailSerializer)
     def get(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
-        context = {"messages": selectors.message_list(conversation=conversation)}
+        context = {
+            "messages": selectors.message_list(conversation=conversation),
+            "asks": selectors.ask_open_list(conversation=conversation),
+        }
         return Response(ConversationDetailSerializer(conversation, context=context).data)
 
 
@@ -90,16 +102,48 @@ class MessageCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={201: MessageSerializer})
+    @extend_schema(request=InputSerializer, responses={202: AskSerializer})
     def post(self, request, conversation_id: int):
+        """202 at once: the message is stored and a worker answers it, streaming the reply on the socket."""
         conversation = _conversation_or_404(request, conversation_id)
         text = _text(_object(request), "text")
         coach_message_check(user=request.user, team=conversation.team)
         try:
-            reply = services.coach_reply(conversation=conversation, user=request.user, text=text)
+            ask = services.ask_create(conversation=conversation, user=request.user, text=text)
         except services.CoachError as exc:
             return _coach_error(exc)
-        return Response(MessageSerializer(reply).data, status=status.HTTP_201_CREATED)
+        return Response(AskSerializer(ask).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AskDetailApi(APIView):
+    @extend_schema(responses=AskSerializer)
+    def get(self, request, ask_id: int):
+        return Response(AskSerializer(_ask_or_404(request, ask_id)).data)
+
+
+class AskRetryApi(APIView):
+    @extend_schema(request=None, responses={202: AskSerializer})
+    def post(self, request, ask_id: int):
+        ask = _ask_or_404(request, ask_id)
+        coach_message_check(user=request.user, team=ask.conversation.team)
+        try:
+            ask = services.ask_retry(ask=ask, user=request.user)
+        except services.AskConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except services.CoachError as exc:
+            return _coach_error(exc)
+        return Response(AskSerializer(ask).data, status=status.HTTP_202_ACCEPTED)
+
+
+class AskDiscardApi(APIView):
+    @extend_schema(request=None, responses=AskSerializer)
+    def post(self, request, ask_id: int):
+        ask = _ask_or_404(request, ask_id)
+        try:
+            ask = services.ask_discard(ask=ask, user=request.user)
+        except services.AskConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(AskSerializer(ask).data)
 
 
 class ProposalLaunchApi(APIView):

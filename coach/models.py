@@ -75,3 +75,35 @@ class Proposal(models.Model):
 
     def __str__(self) -> str:
         return f"proposal {self.pk} ({self.status})"
+
+
+class Ask(models.Model):
+    """A user's message on its way to the coach: stored when it is sent (so it is never lost), answered by a
+    Celery task that streams the reply. Only an answered ask has messages in the conversation: a failed one
+    leaves the conversation as it was and keeps the text for a retry."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        ANSWERED = "answered"
+        FAILED = "failed"
+        DISCARDED = "discarded"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="asks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # The reply, once answered (the user's message is the one before it).
+    reply = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "status"])]
+
+    def __str__(self) -> str:
+        return f"ask {self.pk} in conversation {self.conversation_id} ({self.status})"

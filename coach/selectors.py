@@ -8,7 +8,7 @@ from market_data.models import Dataset
 from trials.models import Trial
 from trials.selectors import trial_list
 
-from .models import Conversation, Message, Proposal
+from .models import Ask, Conversation, Message, Proposal
 
 RECENT_TRIALS = 15
 
@@ -63,3 +63,23 @@ def datasets_for_team(*, team: Team) -> list[Dataset]:
 
 def recent_trials_for_team(*, user: User, team: Team, limit: int = RECENT_TRIALS) -> list[Trial]:
     return list(trial_list(user=user, filters={"team": team.slug})[:limit])
+
+
+def ask_open_list(*, conversation: Conversation) -> QuerySet[Ask]:
+    """The messages not answered yet: waiting, being answered, or failed (shown with a retry button)."""
+    return Ask.objects.filter(
+        conversation=conversation, status__in=[Ask.Status.QUEUED, Ask.Status.RUNNING, Ask.Status.FAILED]
+    ).select_related("user")
+
+
+def ask_pending_list(*, conversation: Conversation) -> QuerySet[Ask]:
+    return Ask.objects.filter(conversation=conversation, status__in=[Ask.Status.QUEUED, Ask.Status.RUNNING])
+
+
+def ask_get(*, user: User, ask_id: int) -> Ask | None:
+    """The ask if its conversation belongs to one of the user's teams, else None (callers answer 404)."""
+    return (
+        Ask.objects.filter(pk=ask_id, conversation__team__in=team_list_for_user(user=user))
+        .select_related("conversation__team", "user", "reply")
+        .first()
+    )

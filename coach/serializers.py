@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Conversation, Message, Proposal
+from .models import Ask, Conversation, Message, Proposal
 
 
 class ProposalSerializer(serializers.ModelSerializer):
@@ -38,6 +38,25 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AskSerializer(serializers.ModelSerializer):
+    """A message sent to the coach: queued, running (its reply streams on /ws/coach/<conversation>/), answered
+    (with the reply), failed (with the error; retry it) or discarded."""
+
+    conversation = serializers.IntegerField(source="conversation_id", read_only=True)
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reply = MessageSerializer(read_only=True, allow_null=True)
+    socket = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ask
+        fields = ["id", "conversation", "user", "text", "status", "error", "attempts", "reply", "socket",
+                  "created_at", "finished_at"]  # fmt: skip
+        read_only_fields = fields
+
+    def get_socket(self, ask) -> str:
+        return f"/ws/coach/{ask.conversation_id}/"
+
+
 class ConversationSerializer(serializers.ModelSerializer):
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -50,11 +69,17 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 class ConversationDetailSerializer(ConversationSerializer):
     messages = serializers.SerializerMethodField()
+    asks = serializers.SerializerMethodField()
 
     class Meta(ConversationSerializer.Meta):
-        fields = [*ConversationSerializer.Meta.fields, "messages"]
+        fields = [*ConversationSerializer.Meta.fields, "messages", "asks"]
         read_only_fields = fields
 
     @extend_schema_field(MessageSerializer(many=True))
     def get_messages(self, conversation) -> list[dict]:
         return MessageSerializer(self.context["messages"], many=True).data
+
+    @extend_schema_field(AskSerializer(many=True))
+    def get_asks(self, conversation) -> list[dict]:
+        """Messages not answered yet (queued, running or failed)."""
+        return AskSerializer(self.context["asks"], many=True).data

@@ -1,36 +1,38 @@
-"""Everything the coach writes or decides: starting conversations, asking Claude (Messages API with the
-propose_trial tool, so proposals arrive as parsed tool input, never scraped from prose), storing its proposals
-after validation, and launching or dismissing them through trials.services.trial_create."""
+"""Everything the coach writes or decides: starting conversations, taking a user's message (an Ask, answered by a
+Celery task), asking Claude with the SDK's streaming and tool use (proposals and look-ups arrive as parsed tool
+input, never scraped from prose), storing the reply and its proposals all at once, and launching or dismissing
+proposals through trials.services.trial_create."""
 
-import json
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from accounts.models import Team, User
 from accounts.selectors import membership_get
-from accounts.services import membership_require
-from compliance.services import gateway_check, spec_with_free_text
+from accounts.services import PermissionDenied, membership_allows, membership_require
 from models_catalog.selectors import definition_list
 from trials.models import Trial
-from trials.services import TrialSpecInvalid, trial_create, trial_spec_clean
+from trials.services import trial_create
 
-from . import prompt, selectors
-from .models import Conversation, Message, Proposal
+from . import events, prompt, selectors, tools
+from .models import Ask, Conversation, Message, Proposal
 
-if TYPE_CHECKING:  # the SDK takes seconds to import: the web process loads it at its first coach request
+if TYPE_CHECKING:  # the SDK takes seconds to import: it loads at the first reply (in the worker)
     import anthropic
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 10_000
-# Requests per user message: the first answer, then follow-ups answering its tool calls (the coach may correct an
-# invalid proposal). Bounded so a reply cannot loop.
-MAX_REQUESTS = 3
-SPEC_FIELDS = ("name", "model", "params", "data", "validation", "seed")
+# An ask left running this long lost its worker (the task's own requests time out well before).
+ASK_STALE_AFTER = timedelta(minutes=15)
+BROKER_DOWN = (OperationalError, ConnectionError, OSError)
 
 
 class CoachError(Exception):
@@ -54,8 +56,16 @@ class CoachInputInvalid(CoachError):
     pass
 
 
+class CoachBusy(CoachError):
+    """The conversation is already waiting for a reply: one message at a time, so the history stays in order."""
+
+
 class ProposalConflict(Exception):
     """The proposal is not in a state that allows this (already launched, dismissed, or invalid)."""
+
+
+class AskConflict(Exception):
+    """The message is not in a state that allows this (only a failed one is retried or discarded)."""
 
 
 # --- Access ------------------------------------------------------------------------------------------------
@@ -66,8 +76,8 @@ def coach_configured() -> bool:
 
 
 def can_write(*, user: User, team: Team) -> bool:
-    membership = membership_get(user=user, team=team)
-    return membership is not None and membership.can_write
+    """Whether the page shows the message box and the launch buttons (accounts.services.membership_allows)."""
+    return membership_allows(membership=membership_get(user=user, team=team))
 
 
 # --- Conversations ------------------------------------------------------------------------------------------
@@ -82,6 +92,129 @@ def conversation_start(*, team: Team, user: User, goal: str, title: str = "") ->
         first_line = goal.splitlines()[0] if goal else ""
         title = (first_line[:80] + ("…" if len(first_line) > 80 else "")) or "Conversation with the coach"
     return Conversation.objects.create(team=team, user=user, goal=goal, title=title[:200])
+
+
+# --- Asking: the message is stored at once, a worker answers it ------------------------------------------------
+
+
+def _text_clean(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise CoachInputInvalid("write a message for the coach")
+    if len(text) > MAX_TEXT:
+        raise CoachInputInvalid(f"a message must be at most {MAX_TEXT} characters")
+    return text
+
+
+def _fail(ask_id: int, message: str, *, source: tuple[str, ...]) -> bool:
+    """Mark an ask failed (from one of `source`) and say so on its conversation's socket."""
+    ask = Ask.objects.filter(pk=ask_id).first()
+    if ask is None or not Ask.objects.filter(pk=ask_id, status__in=source).update(
+        status=Ask.Status.FAILED, error=message[:2000], finished_at=timezone.now()
+    ):
+        return False
+    events.send(conversation_id=ask.conversation_id, payload={"type": "error", "ask": ask_id, "message": message})
+    return True
+
+
+def _send_answer(ask_id: int) -> None:
+    """Queue the answer once the transaction commits; with the broker down the ask fails at once (retryable)."""
+
+    def send() -> None:
+        try:
+            current_app.send_task("coach.tasks.answer_ask", args=[ask_id])
+        except BROKER_DOWN as exc:
+            logger.warning("coach: broker unreachable, ask %s not sent: %s", ask_id, exc)
+            _fail(ask_id, "The workers could not be reached (the broker is down); try again", source=("queued",))
+
+    transaction.on_commit(send)
+
+
+def _claim_conversation(conversation: Conversation) -> None:
+    """Lock the conversation and refuse a second message while one waits for its reply (a running ask whose
+    worker died long ago is failed instead, so the conversation is never stuck)."""
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+    stale = timezone.now() - ASK_STALE_AFTER
+    for ask in Ask.objects.filter(conversation=conversation, status=Ask.Status.RUNNING, started_at__lt=stale):
+        _fail(ask.pk, "The worker answering this message stopped; try again", source=(Ask.Status.RUNNING,))
+    if Ask.objects.filter(conversation=conversation, status__in=[Ask.Status.QUEUED, Ask.Status.RUNNING]).exists():
+        raise CoachBusy("the coach is still answering the last message in this conversation; wait for it")
+
+
+def ask_create(*, conversation: Conversation, user: User, text: str) -> Ask:
+    """Store the user's message and queue its answer. Raises PermissionDenied, CoachInputInvalid,
+    CoachNotConfigured or CoachBusy; nothing is stored then."""
+    membership_require(user=user, team=conversation.team, action="talk to the coach")
+    text = _text_clean(text)
+    if not coach_configured():
+        raise CoachNotConfigured()
+    with transaction.atomic(durable=True):
+        _claim_conversation(conversation)
+        ask = Ask.objects.create(conversation=conversation, user=user, text=text)
+        _send_answer(ask.pk)
+    return ask
+
+
+def ask_retry(*, ask: Ask, user: User) -> Ask:
+    """One click: a failed message is asked again, as it was written."""
+    membership_require(user=user, team=ask.conversation.team, action="talk to the coach")
+    if not coach_configured():
+        raise CoachNotConfigured()
+    with transaction.atomic(durable=True):
+        _claim_conversation(ask.conversation)
+        if not Ask.objects.filter(pk=ask.pk, status=Ask.Status.FAILED).update(
+            status=Ask.Status.QUEUED, error="", finished_at=None
+        ):
+            ask.refresh_from_db()
+            raise AskConflict(f"message {ask.pk} is {ask.status}: only a failed message can be retried")
+        _send_answer(ask.pk)
+    ask.refresh_from_db()
+    return ask
+
+
+def ask_discard(*, ask: Ask, user: User) -> Ask:
+    membership_require(user=user, team=ask.conversation.team, action="talk to the coach")
+    if not Ask.objects.filter(pk=ask.pk, status=Ask.Status.FAILED).update(status=Ask.Status.DISCARDED):
+        ask.refresh_from_db()
+        raise AskConflict(f"message {ask.pk} is {ask.status}: only a failed message can be discarded")
+    ask.refresh_from_db()
+    return ask
+
+
+def ask_answer(*, ask_id: int) -> None:
+    """The worker's part: claim the ask, stream the reply to the conversation's socket, and store the user's
+    message, the reply and its proposals in one transaction; on any failure store nothing and mark the ask failed
+    (its text stays for a retry). Safe to run twice: only a queued ask is claimed."""
+    if not Ask.objects.filter(pk=ask_id, status=Ask.Status.QUEUED).update(
+        status=Ask.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    ):
+        return
+    ask = Ask.objects.select_related("conversation__team", "user").get(pk=ask_id)
+    conversation = ask.conversation
+
+    def emit(payload: dict) -> None:
+        events.send(conversation_id=conversation.pk, payload={**payload, "ask": ask_id})
+
+    try:
+        if ask.user is None:
+            raise PermissionDenied("the person who wrote this message no longer exists")
+        membership_require(user=ask.user, team=conversation.team, action="talk to the coach")
+        if not coach_configured():
+            raise CoachNotConfigured()
+        answer = _converse(conversation=conversation, user=ask.user, text=ask.text, emit=emit)
+        reply = _store(ask=ask, answer=answer)
+    except (CoachError, PermissionDenied) as exc:
+        logger.warning("coach: ask %s in conversation %s failed: %s", ask_id, conversation.pk, exc)
+        _fail(ask_id, str(exc), source=(Ask.Status.RUNNING,))
+        return
+    except Exception:
+        # A bug, not Anthropic: the ask must not stay running, and the error goes to the logs and Celery.
+        _fail(ask_id, "The coach failed unexpectedly; try again", source=(Ask.Status.RUNNING,))
+        raise
+    for proposal in reply.proposals.all():
+        emit({"type": "proposal", "proposal": events.proposal_payload(proposal)})
+    emit({"type": "done", "message": {"id": reply.pk, "text": reply.text, "model": reply.model, "usage": reply.usage}})
+    logger.info("coach: ask %s answered by message %s in conversation %s", ask_id, reply.pk, conversation.pk)
 
 
 # --- Talking to Claude --------------------------------------------------------------------------------------
@@ -113,6 +246,11 @@ def _api_error(exc: "anthropic.APIError") -> CoachUnavailable:
     status = exc.status_code
     detail = exc.body.get("error", {}) if isinstance(exc.body, dict) else {}
     detail = detail if isinstance(detail, dict) else {}
+    if status < 400:  # an SSE error event in a stream that had started (200)
+        if detail.get("type") == "overloaded_error":
+            return CoachUnavailable("Anthropic is overloaded (529, during the reply), try again", retryable=True)
+        kind = str(detail.get("type") or "error")[:60]
+        return CoachUnavailable(f"Anthropic's reply broke off ({kind}), try again", retryable=True)
     if status == 401:
         return CoachUnavailable("Anthropic rejected the API key (401): check ANTHROPIC_API_KEY", retryable=False)
     if status == 403:
@@ -134,8 +272,8 @@ def _api_error(exc: "anthropic.APIError") -> CoachUnavailable:
 
 
 def _merge_turns(turns: list[dict]) -> list[dict]:
-    """Consecutive turns of one role become one (a reply that hit MAX_REQUESTS ends with a tool_result turn, and the
-    next user message follows it); tool_result blocks stay first, as the API requires."""
+    """Consecutive turns of one role become one (a reply that hit the round cap ends with a tool_result turn, and
+    the next user message follows it); tool_result blocks stay first, as the API requires."""
     merged: list[dict] = []
     for turn in turns:
         if merged and merged[-1]["role"] == turn["role"]:
@@ -162,89 +300,57 @@ def system_prompt_for(*, conversation: Conversation, user: User) -> str:
     )
 
 
-def _judge(*, team: Team, user: User, tool_input: object) -> dict:
-    """A proposal from one propose_trial call: validated, previewed by the compliance gateway, and the answer for
-    the model. Reads only: the gateway's decision is not recorded (the launch is judged and recorded again)."""
-    if not isinstance(tool_input, dict):
-        errors = {"non_field_errors": "the tool input must be an object"}
-        return {"payload": {}, "rationale": "", "errors": errors, "compliance": [], "valid": False}
-    payload = {name: tool_input[name] for name in SPEC_FIELDS if name in tool_input}
-    rationale = tool_input.get("rationale")
-    rationale = rationale.strip() if isinstance(rationale, str) else ""
-    try:
-        spec = trial_spec_clean(team=team, payload=payload)
-    except TrialSpecInvalid as exc:
-        return {"payload": payload, "rationale": rationale, "errors": exc.errors, "compliance": [], "valid": False}
-    spec.pop("family")
-    with transaction.atomic():  # quota checks lock rows until this ends; nothing is written
-        verdict = gateway_check(
-            spec=spec_with_free_text(spec=spec, payload={"notes": rationale}), user=user, team=team, stage="submit"
-        )
-    compliance = [violation.as_dict() for violation in verdict.violations]
-    return {"payload": spec, "rationale": rationale, "errors": {}, "compliance": compliance, "valid": True}
+def _usage_add(total: dict, usage: Any) -> None:
+    total["requests"] += 1
+    for name in ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
+        total[name] += getattr(usage, name, None) or 0
 
 
-def _tool_result(block_id: str, judged: dict) -> dict:
-    if not judged["valid"]:
-        text = (
-            "Not stored as launchable: the spec is invalid. Errors by field: "
-            + json.dumps(judged["errors"])
-            + ". Correct it and propose again if it is still worth running."
-        )
-        return {"type": "tool_result", "tool_use_id": block_id, "content": text, "is_error": True}
-    text = "Proposal stored; the user will decide whether to launch it. Normalised spec: " + json.dumps(
-        judged["payload"], sort_keys=True
-    )
-    if judged["compliance"]:
-        reasons = "; ".join(v["message"] for v in judged["compliance"])
-        text += f". Warning: the compliance gateway would refuse it as it stands: {reasons}"
-    return {"type": "tool_result", "tool_use_id": block_id, "content": text}
-
-
-def coach_reply(*, conversation: Conversation, user: User, text: str) -> Message:
-    """Send the user's message with the conversation so far and store the coach's reply and its proposals.
-
-    The user message and the reply are stored together, only once every request succeeded: a failure leaves the
-    conversation as it was. Raises CoachNotConfigured, CoachUnavailable, CoachInputInvalid or PermissionDenied."""
-    team = conversation.team
-    membership_require(user=user, team=team, action="talk to the coach")
-    text = (text or "").strip()
-    if not text:
-        raise CoachInputInvalid("write a message for the coach")
-    if len(text) > MAX_TEXT:
-        raise CoachInputInvalid(f"a message must be at most {MAX_TEXT} characters")
-    if not coach_configured():
-        raise CoachNotConfigured()
-
-    user_turn = {"role": "user", "content": [{"type": "text", "text": text}]}
-    history = _history(conversation) + [user_turn]
-    system = system_prompt_for(conversation=conversation, user=user)
-    tools = [prompt.propose_trial_tool(max_folds=settings.TRIAL_MAX_FOLDS)]
-    client = _client()
+def _stream_one(*, client: "anthropic.Anthropic", request: dict, emit) -> Any:
+    """One streamed request: text goes out as token events while it arrives; returns the final message."""
     import anthropic  # loaded by _client already: only the exception classes
 
+    try:
+        with client.messages.stream(**request) as stream:
+            for event in stream:
+                if event.type == "text" and event.text:
+                    emit({"type": "token", "text": event.text})
+            return stream.get_final_message()
+    except anthropic.APIError as exc:
+        raise _api_error(exc) from None
+    except ValueError:  # the SDK could not put a tool input's JSON together
+        raise CoachUnavailable(
+            "Anthropic's answer could not be read (a tool input was not JSON)", retryable=True
+        ) from None
+
+
+def _converse(*, conversation: Conversation, user: User, text: str, emit) -> dict:
+    """Ask Claude, answering its tool calls until it stops calling them (at most COACH_MAX_TOOL_ROUNDS requests).
+    Nothing is written here: what to store is returned."""
+    user_turn = {"role": "user", "content": [{"type": "text", "text": text}]}
+    history = _history(conversation) + [user_turn]
+    request: dict = {
+        "model": settings.COACH_MODEL,
+        "max_tokens": settings.COACH_MAX_TOKENS,
+        "system": system_prompt_for(conversation=conversation, user=user),
+        "tools": cast(list[Any], tools.definitions()),
+    }
+    context = tools.Context(team=conversation.team, user=user, conversation_id=conversation.pk)
+    client = _client()
     turns: list[dict] = []
-    judged_calls: list[tuple[str, dict]] = []
     texts: list[str] = []
-    usage = {"input_tokens": 0, "output_tokens": 0, "requests": 0}
+    usage = {
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 0,
+        "requests": 0,
+    }
     model = settings.COACH_MODEL
-    for _ in range(MAX_REQUESTS):
-        try:
-            response = client.messages.create(
-                model=settings.COACH_MODEL,
-                max_tokens=settings.COACH_MAX_TOKENS,
-                system=system,
-                messages=cast(list[Any], _merge_turns(history + turns)),
-                tools=cast(list[Any], tools),
-            )
-        except anthropic.APIError as exc:
-            error = _api_error(exc)
-            logger.warning("coach: Anthropic request failed for conversation %s: %s", conversation.pk, error)
-            raise error from None
+    for _ in range(settings.COACH_MAX_TOOL_ROUNDS):
+        response = _stream_one(client=client, request={**request, "messages": _merge_turns(history + turns)}, emit=emit)
         model = response.model
-        usage["requests"] += 1
-        usage["input_tokens"] += response.usage.input_tokens
-        usage["output_tokens"] += response.usage.output_tokens
+        _usage_add(usage, response.usage)
         turns.append({"role": "assistant", "content": [block.to_dict(mode="json") for block in response.content]})
         texts += [block.text for block in response.content if block.type == "text" and block.text.strip()]
         if response.stop_reason == "max_tokens":
@@ -254,28 +360,33 @@ def coach_reply(*, conversation: Conversation, user: User, text: str) -> Message
             break
         results = []
         for block in calls:
-            if block.name != prompt.TOOL_NAME:
-                results.append(
-                    {"type": "tool_result", "tool_use_id": block.id, "content": "unknown tool", "is_error": True}
-                )
-                continue
-            judged = _judge(team=team, user=user, tool_input=block.input)
-            judged_calls.append((block.id, judged))
-            results.append(_tool_result(block.id, judged))
+            outcome = tools.tool_run(context=context, name=block.name, tool_input=block.input, block_id=block.id)
+            emit({"type": "tool", "name": block.name, "input": block.input, "summary": outcome.summary})
+            result = {"type": "tool_result", "tool_use_id": block.id, "content": outcome.content}
+            if outcome.is_error:
+                result["is_error"] = True
+            results.append(result)
         # Every tool_use is answered in the history, even after the last request, so the next message is valid.
         turns.append({"role": "user", "content": results})
+    return {"user_turn": user_turn, "turns": turns, "text": "\n\n".join(texts), "model": model, "usage": usage,
+            "proposals": context.proposals}  # fmt: skip
 
+
+def _store(*, ask: Ask, answer: dict) -> Message:
+    conversation = ask.conversation
     with transaction.atomic():
+        if not Ask.objects.select_for_update().filter(pk=ask.pk, status=Ask.Status.RUNNING).exists():
+            raise CoachError("this message was answered or given up meanwhile")
         Message.objects.create(
-            conversation=conversation, role=Message.Role.USER, user=user, text=text, turns=[user_turn]
+            conversation=conversation, role=Message.Role.USER, user=ask.user, text=ask.text, turns=[answer["user_turn"]]
         )
         reply = Message.objects.create(
             conversation=conversation,
             role=Message.Role.ASSISTANT,
-            text="\n\n".join(texts),
-            turns=turns,
-            model=model,
-            usage=usage,
+            text=answer["text"],
+            turns=answer["turns"],
+            model=answer["model"],
+            usage=answer["usage"],
         )
         Proposal.objects.bulk_create(
             Proposal(
@@ -288,16 +399,10 @@ def coach_reply(*, conversation: Conversation, user: User, text: str) -> Message
                 errors=judged["errors"],
                 compliance=judged["compliance"],
             )
-            for block_id, judged in judged_calls
+            for block_id, judged in answer["proposals"]
         )
+        Ask.objects.filter(pk=ask.pk).update(status=Ask.Status.ANSWERED, reply=reply, finished_at=timezone.now())
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
-    logger.info(
-        "coach: reply %s in conversation %s (%s proposals, %s requests)",
-        reply.pk,
-        conversation.pk,
-        len(judged_calls),
-        usage["requests"],
-    )
     return reply
 
 

@@ -1,5 +1,7 @@
 """Server-rendered coach pages: the team's conversations with a start form, and a conversation's transcript with
-its proposals. Launching and dismissing go through the REST API (static/coach/coach.js)."""
+its proposals and the messages still waiting for (or failed to get) a reply. Sending, retrying, launching and
+dismissing go through the REST API, and replies stream in over the conversation's WebSocket
+(static/coach/coach.js); without JavaScript the form posts here and the page shows the message waiting."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -53,17 +55,24 @@ def conversation_detail(request, conversation_id: int):
         draft = request.POST.get("text", "")
         coach_message_check(user=request.user, team=conversation.team)
         try:
-            services.coach_reply(conversation=conversation, user=request.user, text=draft)
+            services.ask_create(conversation=conversation, user=request.user, text=draft)
         except PermissionDenied as exc:
             error, status = str(exc), 403
         except services.CoachError as exc:
             error = str(exc)
-            status = 400 if isinstance(exc, services.CoachInputInvalid) else 503
+            status = (
+                400
+                if isinstance(exc, services.CoachInputInvalid)
+                else 409
+                if isinstance(exc, services.CoachBusy)
+                else 503
+            )
         else:
             return redirect("coach-conversation", conversation_id=conversation.pk)
     context = {
         "conversation": conversation,
         "transcript": selectors.message_list(conversation=conversation),
+        "asks": selectors.ask_open_list(conversation=conversation),
         "can_write": services.can_write(user=request.user, team=conversation.team),
         "configured": services.coach_configured(),
         "draft": draft,

@@ -222,6 +222,7 @@ SPECTACULAR_SETTINGS = {
         "ProviderSourceEnum": "market_data.models.ProviderSource",
         "DatasetSourceEnum": "market_data.models.Dataset.Source",
         "TrialStatusEnum": "trials.models.Trial.Status",
+        "AskStatusEnum": "coach.models.Ask.Status",
     },
 }
 
@@ -332,6 +333,8 @@ ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "") or ""
 COACH_MODEL = env_str("COACH_MODEL", "claude-sonnet-5-5") or "claude-sonnet-5-5"
 COACH_MAX_TOKENS = env_int("COACH_MAX_TOKENS", 2048, minimum=256)
 COACH_TIMEOUT_SECONDS = env_int("COACH_TIMEOUT_SECONDS", 60, minimum=1)
+# Requests to Claude per user message: the first answer, then one per round of tool calls answered.
+COACH_MAX_TOOL_ROUNDS = env_int("COACH_MAX_TOOL_ROUNDS", 6, minimum=1)
 
 # --- HTTPS, HSTS and cookies whenever DEBUG is off: `manage.py check --deploy` is clean with these defaults.
 # TLS ends at the proxy (ingress-nginx), which says so in X-Forwarded-Proto; it must overwrite a client's value.

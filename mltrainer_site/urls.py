@@ -85,6 +85,9 @@ api += [
         coach_api.MessageCreateApi.as_view(),
         name="api-coach-messages",
     ),
+    path("api/coach/asks/<id:ask_id>/", coach_api.AskDetailApi.as_view(), name="api-coach-ask"),
+    path("api/coach/asks/<id:ask_id>/retry/", coach_api.AskRetryApi.as_view(), name="api-coach-ask-retry"),
+    path("api/coach/asks/<id:ask_id>/discard/", coach_api.AskDiscardApi.as_view(), name="api-coach-ask-discard"),
     path(
         "api/coach/proposals/<id:proposal_id>/launch/",
         coach_api.ProposalLaunchApi.as_view(),

@@ -17,6 +17,8 @@ TRIAL_STATUSES = ("pending_approval", "queued", "running", "succeeded", "failed"
 FINISHED_STATUSES = ("succeeded", "failed", "cancelled", "rejected")
 # What a coach proposal can be (coach.models.Proposal.Status; a test keeps the two equal).
 PROPOSAL_STATES = ("proposed", "launched", "invalid", "dismissed")
+# What a message sent to the coach can be (coach.models.Ask.Status; a test keeps the two equal).
+ASK_STATES = ("queued", "running", "answered", "failed", "discarded")
 # What a trial spec means when it leaves a field out: trials.services.trial_spec_clean fills a missing field with
 # its value here, and the forms' initial values and the coach's proposal cards show the same.
 SPEC_DEFAULTS: dict[str, Any] = {
@@ -42,5 +44,8 @@ def vocabulary() -> dict:
         "status": {status: status for status in TRIAL_STATUSES},
         "finished_statuses": list(FINISHED_STATUSES),
         "proposal_states": list(PROPOSAL_STATES),
+        # By name, for templates and scripts that test one state: vocabulary.proposal.launched.
+        "proposal": {state: state for state in PROPOSAL_STATES},
+        "ask": {state: state for state in ASK_STATES},
         "spec_defaults": dict(SPEC_DEFAULTS),
     }

@@ -60,6 +60,7 @@ class Site:
     users: dict
     teams: dict
     trials: dict = field(default_factory=dict)
+    claude: object = None  # the fake Messages API the server and the worker talk to (tests/fakes/fake_anthropic.py)
 
 
 def _make_cast():
@@ -166,12 +167,15 @@ def _make_trials(users, teams) -> dict:
 def site(django_db_setup, django_db_blocker):
     from market_data.services import bundled_load
     from mltrainer_site.celery import app as celery_app
+    from tests.fakes.fake_anthropic import VALID_KEY, FakeAnthropic
 
+    claude = FakeAnthropic().start()
     # Playwright's sync API keeps an event loop in this thread; the test process's own ORM reads stay synchronous.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     port = _free_port()
     env = {**os.environ, "MLTRAINER_TEST_RUN": str(settings.MLTRAINER_TEST_RUN), "MLTRAINER_TEST_SERVER": "1"}
     env.update(DJANGO_SETTINGS_MODULE="tests.settings", OMP_NUM_THREADS="1")
+    env.update(ANTHROPIC_API_KEY=VALID_KEY, ANTHROPIC_BASE_URL=claude.base_url)
     logs = ROOT / "var" / "browser-tests"
     logs.mkdir(parents=True, exist_ok=True)
     processes = []
@@ -190,8 +194,9 @@ def site(django_db_setup, django_db_blocker):
             url = f"http://127.0.0.1:{port}"
             _wait(lambda: _answers(url + "/login/"), "daphne")  # a page, so the first test's is not the cold one
             _wait(lambda: bool(celery_app.control.ping(timeout=0.5)), "the Celery worker")
-            yield Site(url=url, users=users, teams=teams, trials=trials)
+            yield Site(url=url, users=users, teams=teams, trials=trials, claude=claude)
         finally:
+            claude.stop()
             for process in processes:
                 process.terminate()
             for process in processes:

@@ -44,9 +44,17 @@ def conversation(alice, team_a, bundled):
 
 @pytest.fixture
 def say(api_as):
-    """POST a message to a conversation as `user`; returns the response."""
+    """POST a message to a conversation as `user`, then answer it as the worker would (the Celery task, run here);
+    returns the message as GET /api/coach/asks/<id>/ shows it afterwards (status answered with the reply, or failed
+    with the error), or the POST's response when it was not accepted (not 202)."""
+    from coach.tasks import answer_ask
 
     def send(user, conversation, text="What should we try next?"):
-        return api_as(user).post(f"/api/coach/conversations/{conversation.pk}/messages/", {"text": text}, format="json")
+        client = api_as(user)
+        posted = client.post(f"/api/coach/conversations/{conversation.pk}/messages/", {"text": text}, format="json")
+        if posted.status_code != 202:
+            return posted
+        answer_ask.apply(args=[posted.json()["id"]], throw=True)
+        return client.get(f"/api/coach/asks/{posted.json()['id']}/")
 
     return send

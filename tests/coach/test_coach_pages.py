@@ -3,7 +3,8 @@
 import pytest
 from django.test import Client
 
-from coach.models import Conversation
+from coach.models import Ask, Conversation
+from coach.tasks import answer_ask
 from tests.fakes.fake_anthropic import text, tool_use
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,9 @@ def test_a_message_posted_from_the_page_shows_the_reply_and_a_proposal_card(
 
     response = browser.post(f"/coach/{conversation.pk}/", {"text": "What next?"})
     assert response.status_code == 302
+    waiting = browser.get(f"/coach/{conversation.pk}/").content.decode()
+    assert "What next?" in waiting and "The coach is answering…" in waiting  # kept while the worker answers
+    answer_ask.apply(args=[Ask.objects.get().pk], throw=True)
     page = browser.get(f"/coach/{conversation.pk}/").content.decode()
 
     assert "What next?" in page and "Two ideas." in page and "Pick one." in page
@@ -61,10 +65,10 @@ def test_the_page_says_when_the_coach_is_not_configured(alice, conversation, set
     assert "hello?" in posted.content.decode()  # the draft is kept
 
 
-def test_viewers_see_no_message_box_or_launch_button(victor, conversation, fake_claude, proposal_input, alice, api_as):
+def test_viewers_see_no_message_box_or_launch_button(victor, conversation, fake_claude, proposal_input, alice, say):
     fake_claude.reply(tool_use(proposal_input))
     fake_claude.reply(text("Ok."))
-    api_as(alice).post(f"/api/coach/conversations/{conversation.pk}/messages/", {"text": "go"}, format="json")
+    say(alice, conversation, "go")
 
     page = browser_for("victor").get(f"/coach/{conversation.pk}/").content.decode()
 
@@ -74,3 +78,15 @@ def test_viewers_see_no_message_box_or_launch_button(victor, conversation, fake_
 
 def test_charlie_gets_404_on_the_page(charlie, conversation):
     assert browser_for("charlie").get(f"/coach/{conversation.pk}/").status_code == 404
+
+
+def test_a_failed_message_shows_with_retry_and_discard(alice, conversation, fake_claude, say):
+    fake_claude.fail_next(3, status=529)
+    say(alice, conversation, "Anything on IXIC?")
+
+    page = browser_for("alice").get(f"/coach/{conversation.pk}/").content.decode()
+
+    assert "Anything on IXIC?" in page and "Not answered: Anthropic is overloaded (529), try again" in page
+    ask = Ask.objects.get()
+    assert f'data-retry="/api/coach/asks/{ask.pk}/retry/"' in page
+    assert f'data-discard="/api/coach/asks/{ask.pk}/discard/"' in page

@@ -15,8 +15,8 @@ def test_a_valid_proposal_is_stored_as_proposed(alice, conversation, fake_claude
 
     response = say(alice, conversation)
 
-    assert response.status_code == 201
-    body = response.json()
+    assert response.json()["status"] == "answered"
+    body = response.json()["reply"]
     assert body["role"] == "assistant"
     assert body["text"] == "Start simple: a shallow forest.\n\nIt is ready for you to launch."
     assert body["model"] == "claude-sonnet-5-5"
@@ -79,7 +79,7 @@ def test_tool_calls_are_answered_and_the_history_replays_exactly(alice, conversa
 
     response = say(alice, conversation, "second")
 
-    assert response.status_code == 201  # the fake refuses a history with an unanswered tool_use
+    assert response.json()["status"] == "answered"  # the fake refuses a history with an unanswered tool_use
     first, follow_up, second = fake_claude.bodies
     [result] = follow_up["messages"][2]["content"]
     assert follow_up["messages"][1]["content"][1]["id"] == "toolu_A"
@@ -99,25 +99,26 @@ def test_an_unknown_model_is_stored_invalid_with_its_errors(alice, conversation,
 
     response = say(alice, conversation)
 
-    [proposal] = response.json()["proposals"]
+    [proposal] = response.json()["reply"]["proposals"]
     assert proposal["status"] == "invalid"
     assert proposal["errors"] == {"model": "unknown or disabled catalog model 'quantum_oracle'"}
     [result] = fake_claude.bodies[1]["messages"][-1]["content"]
     assert result["is_error"] is True and "quantum_oracle" in result["content"]
 
 
-def test_a_reply_that_keeps_calling_tools_stops_after_three_requests(
-    alice, conversation, fake_claude, proposal_input, say
+def test_a_reply_that_keeps_calling_tools_stops_after_the_round_cap(
+    alice, conversation, fake_claude, proposal_input, say, settings
 ):
+    settings.COACH_MAX_TOOL_ROUNDS = 3
     for n in range(4):
         fake_claude.reply(tool_use({**proposal_input, "name": f"probe {n}"}))
     fake_claude.reply(text("Done."))
 
-    assert say(alice, conversation).status_code == 201
+    assert say(alice, conversation).json()["status"] == "answered"
     assert len(fake_claude.requests) == 3
     assert Proposal.objects.filter(status="proposed").count() == 3
     # The last tool call is answered too, so the next message still makes a valid history.
-    assert say(alice, conversation, "and now?").status_code == 201
+    assert say(alice, conversation, "and now?").json()["status"] == "answered"
     sent = fake_claude.bodies[3]["messages"]  # the first request of the second message
     assert [m["role"] for m in sent][-2:] == ["assistant", "user"]
     assert [block["type"] for block in sent[-1]["content"]] == ["tool_result", "text"]
@@ -133,7 +134,7 @@ def test_compliance_preview_warns_the_coach_without_recording_a_decision(
     fake_claude.reply(tool_use(proposal_input))
     fake_claude.reply(text("Noted."))
 
-    [proposal] = say(alice, conversation).json()["proposals"]
+    [proposal] = say(alice, conversation).json()["reply"]["proposals"]
 
     assert proposal["status"] == "proposed"
     assert proposal["compliance"][0]["rule"] == "forbidden_terms"

@@ -18,8 +18,8 @@ def propose(alice, conversation, fake_claude, say):
         fake_claude.reply(text("Here is one."), tool_use(tool_input))
         fake_claude.reply(text("Over to you."))
         response = say(alice, conversation)
-        assert response.status_code == 201, response.content
-        return Proposal.objects.get(pk=response.json()["proposals"][0]["id"])
+        assert response.json()["status"] == "answered", response.content
+        return Proposal.objects.get(pk=response.json()["reply"]["proposals"][0]["id"])
 
     return make
 

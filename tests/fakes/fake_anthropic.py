@@ -23,7 +23,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .base import FakeApiServer, Response, send_json
+from .base import FakeApiServer, send_json
 
 VALID_KEY = "sk-ant-api03-fake-test-key-0123456789abcdefghijklmnopqrstuvwxyz"
 ERROR_TYPES = {
@@ -53,19 +53,28 @@ class FakeAnthropic(FakeApiServer):
     def __init__(self, *, api_key: str = VALID_KEY) -> None:
         super().__init__()
         self.api_key = api_key
-        self._replies: deque[tuple[list[dict], str | int | None]] = deque()
+        self.event_delay = 0.0
+        self.cache_read_tokens = 0  # reported as cache_read_input_tokens in every answer's usage
+        self._replies: deque[tuple[list[dict], str | int | None, str | None]] = deque()
 
     # Scripting.
-    def reply(self, *content: dict, stop_reason: str | None = None) -> None:
-        """Queue the next answer; stop_reason defaults to tool_use when it calls a tool, else end_turn."""
+    def reply(self, *content: dict, stop_reason: str | None = None, fail_midway: str | None = None) -> None:
+        """Queue the next answer; stop_reason defaults to tool_use when it calls a tool, else end_turn.
+        `fail_midway` (an error type such as overloaded_error): a streamed answer sends its content blocks, then an
+        SSE error event in place of message_delta and message_stop (as the API does when it fails mid-stream)."""
         with self._lock:
-            self._replies.append((list(content), stop_reason))
+            self._replies.append((list(content), stop_reason, fail_midway))
 
     def reply_error(self, status: int, *, times: int = 1) -> None:
         """Queue an error answer in the script (e.g. a follow-up request failing after a good first answer); the
         SDK retries 408, 409, 429 and 5xx twice, so `times=3` makes it give up."""
         with self._lock:
-            self._replies.extend([([], status)] * times)
+            self._replies.extend([([], status, None)] * times)
+
+    def pending(self) -> int:
+        """Scripted answers not yet used."""
+        with self._lock:
+            return len(self._replies)
 
     @property
     def bodies(self) -> list[dict]:
@@ -82,7 +91,8 @@ class FakeAnthropic(FakeApiServer):
         scheme, _, token = headers.get("authorization", "").partition(" ")
         return token if scheme.lower() == "bearer" else None
 
-    def messages(self, headers: dict[str, str], body: Any) -> Response:
+    def messages(self, headers: dict[str, str], body: Any) -> tuple[int, Any, dict[str, str]] | tuple[str, dict, str]:
+        """A JSON response (status, body, headers), or ("stream", message, fail_midway) for a streamed one."""
         if self.key_sent(headers) != self.api_key:
             return 401, self.error_body(401, "invalid x-api-key"), {}
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", headers.get("anthropic-version", "")):
@@ -91,27 +101,71 @@ class FakeAnthropic(FakeApiServer):
         if problem:
             return 400, self.error_body(400, problem), {}
         with self._lock:
-            content, stop_reason = self._replies.popleft() if self._replies else ([text("Noted.")], None)
+            content, stop_reason, fail_midway = (
+                self._replies.popleft() if self._replies else ([text("Noted.")], None, None)
+            )
         if isinstance(stop_reason, int):
             message = "Overloaded" if stop_reason == 529 else "Internal server error"
             return stop_reason, self.error_body(stop_reason, message), {}
         if stop_reason is None:
             stop_reason = "tool_use" if any(block["type"] == "tool_use" for block in content) else "end_turn"
         output_tokens = sum(len(json.dumps(block)) for block in content) // 4
-        return (
-            200,
-            {
-                "id": f"msg_fake{next(_ids):06d}",
-                "type": "message",
-                "role": "assistant",
-                "model": body["model"],
-                "content": content,
-                "stop_reason": stop_reason,
-                "stop_sequence": None,
-                "usage": {"input_tokens": len(json.dumps(body)) // 4, "output_tokens": output_tokens},
+        message = {
+            "id": f"msg_fake{next(_ids):06d}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": content,
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": len(json.dumps(body)) // 4,
+                "output_tokens": output_tokens,
+                "cache_read_input_tokens": self.cache_read_tokens,
+                "cache_creation_input_tokens": 0,
             },
-            {"request-id": f"req_fake{next(_ids):06d}"},
+        }
+        if body.get("stream") is True:
+            return "stream", message, fail_midway
+        return 200, message, {"request-id": f"req_fake{next(_ids):06d}"}
+
+    @staticmethod
+    def stream_events(message: dict, fail_midway: str | None = None) -> list[tuple[str, dict]]:
+        """The server-sent events of a streamed answer, in the documented order."""
+        usage = message["usage"]
+        start = {**message, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}
+        events: list[tuple[str, dict]] = [("message_start", {"type": "message_start", "message": start})]
+        for index, block in enumerate(message["content"]):
+            if block["type"] == "text":
+                opening, pieces = {"type": "text", "text": ""}, re.findall(r"\S+\s*|\s+", block["text"])
+                deltas = [{"type": "text_delta", "text": piece} for piece in pieces]
+            elif block["type"] == "tool_use":
+                opening = {**block, "input": {}}
+                raw = json.dumps(block["input"])
+                deltas = [{"type": "input_json_delta", "partial_json": raw[i : i + 16]} for i in range(0, len(raw), 16)]
+            else:
+                opening, deltas = block, []
+            events.append(
+                ("content_block_start", {"type": "content_block_start", "index": index, "content_block": opening})
+            )
+            if index == 0:
+                events.append(("ping", {"type": "ping"}))
+            events += [
+                ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": d}) for d in deltas
+            ]
+            events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        if fail_midway:
+            error = {"type": "error", "error": {"type": fail_midway, "message": "Overloaded"}}
+            return [*events, ("error", error)]
+        delta = {"stop_reason": message["stop_reason"], "stop_sequence": None}
+        events.append(
+            (
+                "message_delta",
+                {"type": "message_delta", "delta": delta, "usage": {"output_tokens": usage["output_tokens"]}},
+            )
         )
+        events.append(("message_stop", {"type": "message_stop"}))
+        return events
 
     @staticmethod
     def _invalid(body: Any) -> str | None:
@@ -194,5 +248,30 @@ class FakeAnthropic(FakeApiServer):
         elif handler.path.split("?")[0] != "/v1/messages":
             status, payload, extra = 404, self.error_body(404, f"Not found: {handler.path}"), {}
         else:
-            status, payload, extra = self.messages(headers, body)
+            answer = self.messages(headers, body)
+            if answer[0] == "stream":
+                self._send_stream(handler, self.stream_events(answer[1], answer[2]))
+                return
+            status, payload, extra = answer
         send_json(handler, status, payload, extra)
+
+    def _send_stream(self, handler: BaseHTTPRequestHandler, events: list[tuple[str, dict]]) -> None:
+        def chunk(data: bytes) -> None:
+            handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            handler.wfile.flush()
+
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            handler.send_header("Cache-Control", "no-cache")
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.send_header("request-id", f"req_fake{next(_ids):06d}")
+            handler.end_headers()
+            handler.wfile.flush()
+            for name, data in events:
+                if self.event_delay and self._stopping.wait(self.event_delay):
+                    return
+                chunk(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+            chunk(b"")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
