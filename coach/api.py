@@ -1,7 +1,7 @@
 """REST shell around the coach's services and selectors."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -10,10 +10,16 @@ from rest_framework.views import APIView
 from accounts.api import team_for_request
 from compliance.services import ComplianceRejected
 from security.limits import coach_message_check, submission_check
+from security.openapi import CONFLICT, RATE_LIMITED
 from trials.services import TrialSpecInvalid
 
 from . import selectors, services
 from .serializers import AskSerializer, ConversationDetailSerializer, ConversationSerializer, ProposalSerializer
+
+UNAVAILABLE = OpenApiResponse(
+    {"$ref": "#/components/schemas/Error"},
+    description="The coach is not configured (ANTHROPIC_API_KEY), or the workers cannot be reached.",
+)
 
 
 def _object(request) -> dict:
@@ -102,7 +108,9 @@ class MessageCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={202: AskSerializer})
+    @extend_schema(
+        request=InputSerializer, responses={202: AskSerializer, 409: CONFLICT, 429: RATE_LIMITED, 503: UNAVAILABLE}
+    )
     def post(self, request, conversation_id: int):
         """202 at once: the message is stored and a worker answers it, streaming the reply on the socket."""
         conversation = _conversation_or_404(request, conversation_id)
@@ -122,7 +130,7 @@ class AskDetailApi(APIView):
 
 
 class AskRetryApi(APIView):
-    @extend_schema(request=None, responses={202: AskSerializer})
+    @extend_schema(request=None, responses={202: AskSerializer, 409: CONFLICT, 429: RATE_LIMITED, 503: UNAVAILABLE})
     def post(self, request, ask_id: int):
         ask = _ask_or_404(request, ask_id)
         coach_message_check(user=request.user, team=ask.conversation.team)
@@ -136,7 +144,7 @@ class AskRetryApi(APIView):
 
 
 class AskDiscardApi(APIView):
-    @extend_schema(request=None, responses=AskSerializer)
+    @extend_schema(request=None, responses={200: AskSerializer, 409: CONFLICT})
     def post(self, request, ask_id: int):
         ask = _ask_or_404(request, ask_id)
         try:
