@@ -80,3 +80,13 @@ def test_times_are_unix_seconds_whatever_the_index_resolution(predictions):
     sheet = tear_sheet(predictions=frame, market_returns=forward.set_axis(frame.index), target="direction")
     first = pd.Timestamp(frame.index[0]).tz_localize("UTC") if frame.index.tz is None else frame.index[0]
     assert sheet["time"][0] == int(first.timestamp())
+
+
+def test_rounding_to_six_significant_digits_is_the_formatted_value():
+    from trials.tearsheet import _round
+
+    rng = np.random.default_rng(3)
+    edges = [0.0, -0.0, 1e-300, 123456.5, 999999.5, np.nan, np.inf]
+    values = np.concatenate([np.cumprod(1 + rng.normal(0, 0.01, 5000)), rng.normal(0, 0.01, 5000), edges])
+    expected = [float(f"{v:.6g}") if np.isfinite(v) else None for v in values]
+    assert _round(values) == expected
