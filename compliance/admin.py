@@ -24,7 +24,7 @@ from .models import (
 
 COMMON = ("team", "enabled", "reason")
 RULE_FIELDS = {
-    DataSourceRule: ("allow_bundled", "allow_polygon", "allow_fred", "allow_upload"),
+    DataSourceRule: ("sources",),
     InstrumentRule: ("mode", "patterns", "include_macro"),
     ModelRule: ("mode", "families", "catalog_keys"),
     ParamBoundRule: ("param", "model_key", "family", "min_value", "max_value"),

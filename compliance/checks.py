@@ -17,7 +17,6 @@ from market_data.models import Bar, Dataset
 from market_data.selectors import dataset_frame, dataset_get
 
 from .models import (
-    LIVE_SOURCES,
     ApprovalRule,
     DataFreshnessRule,
     DataIntegrityRule,
@@ -29,6 +28,7 @@ from .models import (
     QuotaRule,
     Rule,
     ValidationRule,
+    live_sources,
     split_list,
 )
 from .ports import JudgedTrial, trial_facts
@@ -190,7 +190,7 @@ def check_data_freshness(rule: DataFreshnessRule, ctx: Context) -> list[Violatio
     oldest = timezone.now() - timedelta(days=rule.max_age_days)
     found = []
     for field, dataset in ctx.datasets():
-        if dataset.source not in LIVE_SOURCES:
+        if dataset.source not in live_sources():
             continue
         if dataset.last_date is None or dataset.last_date < oldest:
             last = f"is from {dataset.last_date:%Y-%m-%d}" if dataset.last_date else "does not exist"
@@ -268,7 +268,7 @@ def check_approval(rule: ApprovalRule, ctx: Context) -> list[Violation]:
     """The conditions of an approval rule that this trial meets (every trial, if the rule sets none)."""
     met = []
     if rule.when_live_source:
-        live = sorted({d.key for _, d in ctx.datasets() if d.source in LIVE_SOURCES})
+        live = sorted({d.key for _, d in ctx.datasets() if d.source in live_sources()})
         if live:
             met.append(f"it uses live data ({', '.join(live)})")
     folds = (ctx.spec.get("validation") or {}).get("folds") or 0

@@ -7,8 +7,18 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-LIVE_SOURCES = ("polygon", "fred")
-SOURCES = ("bundled", "polygon", "fred", "upload")
+from market_data import providers
+
+
+def data_sources() -> tuple[str, ...]:
+    """Where a dataset can come from: the bundled history, any registered provider (market_data/providers/), an
+    upload. A new provider is a new source here with no change to compliance."""
+    return ("bundled", *(provider.source for provider in providers.registered()), "upload")
+
+
+def live_sources() -> tuple[str, ...]:
+    """The sources whose data keeps moving (the providers'), for the freshness and approval rules."""
+    return providers.live_sources()
 
 
 def split_list(text: str) -> list[str]:
@@ -48,17 +58,27 @@ class DataSourceRule(Rule):
     """Only data from the approved sources may be used (the trial's symbol and its macro series)."""
 
     kind = "data_sources"
-    allow_bundled = models.BooleanField(default=True)
-    allow_polygon = models.BooleanField(default=False)
-    allow_fred = models.BooleanField(default=False)
-    allow_upload = models.BooleanField(default=False)
+    sources = models.TextField(
+        default="bundled",
+        blank=True,
+        help_text="The approved sources, one per line or comma separated: bundled, upload, or a provider (polygon, "
+        "fred, …)",
+    )
 
     class Meta:
         verbose_name = "approved data sources rule"
 
     @property
     def approved(self) -> list[str]:
-        return [source for source in SOURCES if getattr(self, f"allow_{source}")]
+        return [source.lower() for source in split_list(self.sources)]
+
+    def clean(self) -> None:
+        super().clean()
+        unknown = [source for source in self.approved if source not in data_sources()]
+        if unknown:
+            raise ValidationError(
+                {"sources": f"unknown source {', '.join(unknown)}: the sources are {', '.join(data_sources())}"}
+            )
 
 
 class InstrumentRule(Rule):
@@ -139,7 +159,7 @@ class ValidationRule(Rule):
 
 
 class DataFreshnessRule(Rule):
-    """Live data (Polygon, FRED) must be recent: its last bar no older than N days."""
+    """Live data (a provider's: Polygon, FRED, …) must be recent: its last bar no older than N days."""
 
     kind = "data_freshness"
     max_age_days = models.PositiveIntegerField()
@@ -177,7 +197,7 @@ class ApprovalRule(Rule):
     A rule with no condition set matches every trial."""
 
     kind = "approval"
-    when_live_source = models.BooleanField(default=False, help_text="The trial uses Polygon or FRED data")
+    when_live_source = models.BooleanField(default=False, help_text="The trial uses live data from a provider")
     when_folds_at_least = models.PositiveIntegerField(null=True, blank=True, help_text="A large study")
     when_models = models.TextField(blank=True, help_text="Catalog keys or families, e.g. boosting")
     when_symbols = models.TextField(blank=True, help_text="Symbol patterns, e.g. SP*")

@@ -10,11 +10,23 @@ def _provider_members() -> list[tuple[str, tuple[str, str]]]:
     return [(source.upper(), (source, label)) for source, label in providers.choices()]
 
 
+class _FromProvider:
+    """What the pages show about a row depending on its provider, asked of the provider (never `source == ...`)."""
+
+    source: str
+
+    @property
+    def has_bar_sizes(self) -> bool:
+        """Whether the bar size and the adjusted/unadjusted choice mean something here (Polygon's do)."""
+        provider = providers.get(self.source)
+        return provider is not None and provider.bar_sizes
+
+
 # The providers a team can hold an API key for and fetch from: every registered one (market_data/providers/).
 ProviderSource = models.TextChoices("ProviderSource", _provider_members())
 
 
-class Dataset(models.Model):
+class Dataset(_FromProvider, models.Model):
     class Kind(models.TextChoices):
         BARS = "bars"
         SERIES = "series"
@@ -107,7 +119,7 @@ class TeamApiKey(models.Model):
         return f"{self.team} {self.source} key {self.hint}"
 
 
-class FetchJob(models.Model):
+class FetchJob(_FromProvider, models.Model):
     """One request to bring a provider's series into the cache, run by a worker (market_data.tasks)."""
 
     class Status(models.TextChoices):
@@ -144,7 +156,7 @@ class FetchJob(models.Model):
         return f"fetch {self.source}:{self.symbol} ({self.status})"
 
 
-class WatchItem(models.Model):
+class WatchItem(_FromProvider, models.Model):
     """A series a team keeps fresh: the beat schedule fetches whatever dates it is missing."""
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="watch_items")

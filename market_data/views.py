@@ -38,6 +38,7 @@ def _data_url(team, **params) -> str:
 
 
 def _page(request, team, *, status: int = 200, **forms):
+    first_source = providers.registered()[0].source  # the forms open on the first provider registered
     context = {
         "team": team,
         "teams": team_list_for_user(user=request.user),
@@ -47,9 +48,9 @@ def _page(request, team, *, status: int = 200, **forms):
         "jobs": selectors.fetch_job_list(team=team) if team else [],
         "watch_items": selectors.watch_item_list(team=team) if team else [],
         "keys": selectors.team_api_key_status(team=team) if team else [],
-        "fetch_form": forms.get("fetch_form") or FetchForm(initial={"source": "polygon", "timespan": "day"}),
+        "fetch_form": forms.get("fetch_form") or FetchForm(initial={"source": first_source, "timespan": "day"}),
         "watch_form": forms.get("watch_form")
-        or SeriesForm(initial={"source": "polygon", "timespan": "day"}, auto_id=WATCH_IDS),
+        or SeriesForm(initial={"source": first_source, "timespan": "day"}, auto_id=WATCH_IDS),
         "upload_form": forms.get("upload_form") or UploadForm(),
         "upload_errors": forms.get("upload_errors") or [],
         "key_error": forms.get("key_error") or "",

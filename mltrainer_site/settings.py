@@ -289,12 +289,8 @@ TRIAL_TEAM_MAX_RUNNING = env_int("TRIAL_TEAM_MAX_RUNNING", 0, minimum=0)
 # --- Market data (market_data/). Server-wide provider keys are optional: a team's own key (entered on the Data
 # page, stored encrypted) comes first. Rate limits are per key, shared by all processes through Redis
 # (market_data.ratelimit); 0 means no spacing (paid plans).
-POLYGON_API_KEY = env_str("POLYGON_API_KEY", "") or ""
-FRED_API_KEY = env_str("FRED_API_KEY", "") or ""
-POLYGON_BASE_URL = env_str("POLYGON_BASE_URL", "https://api.polygon.io") or "https://api.polygon.io"
-FRED_BASE_URL = env_str("FRED_BASE_URL", "https://api.stlouisfed.org") or "https://api.stlouisfed.org"
-POLYGON_RATE_LIMIT_PER_MINUTE = env_int("POLYGON_RATE_LIMIT_PER_MINUTE", 5, minimum=0)  # the free plan's limit
-FRED_RATE_LIMIT_PER_MINUTE = env_int("FRED_RATE_LIMIT_PER_MINUTE", 120, minimum=0)
+# Each market-data provider's own settings (<SOURCE>_API_KEY, <SOURCE>_BASE_URL, <SOURCE>_RATE_LIMIT_PER_MINUTE)
+# are declared by the provider and read from the environment (market_data/providers/config.py), not listed here.
 MARKET_DATA_TIMEOUT_SECONDS = env_int("MARKET_DATA_TIMEOUT_SECONDS", 10, minimum=1)
 MARKET_DATA_MAX_RETRIES = env_int("MARKET_DATA_MAX_RETRIES", 3, minimum=0)
 WATCHLIST_REFRESH_SECONDS = env_int("WATCHLIST_REFRESH_SECONDS", 3600, minimum=60)

@@ -1,5 +1,6 @@
 """The providers market data is fetched from. A new one (Alpha Vantage, Tiingo, a CSV drop folder) is one module
-implementing `DataProvider` (see base.py) and one `register(...)` line below, plus its settings."""
+implementing `DataProvider` (see base.py) and one `register(...)` line below; its settings are named after its
+source and read from the environment (config.py), and compliance's data-source rules learn it from here."""
 
 from .base import (
     DataProvider,
@@ -7,6 +8,7 @@ from .base import (
     SeriesInfo,
     choices,
     get,
+    live_sources,
     register,
     registered,
     sources_text,
@@ -24,6 +26,7 @@ __all__ = [
     "SeriesInfo",
     "choices",
     "get",
+    "live_sources",
     "register",
     "registered",
     "sources_text",

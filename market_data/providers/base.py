@@ -46,10 +46,28 @@ class DataProvider(ABC):
 
     source: ClassVar[str]  # stored on jobs, datasets and keys, e.g. "polygon" (at most MAX_SOURCE_LENGTH)
     label: ClassVar[str]  # shown to people, e.g. "Polygon"
-    key_setting: ClassVar[str]  # the setting holding the server-wide key, e.g. "POLYGON_API_KEY"
-    base_url_setting: ClassVar[str]  # the setting holding the endpoint, e.g. "POLYGON_BASE_URL"
-    rate_limit_setting: ClassVar[str]  # requests a minute per key, shared by all workers; 0 means no spacing
     symbol_hint: ClassVar[str]  # what a symbol is here, for error messages: "a FRED series id"
+    default_base_url: ClassVar[str]  # the endpoint unless <SOURCE>_BASE_URL says otherwise
+    default_rate_limit_per_minute: ClassVar[int] = 0  # requests a minute per key, shared by all workers; 0: none
+    # Whether a series has a bar size (multiplier, timespan) and an adjusted/unadjusted pair worth showing.
+    bar_sizes: ClassVar[bool] = False
+    # Whether its data is live (a market feed that keeps moving), for the freshness and approval rules.
+    live: ClassVar[bool] = True
+
+    # The settings of a provider are named after its source, so a new provider declares none in settings.py:
+    # read by market_data.providers.config, from Django settings if set there, else the environment.
+    @property
+    def key_setting(self) -> str:
+        """The server-wide key, e.g. POLYGON_API_KEY (a team's own key comes first)."""
+        return f"{self.source.upper()}_API_KEY"
+
+    @property
+    def base_url_setting(self) -> str:
+        return f"{self.source.upper()}_BASE_URL"
+
+    @property
+    def rate_limit_setting(self) -> str:
+        return f"{self.source.upper()}_RATE_LIMIT_PER_MINUTE"
 
     def options(self, *, multiplier: int, timespan: str, adjusted: bool) -> tuple[dict[str, Any], dict[str, str]]:
         """The bar size and adjustment as this provider keeps them, and what is wrong with them (field: message).
@@ -108,6 +126,11 @@ def registered() -> list[DataProvider]:
 def choices() -> list[tuple[str, str]]:
     """(source, label) pairs, for forms and model choices."""
     return [(provider.source, provider.label) for provider in _registry.values()]
+
+
+def live_sources() -> tuple[str, ...]:
+    """The sources whose data is live (every registered provider unless it says otherwise)."""
+    return tuple(source for source, provider in _registry.items() if provider.live)
 
 
 def sources_text() -> str:

@@ -16,10 +16,9 @@ ENDPOINT = "/fred/series/observations"
 class FredProvider(DataProvider):
     source = "fred"
     label = "FRED"
-    key_setting = "FRED_API_KEY"
-    base_url_setting = "FRED_BASE_URL"
-    rate_limit_setting = "FRED_RATE_LIMIT_PER_MINUTE"
     symbol_hint = "a FRED series id"
+    default_base_url = "https://api.stlouisfed.org"
+    default_rate_limit_per_minute = 120
 
     def connect(
         self, *, api_key: str, base_url: str, timeout: float, max_retries: int, rate_limiter: Limiter

@@ -23,10 +23,10 @@ def polygon_frequency(*, multiplier: int, timespan: str) -> str:
 class PolygonProvider(DataProvider):
     source = "polygon"
     label = "Polygon"
-    key_setting = "POLYGON_API_KEY"
-    base_url_setting = "POLYGON_BASE_URL"
-    rate_limit_setting = "POLYGON_RATE_LIMIT_PER_MINUTE"
     symbol_hint = "a Polygon ticker such as SPY, X:BTCUSD or I:SPX"
+    default_base_url = "https://api.polygon.io"
+    default_rate_limit_per_minute = 5  # the free plan's limit
+    bar_sizes = True
 
     def options(self, *, multiplier: int, timespan: str, adjusted: bool) -> tuple[dict[str, Any], dict[str, str]]:
         errors = {}

@@ -20,6 +20,7 @@ from ..errors import DataSourceKeyMissing, FetchInvalid
 from ..http import RateLimiter
 from ..models import TeamApiKey
 from ..providers import DataProvider
+from ..providers.config import provider_config
 from ..ratelimit import SharedRateLimiter
 from .access import KEY_MANAGERS
 
@@ -70,7 +71,7 @@ def api_key_for(*, team: Team, source: str) -> str:
     stored = TeamApiKey.objects.filter(team=team, source=source).values_list("encrypted_key", flat=True).first()
     if stored:
         return decrypt_secret(stored, keys=settings.MLTRAINER_ENCRYPTION_KEYS)
-    server_key = getattr(settings, provider.key_setting, "")
+    server_key = provider_config(provider).api_key
     if server_key:
         return server_key
     raise DataSourceKeyMissing(
@@ -98,7 +99,8 @@ def provider_connect(*, team: Team, source: str) -> tuple[DataProvider, Any]:
     """The provider called `source` and a client for the team's key, rate-limited across all processes."""
     provider = provider_for(source=source)
     api_key = api_key_for(team=team, source=source)
-    per_minute = getattr(settings, provider.rate_limit_setting)
+    config = provider_config(provider)
+    per_minute = config.rate_limit_per_minute
     limiter = (
         SharedRateLimiter(
             client=_redis(settings.REDIS_URL),
@@ -111,7 +113,7 @@ def provider_connect(*, team: Team, source: str) -> tuple[DataProvider, Any]:
     )
     client = provider.connect(
         api_key=api_key,
-        base_url=getattr(settings, provider.base_url_setting),
+        base_url=config.base_url,
         timeout=float(settings.MARKET_DATA_TIMEOUT_SECONDS),
         max_retries=settings.MARKET_DATA_MAX_RETRIES,
         rate_limiter=limiter,

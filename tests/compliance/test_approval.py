@@ -41,7 +41,7 @@ def test_matching_trial_waits_and_is_not_queued(
 
 def test_live_source_condition(alice, team_a, submit, rule, live_dataset):
     live_dataset("LIVESPX", "polygon", pd.Timestamp.now())
-    rule(DataSourceRule, allow_bundled=True, allow_polygon=True)
+    rule(DataSourceRule, sources="bundled, polygon")
     rule(ApprovalRule, when_live_source=True)
     assert submit(alice, team_a).status == "queued"
     live = submit(alice, team_a, data={"symbol": "LIVESPX", "start": None, "end": None})

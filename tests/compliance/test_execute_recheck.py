@@ -55,7 +55,7 @@ def test_a_tightened_rule_stops_the_trial_and_a_loosened_one_does_not(alice, tea
 
 def test_data_integrity_is_verified_when_the_worker_starts(alice, team_a, submit, rule, live_dataset):
     live_dataset("UPSPX", "upload", pd.Timestamp("2019-12-31"))
-    rule(DataSourceRule, allow_bundled=True, allow_upload=True)
+    rule(DataSourceRule, sources="bundled, upload")
     rule(DataIntegrityRule, reason="results must be reproducible from provenance")
     whole = {"symbol": "UPSPX", "start": None, "end": None}
     intact, tampered = submit(alice, team_a, data=whole), submit(alice, team_a, data=whole)

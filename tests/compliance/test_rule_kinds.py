@@ -38,7 +38,7 @@ def test_no_rules_allow_and_record_the_decision(alice, team_a, submit):
 
 def test_data_sources(alice, team_a, submit, rule, live_dataset):
     live_dataset("LIVESPX", "polygon", pd.Timestamp.now())
-    rule(DataSourceRule, team=team_a, allow_bundled=True, reason="vendor contract pending")
+    rule(DataSourceRule, team=team_a, sources="bundled", reason="vendor contract pending")
     assert submit(alice, team_a).status == "queued"  # SPX is bundled
     [(kind, field, message)] = refused(submit, alice, team_a, data={"symbol": "LIVESPX", "start": None, "end": None})
     assert (kind, field) == ("data_sources", "symbol")
@@ -46,7 +46,7 @@ def test_data_sources(alice, team_a, submit, rule, live_dataset):
 
 
 def test_data_source_rule_of_another_team_does_not_apply(alice, team_a, team_b, submit, rule):
-    rule(DataSourceRule, team=team_b, allow_bundled=False)
+    rule(DataSourceRule, team=team_b, sources="")
     assert submit(alice, team_a).status == "queued"
 
 
@@ -124,7 +124,7 @@ def test_data_freshness_applies_to_live_sources_only(alice, team_a, submit, rule
     live_dataset("FRESH", "polygon", now - pd.Timedelta(days=1))
     live_dataset("STALE", "polygon", now - pd.Timedelta(days=30))
     rule(DataFreshnessRule, max_age_days=7)
-    rule(DataSourceRule, allow_bundled=True, allow_polygon=True)
+    rule(DataSourceRule, sources="bundled, polygon")
     whole = {"start": None, "end": None}
     assert submit(alice, team_a, data={"symbol": "FRESH", **whole}).status == "queued"
     assert submit(alice, team_a).status == "queued"  # bundled SPX ends years ago: freshness does not apply

@@ -37,10 +37,8 @@ def archive_bars(symbol: str) -> pd.DataFrame:
 class ArchiveProvider(DataProvider):
     source = "archive"
     label = "Archive"
-    key_setting = "ARCHIVE_API_KEY"
-    base_url_setting = "ARCHIVE_BASE_URL"
-    rate_limit_setting = "ARCHIVE_RATE_LIMIT_PER_MINUTE"
     symbol_hint = "an archive name such as SP500"
+    default_base_url = ""  # its settings are ARCHIVE_API_KEY, ARCHIVE_BASE_URL, ARCHIVE_RATE_LIMIT_PER_MINUTE
 
     def __init__(self) -> None:
         self.fetched: list[tuple[str, date, date]] = []
@@ -70,13 +68,40 @@ class ArchiveProvider(DataProvider):
 
 
 @pytest.fixture
-def archive(settings):
-    provider = providers.register(ArchiveProvider())
-    settings.ARCHIVE_API_KEY = ""
-    settings.ARCHIVE_BASE_URL = ""
-    settings.ARCHIVE_RATE_LIMIT_PER_MINUTE = 0
+def archive():
+    provider = providers.register(ArchiveProvider())  # and nothing in settings.py
     yield provider
     providers.unregister("archive")
+
+
+def test_a_providers_settings_are_named_after_it_and_read_from_the_environment(archive, monkeypatch, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from market_data.providers.config import ProviderConfig, provider_config, provider_configs_check
+
+    assert provider_config(archive) == ProviderConfig(api_key="", base_url="", rate_limit_per_minute=0)
+    monkeypatch.setenv("ARCHIVE_API_KEY", "from-the-environment")
+    monkeypatch.setenv("ARCHIVE_BASE_URL", "https://archive.example")
+    monkeypatch.setenv("ARCHIVE_RATE_LIMIT_PER_MINUTE", "30")
+    assert provider_config(archive) == ProviderConfig("from-the-environment", "https://archive.example", 30)
+    settings.ARCHIVE_RATE_LIMIT_PER_MINUTE = 0  # a settings module (or a test) may still set one directly
+    assert provider_config(archive).rate_limit_per_minute == 0
+    del settings.ARCHIVE_RATE_LIMIT_PER_MINUTE
+    monkeypatch.setenv("ARCHIVE_RATE_LIMIT_PER_MINUTE", "fast")
+    with pytest.raises(ImproperlyConfigured, match="ARCHIVE_RATE_LIMIT_PER_MINUTE must be a whole number"):
+        provider_configs_check()  # what market_data.apps runs at start
+
+
+def test_settings_name_no_provider_and_the_shipped_ones_keep_their_defaults():
+    from pathlib import Path
+
+    from market_data.providers.config import provider_config
+
+    text = (Path(__file__).resolve().parents[2] / "mltrainer_site" / "settings.py").read_text()
+    for provider in providers.registered():
+        assert provider.source.upper() + "_" not in text, f"settings.py declares {provider.label}'s settings"
+    assert provider_config(providers.get("polygon")).base_url.startswith("http")
+    assert (providers.get("polygon").default_rate_limit_per_minute, providers.get("fred").bar_sizes) == (5, False)
 
 
 def expected(symbol: str, start: str, end: str) -> pd.DataFrame:
