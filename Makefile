@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.txt | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
-.PHONY: install run test lint bench chromium
+.PHONY: install run test lint bench bench-scale chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,8 @@ bench: install
 	$(BIN)/python scripts/bench_figures.py
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_pages.py
+
+# The scale figures on PostgreSQL (127.0.0.1:5432 or BENCH_POSTGRES_URL), in its own database mltrainer_bench_scale:
+# 1,000,000 trials loaded once (BENCH_SCALE_TRIALS), lists with EXPLAIN, the export, predictions, 100 workers.
+bench-scale: install
+	$(BIN)/python scripts/bench_scale.py

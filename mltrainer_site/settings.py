@@ -119,6 +119,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if DB_POOL_MAX_SIZE:
         # timeout: how long a request waits for a free connection before failing, rather than hanging.
         DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 10}
+    if env_bool("DB_PGBOUNCER", False):
+        # PgBouncer in transaction mode hands each transaction a different server connection: no named (server-side)
+        # cursors outside a transaction, and no statements prepared on one connection and run on another. The claim
+        # lock is pg_advisory_xact_lock, which ends with its transaction, so it works there.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -455,3 +455,19 @@ def test_dashboard_charts_every_series_and_no_unknown_one():
     charted = {name for name in SERIES if name in used or any(name + suffix in used for suffix in HISTOGRAM_SUFFIXES)}
     assert charted == SERIES
     assert any('up{job=~"mltrainer-web|mltrainer-worker"}' in expr for expr in exprs)
+
+
+def test_keda_reads_the_queue_the_app_sends_to_and_the_worker_hpa_is_keda_s():
+    """Fair share keeps one message per runnable queued trial on CELERY_QUEUE, so KEDA must watch that list; the
+    worker has no HPA of its own (KEDA makes one), and the web HPA scales the web Deployment only."""
+    docs = {(doc["kind"], doc["metadata"]["name"]): doc for _, doc in k8s_documents()}
+    scaled = next(doc for (kind, _), doc in docs.items() if kind == "ScaledObject")
+    config = next(doc for (kind, _), doc in docs.items() if kind == "ConfigMap")["data"]
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["metadata"]["listName"] == config.get("CELERY_QUEUE", "celery")
+    worker = scaled["spec"]["scaleTargetRef"]["name"]
+    hpas = [doc for (kind, _), doc in docs.items() if kind == "HorizontalPodAutoscaler"]
+    assert hpas and all(hpa["spec"]["scaleTargetRef"]["name"] != worker for hpa in hpas)
+    command = docs[("Deployment", worker)]["spec"]["template"]["spec"]["containers"][0]["command"]
+    concurrency = int(next(arg.split("=")[1] for arg in command if arg.startswith("--concurrency=")))
+    assert int(trigger["metadata"]["listLength"]) >= concurrency, "a pod's target backlog fills its processes"

@@ -88,8 +88,14 @@ class Command(BaseCommand):
         parser.add_argument("--user", default="", help="an existing user to add to the team as owner")
         parser.add_argument("--batch", type=int, default=20000)
         parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--first-id",
+            type=int,
+            default=0,
+            help="id of the first trial (default: after the highest); a second loader on another id range runs beside",
+        )
 
-    def handle(self, *args, trials: int, team: str, user: str, batch: int, seed: int, **options):
+    def handle(self, *args, trials: int, team: str, user: str, batch: int, seed: int, first_id: int = 0, **options):
         if trials < 1:
             raise CommandError("--trials must be at least 1")
         team_row = Team.objects.filter(name=team).first()
@@ -108,7 +114,7 @@ class Command(BaseCommand):
         fold_texts = [json.dumps(_folds(rng, _metrics(rng))) for _ in range(64)]
         started = time.perf_counter()
         now = timezone.now()
-        next_id = (Trial.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+        next_id = first_id or (Trial.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
         done = 0
         while done < trials:
             size = min(batch, trials - done)
