@@ -140,16 +140,17 @@ def _make_trials(users, teams) -> dict:
     study = {"model": "logistic_regression", "metric": "sharpe", "budget": 3, "parallelism": 1, "name": "tune C"}
     study.update(data=SPEC["data"], validation={"folds": 3, "gap": 1})
     trials["study"] = study_create(team=team_a, user=alice, payload=study).pk
-    # A trial that stays queued (no task is sent for it): its page keeps a live socket open.
+    # A trial that stays unfinished: its page keeps a live socket open. Waiting for a second owner's approval, so no
+    # worker runs it (a queued one would be picked by the fair-share queue as soon as a slot is free).
     waiting = Trial.objects.get(pk=trials["logistic"])
     waiting.pk, waiting.status, waiting.name, waiting.progress, waiting.folds = (
         None,
-        Trial.Status.QUEUED,
+        Trial.Status.PENDING_APPROVAL,
         "waiting",
         0,
         [],
     )
-    waiting.metrics, waiting.started_at, waiting.finished_at = {}, None, None
+    waiting.metrics, waiting.started_at, waiting.finished_at, waiting.enqueued_at = {}, None, None, None
     waiting.save()
     trials["waiting"] = waiting.pk
     # Enough rows for a second page of the trial list: copies of the first trial, cancelled before they ran.
@@ -232,15 +233,25 @@ def _delete_what_the_package_made() -> None:
 
 def _end_other_sessions() -> None:
     """Let the test database be dropped: end the sessions the server, the worker or this process's pool still
-    hold on it (a pooled connection lent to another context of this process is not closed by closing the pool)."""
+    hold on it (a pooled connection lent to another context of this process is not closed by closing the pool).
+
+    Only this run's own test database (tests/settings.py names it after MLTRAINER_TEST_RUN): other runs on the
+    same server, and any database that is not a test database, are never touched."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+    if connection.vendor != "postgresql":
+        return
+    own = settings.DATABASES["default"]["TEST"]["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        (current,) = cursor.fetchone()
+        if current != own or not own.startswith("test_mltrainer_"):
+            raise RuntimeError(f"refusing to end sessions on {current!r}: not this run's test database {own!r}")
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND datname = current_database() AND pid <> pg_backend_pid()",
+            [own],
+        )
 
 
 def _has_bundled() -> bool:

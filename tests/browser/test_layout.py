@@ -15,6 +15,7 @@ def _pages(site) -> dict[str, str]:
         "trial-failed": f"/trials/{t['failed']}/",
         "new-trial": "/trials/new/",
         "studies": "/studies/",
+        "study": f"/studies/{t['study']}/",
         "catalog": "/models/",
         "model": "/models/random_forest_classifier/",
         "data": "/data/",
@@ -93,6 +94,15 @@ def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(open_browser,
         system_dark.go(path)
         assert system_dark.page.evaluate("getComputedStyle(document.body).backgroundColor") == dark_background
         system_dark.shot(f"dark-{name}")
+
+
+def test_the_api_docs_render_under_the_csp(open_browser, site):
+    """Swagger UI draws every operation with no CSP violation (a violation is a console error, which fails)."""
+    browser = open_browser("alice")
+    browser.go("/api/docs/")
+    browser.page.wait_for_selector(".swagger-ui .opblock")
+    assert browser.page.locator(".swagger-ui .opblock").count() > 20
+    browser.shot("api-docs")
 
 
 def test_an_outsiders_direct_url_is_404(open_browser, site):

@@ -34,7 +34,13 @@ def test_tear_sheet_draws_every_chart_with_data(open_browser, site):
     assert sharpe.locator("abbr").get_attribute("title").startswith("Mean over standard deviation")
     assert page.locator('#metrics [data-metric="accuracy"] td').inner_text().endswith("%")
     groups = [g.get_attribute("data-group") for g in page.locator("#metrics [data-group]").all()]
-    assert groups[:2] == ["ml", "strategy"] and groups == [g for g in GROUPS if g in groups]  # in the table's order
+    assert groups == list(GROUPS)  # every group, in the table's order
+    assert "Against buy-and-hold of SPX" in page.inner_text('#metrics [data-group="benchmark"]')
+    psr = page.locator('#metrics [data-group="overfitting"] [data-metric="psr"]')
+    assert psr.locator("abbr").get_attribute("title").startswith("P(true Sharpe > 0)")
+    assert psr.locator("td").inner_text().endswith("%")
+    assert "Deflated Sharpe" in page.inner_text("#dsr-status")  # computed, or said to be on its way
+    assert page.locator('#folds thead th[data-metric="information_ratio"]').count() == 1
     facts = page.inner_text("#facts")
     assert "Started" in facts and "Finished" in facts and " s" in page.inner_text("#duration")
     browser.shot("tear-sheet")

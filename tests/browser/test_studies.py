@@ -21,6 +21,9 @@ def test_study_page_draws_history_importances_and_parallel_coordinates(open_brow
     assert page.locator("#trials tbody tr").count() == 3
     best = Study.objects.get(pk=site.trials["study"]).best_value
     assert page.inner_text("#best-value") == f"{best:.2f}"
+    pbo = page.inner_text("#pbo")  # three evaluations: too few for the probability of backtest overfitting
+    assert "Probability of backtest overfitting" in pbo and "computed once 8 evaluations have finished" in pbo
+    assert "in-sample best" in page.inner_text("#pbo-definition")
     browser.shot("study")
     browser.go("/studies/")
     assert "3/3" in page.inner_text("#studies")
