@@ -49,3 +49,24 @@ def test_an_unknown_source_is_refused_naming_the_known_ones():
     assert refused.value.message_dict["sources"] == [
         "unknown source polgon: the sources are bundled, polygon, fred, upload"
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_what_each_rule_approved():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("compliance", "0004_promotion_approval_rule")], [("compliance", "0005_data_source_rule_sources")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps.get_model("compliance", "DataSourceRule")
+        live = old.objects.create(reason="vendors", allow_bundled=True, allow_polygon=True, allow_fred=True)
+        nothing = old.objects.create(reason="closed", allow_bundled=False)
+        uploads = old.objects.create(reason="files", allow_upload=True)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+    approved = {rule.pk: rule.approved for rule in DataSourceRule.objects.all()}
+    assert approved == {live.pk: ["bundled", "polygon", "fred"], nothing.pk: [], uploads.pk: ["bundled", "upload"]}
