@@ -1,7 +1,8 @@
-"""HEAD against the real server (daphne, as `make run` and the image start it) on one keep-alive connection: the
-HEAD answer carries headers and no body, so the GET sent after it on the same connection is read intact. Checked
-for a streamed CSV export and for a response over 64 KiB (the API schema), the two cases that used to corrupt the
-next response."""
+"""HEAD against real servers on one keep-alive connection: the HEAD answer carries headers and no body, so the GET
+sent after it on the same connection is read intact. Checked for a streamed CSV export and for a response over
+64 KiB (the API schema), the two cases that used to corrupt the next response, on the production server
+(`python -m mltrainer_site.serve`: uvicorn, as `make run`, the image and the manifests start it) and on daphne
+(the browser tests' server)."""
 
 import json
 import os
@@ -27,13 +28,19 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def daphne():
+SERVERS = {
+    "serve": lambda port: ["mltrainer_site.serve", "--host", "127.0.0.1", "--port", str(port)],
+    "daphne": lambda port: ["daphne", "-b", "127.0.0.1", "-p", str(port), "mltrainer_site.asgi:application"],
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SERVERS))  # one server for both tests
+def server_port(request):
     port = _free_port()
     env = {**os.environ, "MLTRAINER_TEST_RUN": str(settings.MLTRAINER_TEST_RUN), "MLTRAINER_TEST_SERVER": "1"}
-    env.update(DJANGO_SETTINGS_MODULE="tests.settings")
+    env.update(DJANGO_SETTINGS_MODULE="tests.settings", WEB_CONCURRENCY="1")
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "mltrainer_site.asgi:application"],
+        [sys.executable, "-m", *SERVERS[request.param](port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -47,7 +54,7 @@ def daphne():
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("daphne did not start") from None
+                    raise RuntimeError(f"{request.param} did not start") from None
                 time.sleep(0.1)
         yield port
     finally:
@@ -126,8 +133,8 @@ class Connection:
 
 
 @pytest.fixture
-def connection(daphne, alice):
-    conn = Connection(daphne, str(RefreshToken.for_user(alice).access_token))
+def connection(server_port, alice):
+    conn = Connection(server_port, str(RefreshToken.for_user(alice).access_token))
     yield conn
     conn.close()
 
