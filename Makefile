@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.txt | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
-.PHONY: install run test lint bench bench-scale chromium
+.PHONY: install run test lint bench bench-scale bench-load chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,7 @@ bench: install
 # 1,000,000 trials loaded once (BENCH_SCALE_TRIALS), lists with EXPLAIN, the export, predictions, 100 workers.
 bench-scale: install
 	$(BIN)/python scripts/bench_scale.py
+
+# Many users at once (locust, loopback only, bounded in time): percentiles, requests per second and errors.
+bench-load: install
+	$(BIN)/python scripts/bench_concurrency.py

@@ -3,8 +3,10 @@
 import logging
 import time
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.core.handlers.asgi import ASGIRequest
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -75,9 +77,51 @@ async def _aguarded(parts, path: str):
         yield b"\r\n# error: the server failed while producing this file; it is incomplete\r\n"
 
 
+STREAM_BATCH_BYTES = 64 * 1024  # what the ASGI handler sends per message anyway
+
+
+class _Batches:
+    """A synchronous stream's parts joined up to STREAM_BATCH_BYTES at a time; b"" once it is exhausted. A part
+    that fails is raised after the parts before it have been handed out, as the unbatched stream would."""
+
+    def __init__(self, content):
+        self.parts = iter(content)
+        self.error: Exception | None = None
+
+    def next(self) -> bytes:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        batch, size = [], 0
+        try:
+            for part in self.parts:
+                batch.append(part)
+                size += len(part)
+                if size >= STREAM_BATCH_BYTES:
+                    break
+        except Exception as exc:  # noqa: BLE001 - raised again at the next call, once this batch is out
+            if not batch:
+                raise
+            self.error = exc
+        return b"".join(batch)
+
+
+async def _pulled(content):
+    """A synchronous stream served asynchronously, a batch at a time. Under ASGI Django reads a synchronous
+    iterator whole before it sends the first byte (and holds all of it in memory); this pulls it in the request's
+    own thread (thread_sensitive: where its database cursor lives), so the first rows go out while the rest are
+    still being read and memory stays one batch deep. The response's close() still closes the original iterator
+    (in that thread too), however the stream ends."""
+    batches = _Batches(content)
+    pull = sync_to_async(batches.next, thread_sensitive=True)
+    while batch := await pull():
+        yield batch
+
+
 class ResponseGuardMiddleware:
     """HEAD responses carry no body (ASGI servers send what they are given, and a body after a HEAD corrupts the
-    next response on a keep-alive connection); every streamed body is guarded by _guarded."""
+    next response on a keep-alive connection); every streamed body is guarded by _guarded, and under ASGI a
+    synchronous one is served by _pulled, so it streams."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -93,6 +137,8 @@ class ResponseGuardMiddleware:
             content = response.streaming_content
             if response.is_async:
                 response.streaming_content = _aguarded(content, request.path)
+            elif isinstance(request, ASGIRequest):
+                response.streaming_content = _aguarded(_pulled(content), request.path)
             else:
                 response.streaming_content = _guarded(content, request.path)
         return response

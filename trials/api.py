@@ -1,6 +1,6 @@
 """REST shell around the trial services and selectors."""
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -19,7 +19,15 @@ from . import selectors, services
 from .compare import CompareInvalid, compare_csv_rows, compare_ids, compare_sections
 from .exports import TRIAL_COLUMNS, csv_response, predictions_csv_response, trial_row
 from .models import Trial
-from .serializers import TrialCompareSerializer, TrialListSerializer, TrialSerializer, TrialSpecSerializer
+from .serializers import (
+    TrialCompareSerializer,
+    TrialListSerializer,
+    TrialSerializer,
+    TrialSpecSerializer,
+    trial_dict,
+    trial_json,
+    trial_list_json,
+)
 
 
 class TrialFilterSerializer(serializers.Serializer):
@@ -90,7 +98,7 @@ class TrialListCreateApi(APIView):
         paging = TrialPageSerializer(data=request.query_params)
         paging.is_valid(raise_exception=True)
         try:
-            page = selectors.trial_page(user=request.user, filters=filters, **paging.validated_data)
+            page = selectors.trial_page(user=request.user, filters=filters, rows=True, **paging.validated_data)
         except selectors.BadListRequest as exc:
             raise ValidationError({exc.field: str(exc)}) from exc
         url = remove_query_param(request.build_absolute_uri(), "cursor")
@@ -98,13 +106,8 @@ class TrialListCreateApi(APIView):
         def link(cursor):
             return replace_query_param(url, "cursor", cursor) if cursor else None
 
-        return Response(
-            {
-                "next": link(page.next_cursor),
-                "previous": link(page.previous_cursor),
-                "results": TrialListSerializer(page.trials, many=True).data,
-            }
-        )
+        body = trial_list_json(page.trials, next_url=link(page.next_cursor), previous_url=link(page.previous_cursor))
+        return HttpResponse(body, content_type="application/json")
 
     @extend_schema(request=TrialSpecSerializer, responses={201: TrialSerializer, 429: RATE_LIMITED})
     def post(self, request):
@@ -118,13 +121,16 @@ class TrialListCreateApi(APIView):
             raise ValidationError(exc.errors) from exc
         except ComplianceRejected as exc:
             return Response({"compliance": exc.as_list()}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(TrialSerializer(trial).data, status=status.HTTP_201_CREATED)
+        return Response(trial_dict(trial), status=status.HTTP_201_CREATED)
 
 
 class TrialDetailApi(APIView):
     @extend_schema(responses=TrialSerializer)
     def get(self, request, trial_id: int):
-        return Response(TrialSerializer(get_trial_or_404(request, trial_id)).data)
+        row = selectors.trial_get_row(user=request.user, trial_id=trial_id)
+        if row is None:
+            raise Http404("No such trial.")
+        return HttpResponse(trial_json(row), content_type="application/json")
 
 
 class TrialCancelApi(APIView):
@@ -132,14 +138,14 @@ class TrialCancelApi(APIView):
     def post(self, request, trial_id: int):
         trial = get_trial_or_404(request, trial_id)
         trial = services.trial_cancel(trial=trial, user=request.user)
-        return Response(TrialSerializer(trial).data)
+        return Response(trial_dict(trial))
 
 
 class TrialExportApi(APIView):
     @extend_schema(parameters=[TrialFilterSerializer], responses={(200, "text/csv"): CSV})
     def get(self, request):
-        trials = selectors.trial_export_list(user=request.user, filters=_filters(request))
-        return csv_response("trials.csv", TRIAL_COLUMNS, (trial_row(t) for t in trials.iterator(chunk_size=500)))
+        trials = selectors.trial_list(user=request.user, filters=_filters(request))
+        return csv_response("trials.csv", TRIAL_COLUMNS, map(trial_row, selectors.trial_export_rows(trials)))
 
 
 class TrialPredictionsExportApi(APIView):
@@ -157,7 +163,7 @@ class _TrialDecisionApi(APIView):
             raise PermissionDenied(str(exc)) from exc
         except services.ApprovalConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return Response(TrialSerializer(trial).data)
+        return Response(trial_dict(trial))
 
 
 class TrialApproveApi(_TrialDecisionApi):

@@ -1,5 +1,6 @@
 """CSV exports of trials: their columns and rows (security.csv_export streams them, formulas escaped)."""
 
+import json
 from collections.abc import Iterator
 
 import numpy as np
@@ -9,7 +10,6 @@ from django.http import StreamingHttpResponse
 from security.csv_export import csv_response
 
 from .figures import FIGURES
-from .models import Trial
 from .selectors import PREDICTION_FIELDS
 
 METRIC_COLUMNS = list(FIGURES)  # every figure a trial can report, in the order of trials.figures
@@ -46,38 +46,38 @@ PREDICTION_HEADER = ["date", *PREDICTION_FIELDS]
 __all__ = ["METRIC_COLUMNS", "PREDICTION_HEADER", "TRIAL_COLUMNS", "csv_response", "prediction_row", "trial_row"]
 
 
-def trial_row(trial: Trial) -> list:
-    import json
-
-    data, validation, metrics, costs = trial.data, trial.validation, trial.metrics or {}, trial.costs or {}
+def trial_row(row: dict) -> list:
+    """One line of a trials export, from a row of trials.selectors.trial_export_rows."""
+    data, validation, metrics, costs = row["data"], row["validation"], row["metrics"] or {}, row["costs"] or {}
+    finished_at, dsr_computed_at, across_seeds = row["finished_at"], row["dsr_computed_at"], row["across_seeds"]
     return [
-        trial.pk,
-        trial.name,
-        trial.team.slug,
-        trial.model_key,
-        trial.family,
-        trial.status,
+        row["id"],
+        row["name"],
+        row["team_slug"],
+        row["model_key"],
+        row["family"],
+        row["status"],
         data.get("symbol"),
-        trial.target,
+        row["target"],
         data.get("horizon"),
         data.get("start"),
         data.get("end"),
         validation.get("folds"),
         validation.get("gap"),
-        trial.seed,
+        row["seed"],
         validation.get("scheme", "walk_forward"),
-        trial.positions,
+        row["positions"],
         costs.get("commission_bps", 0.0),
         costs.get("slippage_bps", 0.0),
         data.get("benchmark"),
-        trial.repeats,
-        json.dumps(trial.params, sort_keys=True),
-        trial.created_by.username if trial.created_by else "",
-        trial.created_at.isoformat(),
-        trial.finished_at.isoformat() if trial.finished_at else None,
+        row["repeats"],
+        json.dumps(row["params"], sort_keys=True),
+        row["username"] or "",
+        row["created_at"].isoformat(),
+        finished_at.isoformat() if finished_at else None,
         *[metrics.get(name) for name in METRIC_COLUMNS],
-        trial.dsr_computed_at.isoformat() if trial.dsr_computed_at else None,
-        json.dumps(trial.across_seeds, sort_keys=True) if trial.across_seeds else None,
+        dsr_computed_at.isoformat() if dsr_computed_at else None,
+        json.dumps(across_seeds, sort_keys=True) if across_seeds else None,
     ]
 
 
