@@ -85,6 +85,7 @@ class System:
             "REDIS_URL": f"unix://{self.sock}",
             "RATE_SUBMISSIONS_PER_USER": "0",  # the submission benchmark measures the server, not the rate limit
             "OMP_NUM_THREADS": "1",
+            "WEB_CONCURRENCY": "2",  # what make run starts
             **(extra_env or {}),
         }
         self.env.pop("CELERY_QUEUE", None)
@@ -125,11 +126,13 @@ class System:
         )
         return done.stdout
 
-    def start_web(self) -> float:
-        """Start the web server make run starts; seconds from the start to /healthz answering."""
+    def start_web(self, processes: int | None = None) -> float:
+        """Start the web server make run starts (WEB_CONCURRENCY `processes`, default the environment's); seconds
+        from the start to /healthz answering."""
         started = time.perf_counter()
+        env = self.env if processes is None else {**self.env, "WEB_CONCURRENCY": str(processes)}
         self.procs["web"] = subprocess.Popen(
-            run_local.web_command(port=self.port), cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+            run_local.web_command(port=self.port), cwd=ROOT, env=env, stdout=self.log, stderr=self.log
         )
         return wait_http(self.base + "/healthz", since=started)
 

@@ -106,6 +106,11 @@ class _Batches:
         return b"".join(batch)
 
 
+async def _nothing():
+    return
+    yield  # an async generator that yields nothing: an empty body Django need not read synchronously
+
+
 async def _pulled(content):
     """A synchronous stream served asynchronously, a batch at a time. Under ASGI Django reads a synchronous
     iterator whole before it sends the first byte (and holds all of it in memory); this pulls it in the request's
@@ -129,8 +134,8 @@ class ResponseGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.method == "HEAD":
-            if response.streaming:
-                response.streaming_content = []  # the original iterator is closed with the response, unread
+            if response.streaming:  # the original iterator is closed with the response, unread
+                response.streaming_content = _nothing() if isinstance(request, ASGIRequest) else []
             else:
                 response.content = b""
         elif response.streaming:
