@@ -33,6 +33,7 @@ ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:
 TRIALS = int(os.environ.get("BENCH_SCALE_TRIALS", "1000000"))
 SIM_SECONDS = float(os.environ.get("BENCH_SCALE_SIM_SECONDS", "20"))
 SIM_CONNECTIONS = int(os.environ.get("BENCH_SCALE_SIM_CONNECTIONS", "20"))
+EXPORT_MAX_SECONDS = float(os.environ.get("BENCH_SCALE_EXPORT_MAX_SECONDS", "0"))  # 0: the whole export
 SIM_WORKERS = 100
 QUEUE = "mltrainer-bench-scale"
 
@@ -206,6 +207,9 @@ def export_child() -> None:
                 elapsed = time.perf_counter() - started
                 print(f"  {mark:>9,} rows  {elapsed:7.1f} s  {mark / elapsed:9,.0f} rows/s  peak RSS {peak:6.1f} MiB")
                 marks.discard(mark)
+        if EXPORT_MAX_SECONDS and time.perf_counter() - started > EXPORT_MAX_SECONDS:
+            print(f"  stopped after BENCH_SCALE_EXPORT_MAX_SECONDS={EXPORT_MAX_SECONDS:.0f}")
+            break
     elapsed = time.perf_counter() - started
     print(f"  all {rows:,} rows, {size / 2**20:,.0f} MiB of CSV in {elapsed:.1f} s: {rows / elapsed:,.0f} rows/s")
 

@@ -100,6 +100,9 @@ TABLE_SORTS: dict[str, str | KeyTextTransform] = {
 }
 
 
+NOT_NULL_SORTS = {"id", "name", "model_key", "target", "status", "created_at"}
+
+
 def trial_table(*, user: User, filters: dict | None = None, sort: str = "-created") -> QuerySet[Trial]:
     """trial_list sorted by a column or by any metric (`sharpe`, `-rmse`); trials without the metric sort last.
 
@@ -110,6 +113,11 @@ def trial_table(*, user: User, filters: dict | None = None, sort: str = "-create
     column: F | KeyTextTransform | Cast = (
         F(field) if isinstance(field, str) else field or Cast(KeyTextTransform(key, "metrics"), FloatField())
     )
+    if isinstance(field, str) and field in NOT_NULL_SORTS:
+        # A column that is never null sorts without NULLS LAST, so the order is the index's (trial_team_created
+        # for the default newest-first table): PostgreSQL reads the first page off the index instead of sorting
+        # every trial of the team (3.3 s at 360,000 trials under NULLS LAST, see make bench-scale).
+        return trials.order_by(F(field).desc() if descending else F(field).asc(), "-id")
     order = column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
     return trials.order_by(order, "-id")
 

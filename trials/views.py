@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -65,6 +66,21 @@ def _heading(request, key: str, label: str, numeric: bool, sort: str, definition
             "definition": definition}  # fmt: skip
 
 
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP trials (a COUNT over a LIMIT, read off the index), so a team with a million trials
+    does not pay a full count on every page: past the cap the table says "of 100,000+" and pages that far."""
+
+    COUNT_CAP = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        counted = self.object_list.order_by()[: self.COUNT_CAP + 1].count()
+        self.capped = counted > self.COUNT_CAP
+        return min(counted, self.COUNT_CAP)
+
+    capped = False
+
+
 @login_required
 def dashboard(request):
     """The trial table: filters, sort by any column or metric, 50 rows a page, chosen metric columns."""
@@ -79,7 +95,7 @@ def dashboard(request):
     valid = form.is_bound is False or form.is_valid()
     filters = form.filters() if form.is_bound and valid else {}
     trials = selectors.trial_table(user=request.user, filters=filters, sort=sort) if valid else Trial.objects.none()
-    page = Paginator(trials, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(trials, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
     columns = _table_columns(request.user)
     headings = [_heading(request, key, label, numeric, sort) for key, label, numeric in BASE_COLUMNS]
     headings += [_heading(request, k, figure_for(k).label, True, sort, figure_for(k).definition) for k in columns]
@@ -93,7 +109,7 @@ def dashboard(request):
         "headings": headings,
         "query": query.urlencode(),
         "filtered": bool(filters),
-        "total": f"{page.paginator.count:,}",
+        "total": f"{page.paginator.count:,}{'+' if page.paginator.capped else ''}",
         "all_metrics": [(key, figure_for(key)) for key in FIGURES],
     }
     return render(request, "trials/dashboard.html", context, status=200 if valid else 400)

@@ -117,3 +117,21 @@ def test_the_first_page_costs_the_same_queries_whatever_the_sort_or_size(
 
 
 QUERIES = 7  # session, user (with the chosen columns), studies and creators for the filters, team ids, count, a page
+
+
+def test_a_large_team_is_counted_up_to_a_cap(alice, table, monkeypatch):
+    from trials.views import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "COUNT_CAP", 5)
+    page = _client(alice).get("/").content.decode()
+    assert "showing 1–5 of 5+" in page or "of 5+" in page
+    monkeypatch.setattr(CappedPaginator, "COUNT_CAP", 100)
+    assert "of 8" in _client(alice).get("/").content.decode()
+
+
+def test_never_null_columns_sort_in_index_order(alice, table):
+    from trials.selectors import trial_table
+
+    newest = str(trial_table(user=alice, sort="-created").query)
+    assert "NULLS LAST" not in newest and '"created_at" DESC' in newest
+    assert "NULLS LAST" in str(trial_table(user=alice, sort="-sharpe").query)  # unscored trials still last
