@@ -12,6 +12,7 @@ from compliance.services import ComplianceRejected
 from security.limits import coach_message_check, submission_check
 from security.openapi import CONFLICT, RATE_LIMITED
 from trials.services import TrialSpecInvalid
+from trials.studies import StudySpecInvalid
 
 from . import selectors, services
 from .serializers import AskSerializer, ConversationDetailSerializer, ConversationSerializer, ProposalSerializer
@@ -156,7 +157,8 @@ class AskDiscardApi(APIView):
 
 class ProposalLaunchApi(APIView):
     class OutputSerializer(serializers.Serializer):
-        trial = serializers.IntegerField()
+        trial = serializers.IntegerField(allow_null=True)
+        study = serializers.IntegerField(allow_null=True)
         status = serializers.CharField()
         proposal = ProposalSerializer()
 
@@ -168,11 +170,17 @@ class ProposalLaunchApi(APIView):
             trial = services.proposal_launch(proposal=proposal, user=request.user)
         except services.ProposalConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        except TrialSpecInvalid as exc:
+        except (TrialSpecInvalid, StudySpecInvalid) as exc:
             raise ValidationError(exc.errors) from exc
         except ComplianceRejected as exc:
             return Response({"compliance": exc.as_list()}, status=status.HTTP_400_BAD_REQUEST)
-        body = {"trial": trial.pk, "status": trial.status, "proposal": ProposalSerializer(proposal).data}
+        proposal.refresh_from_db()
+        body = {
+            "trial": proposal.trial_id,
+            "study": proposal.study_id,
+            "status": trial.status,
+            "proposal": ProposalSerializer(proposal).data,
+        }
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -31,4 +31,6 @@ def proposal_payload(proposal) -> dict:
         "errors": proposal.errors,
         "compliance": proposal.compliance,
         "trial": proposal.trial_id,
+        "kind": proposal.kind,
+        "duplicate_of": proposal.duplicate_of_id,
     }

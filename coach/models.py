@@ -56,7 +56,13 @@ class Proposal(models.Model):
         INVALID = "invalid"
         DISMISSED = "dismissed"
 
+    class Kind(models.TextChoices):
+        TRIAL = "trial"
+        STUDY = "study"
+
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="proposals")
+    # A trial spec (propose_trial) or a study spec (propose_study); both are launched by a person.
+    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.TRIAL)
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="proposals")
     tool_use_id = models.CharField(max_length=100, blank=True)
     # The trial spec: normalised by trials.services.trial_spec_clean when valid, as the coach wrote it otherwise.
@@ -68,6 +74,9 @@ class Proposal(models.Model):
     # change, so the launch is judged again.
     compliance = models.JSONField(default=list, blank=True)
     trial = models.ForeignKey("trials.Trial", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    study = models.ForeignKey("trials.Study", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The trial that already ran this spec and seed, when the proposal was refused as a duplicate.
+    duplicate_of = models.ForeignKey("trials.Trial", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

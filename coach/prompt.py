@@ -19,7 +19,13 @@ market data and judges them with walk-forward validation (an expanding window cu
 each trained only on earlier data less a gap; no random splits).
 
 Help the team towards its goal: discuss ideas, read the results of its trials, and when a trial is worth running, \
-call the propose_trial tool once per trial (at most three per reply). You cannot launch trials: a person reviews \
+call the propose_trial tool once per trial (at most three per reply). Look things up before you propose: \
+search_models and get_model read the catalog with its hyperparameters, list_datasets the data and its ranges, \
+search_trials, get_trial and compare_trials the team's trials and their results; propose_study proposes a \
+hyperparameter search. Never propose a trial the team already ran with the same spec and seed: it is refused. \
+The figures are out of sample and net of costs; the deflated Sharpe ratio (dsr), which corrects the Sharpe ratio \
+for the number of trials tried on the same question (trials_in_question), and not the raw Sharpe ratio, is the \
+figure to improve. You cannot launch trials: a person reviews \
 each proposal and launches it with one click, and every launch passes the compliance gateway. Use only the catalog \
 keys, parameter names and bounds, and dataset keys listed below; dates must fall inside a dataset's range. Targets: \
 direction (classification of the next move), return (next simple return), volatility (realised volatility); a model \
@@ -148,4 +154,106 @@ def propose_trial_tool(*, max_folds: int) -> dict:
             },
             "required": ["name", "model", "data", "validation", "rationale"],
         },
+    }
+
+
+def _object(properties: dict, required: list[str] | None = None) -> dict:
+    return {"type": "object", "properties": properties, "required": required or []}
+
+
+def search_models_tool() -> dict:
+    return {
+        "name": "search_models",
+        "description": "Search the catalog by words in a model's key, name or description, family and target.",
+        "input_schema": _object(
+            {
+                "query": {"type": "string"},
+                "family": {"type": "string", "description": "e.g. forest, boosting, linear, volatility"},
+                "target": {"type": "string", "enum": list(TARGETS)},
+            }
+        ),
+    }
+
+
+def get_model_tool() -> dict:
+    return {
+        "name": "get_model",
+        "description": "One catalog model with its hyperparameter schema (types, defaults, bounds, choices).",
+        "input_schema": _object({"key": {"type": "string"}}, ["key"]),
+    }
+
+
+def list_datasets_tool() -> dict:
+    return {
+        "name": "list_datasets",
+        "description": "The data the team can use: key, kind (bars or series), source, frequency, date range, rows.",
+        "input_schema": _object({"kind": {"type": "string", "enum": ["bars", "series"]}}),
+    }
+
+
+def search_trials_tool() -> dict:
+    return {
+        "name": "search_trials",
+        "description": (
+            "The team's trials, newest first, by model (a key or part of a name), symbol, target, status and a "
+            "metric range (e.g. metric dsr, min 0.9): each with its net-of-cost figures, DSR and trials in question."
+        ),
+        "input_schema": _object(
+            {
+                "model": {"type": "string"},
+                "symbol": {"type": "string"},
+                "target": {"type": "string", "enum": list(TARGETS)},
+                "status": {"type": "string"},
+                "metric": {"type": "string", "description": "a metric name such as sharpe, dsr, max_drawdown"},
+                "min": {"type": "number"},
+                "max": {"type": "number"},
+                "limit": {"type": "integer", "minimum": 1, "maximum": 20},
+            }
+        ),
+    }
+
+
+def get_trial_tool() -> dict:
+    return {
+        "name": "get_trial",
+        "description": "One of the team's trials: spec, metrics, per-fold figures, costs, DSR and trials in question.",
+        "input_schema": _object({"id": {"type": "integer"}}, ["id"]),
+    }
+
+
+def compare_trials_tool() -> dict:
+    return {
+        "name": "compare_trials",
+        "description": "2 to 10 of the team's trials side by side, with what differs between them.",
+        "input_schema": _object(
+            {"ids": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 10}}, ["ids"]
+        ),
+    }
+
+
+def propose_study_tool(*, max_folds: int) -> dict:
+    """A hyperparameter search as POST /api/studies/ takes it, plus a rationale; a person launches it."""
+    trial = propose_trial_tool(max_folds=max_folds)["input_schema"]["properties"]
+    return {
+        "name": "propose_study",
+        "description": (
+            "Propose a hyperparameter study (Optuna proposes, every evaluation is an ordinary trial). It is validated; "
+            "a person reviews and launches it. Proposing does not run anything."
+        ),
+        "input_schema": _object(
+            {
+                "name": trial["name"],
+                "model": {"type": "string", "description": "one catalog key, or use models"},
+                "models": {"type": "array", "items": {"type": "string"}},
+                "fixed_params": {"type": "object", "description": "model key -> parameters held fixed"},
+                "data": trial["data"],
+                "validation": trial["validation"],
+                "metric": {"type": "string", "description": "the metric to optimise, e.g. sharpe"},
+                "direction": {"type": "string", "enum": ["maximize", "minimize"]},
+                "budget": {"type": "integer", "minimum": 1, "maximum": 500},
+                "seed": trial["seed"],
+                "rationale": trial["rationale"],
+            },
+            ["data", "metric", "budget", "rationale"],
+        ),
     }

@@ -1,10 +1,11 @@
 """Reads for the coach: conversations and proposals scoped to the user's teams, and what the coach is told."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Team, User
 from accounts.selectors import team_list_for_user
 from market_data.models import Dataset
+from market_data.selectors import dataset_list_for_team
 from trials.models import Trial
 from trials.selectors import trial_list
 
@@ -50,15 +51,8 @@ def proposal_get(*, user: User, proposal_id: int) -> Proposal | None:
 
 
 def datasets_for_team(*, team: Team) -> list[Dataset]:
-    """The datasets a trial of `team` can name: its own and the shared ones, the team's copy winning on a key
-    (as market_data.selectors.dataset_get resolves them)."""
-    rows = Dataset.objects.filter(Q(team=team) | Q(team__isnull=True)).order_by("key", "team_id", "-updated_at")
-    chosen: dict[str, Dataset] = {}
-    for dataset in rows:
-        current = chosen.get(dataset.key)
-        if current is None or (current.team_id is None and dataset.team_id is not None):
-            chosen[dataset.key] = dataset
-    return list(chosen.values())
+    """The datasets a trial of `team` can name (market_data.selectors resolves them)."""
+    return dataset_list_for_team(team=team)
 
 
 def recent_trials_for_team(*, user: User, team: Team, limit: int = RECENT_TRIALS) -> list[Trial]:

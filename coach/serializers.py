@@ -10,6 +10,8 @@ class ProposalSerializer(serializers.ModelSerializer):
     conversation = serializers.IntegerField(source="conversation_id", read_only=True)
     message = serializers.IntegerField(source="message_id", read_only=True)
     trial = serializers.IntegerField(source="trial_id", read_only=True)
+    study = serializers.IntegerField(source="study_id", read_only=True)
+    duplicate_of = serializers.IntegerField(source="duplicate_of_id", read_only=True)
 
     class Meta:
         model = Proposal
@@ -17,12 +19,15 @@ class ProposalSerializer(serializers.ModelSerializer):
             "id",
             "conversation",
             "message",
+            "kind",
             "status",
             "payload",
             "rationale",
             "errors",
             "compliance",
             "trial",
+            "study",
+            "duplicate_of",
             "created_at",
         ]
         read_only_fields = fields

@@ -18,8 +18,9 @@ from accounts.models import Team, User
 from accounts.selectors import membership_get
 from accounts.services import PermissionDenied, membership_allows, membership_require
 from models_catalog.selectors import definition_list
-from trials.models import Trial
+from trials.models import Study, Trial
 from trials.services import trial_create
+from trials.studies import study_create
 
 from . import events, prompt, selectors, tools
 from .models import Ask, Conversation, Message, Proposal
@@ -392,6 +393,8 @@ def _store(*, ask: Ask, answer: dict) -> Message:
             Proposal(
                 conversation=conversation,
                 message=reply,
+                kind=judged.get("kind", Proposal.Kind.TRIAL),
+                duplicate_of_id=judged.get("duplicate_of"),
                 tool_use_id=block_id,
                 payload=judged["payload"],
                 rationale=judged["rationale"],
@@ -409,31 +412,40 @@ def _store(*, ask: Ask, answer: dict) -> Message:
 # --- Proposals ----------------------------------------------------------------------------------------------
 
 
-def proposal_launch(*, proposal: Proposal, user: User) -> Trial:
+def proposal_launch(*, proposal: Proposal, user: User) -> Trial | Study:
     """One click: create the proposed trial through trial_create, so it is validated again and judged by the
-    compliance gateway with the coach's rationale (as notes) and the conversation's goal as free text.
+    compliance gateway with the coach's rationale (as notes) and the conversation's goal as free text; or the
+    proposed study through study_create (each of its evaluations is a trial judged by the gateway).
 
-    The proposal is marked launched in the transaction that stores the trial, by a conditional update: of two
-    concurrent clicks one launches, the other stores nothing and gets ProposalConflict.
-    Raises PermissionDenied, ProposalConflict, TrialSpecInvalid or ComplianceRejected (the proposal stays
-    proposed; the refusal is in the audit trail)."""
+    The proposal is marked launched in the transaction that stores the trial (or study), by a conditional update: of
+    two concurrent clicks one launches, the other stores nothing and gets ProposalConflict.
+    Raises PermissionDenied, ProposalConflict, TrialSpecInvalid, StudySpecInvalid or ComplianceRejected (the proposal
+    stays proposed; the refusal is in the audit trail)."""
     conversation = proposal.conversation
     membership_require(user=user, team=conversation.team, action="launch trials")
     proposal.refresh_from_db()
     if proposal.status != Proposal.Status.PROPOSED:
         raise ProposalConflict(f"proposal {proposal.pk} is {proposal.status}: only a proposed trial can be launched")
 
-    def mark_launched(trial: Trial) -> None:
+    def mark_launched(**made) -> None:
         if not Proposal.objects.filter(pk=proposal.pk, status=Proposal.Status.PROPOSED).update(
-            status=Proposal.Status.LAUNCHED, trial=trial
+            status=Proposal.Status.LAUNCHED, **made
         ):
             raise ProposalConflict(f"proposal {proposal.pk} was launched or dismissed meanwhile")
 
-    payload = {**proposal.payload, "notes": proposal.rationale, "goal": conversation.goal}
-    trial = trial_create(team=conversation.team, user=user, payload=payload, on_stored=mark_launched)
+    launched: Trial | Study
+    if proposal.kind == Proposal.Kind.STUDY:
+        with transaction.atomic():
+            launched = study_create(team=conversation.team, user=user, payload=proposal.payload)
+            mark_launched(study=launched)
+    else:
+        payload = {**proposal.payload, "notes": proposal.rationale, "goal": conversation.goal}
+        launched = trial_create(
+            team=conversation.team, user=user, payload=payload, on_stored=lambda trial: mark_launched(trial=trial)
+        )
     proposal.refresh_from_db()
-    logger.info("coach: proposal %s launched as trial %s", proposal.pk, trial.pk)
-    return trial
+    logger.info("coach: proposal %s launched as %s %s", proposal.pk, proposal.kind, launched.pk)
+    return launched
 
 
 def proposal_dismiss(*, proposal: Proposal, user: User) -> Proposal:

@@ -22,6 +22,18 @@ def dataset_list(*, user: User, kind: str | None = None, source: str | None = No
     return datasets.select_related("team").order_by("key", "source")
 
 
+def dataset_list_for_team(*, team: Team) -> list[Dataset]:
+    """The datasets a trial of `team` can name, one per key: its own and the shared ones, the team's copy winning
+    (as dataset_get resolves a key). One query."""
+    rows = Dataset.objects.filter(Q(team=team) | Q(team__isnull=True)).order_by("key", "team_id", "-updated_at")
+    chosen: dict[str, Dataset] = {}
+    for dataset in rows:
+        current = chosen.get(dataset.key)
+        if current is None or (current.team_id is None and dataset.team_id is not None):
+            chosen[dataset.key] = dataset
+    return list(chosen.values())
+
+
 def shared_dataset_list() -> QuerySet[Dataset]:
     """The datasets every team can use (the bundled history)."""
     return Dataset.objects.filter(team__isnull=True).order_by("key", "source")

@@ -63,8 +63,10 @@ def test_the_request_carries_catalog_data_goal_and_the_tool(alice, conversation,
     assert "- DCOILWTICO (series, use as macro" in system
     assert "earlier logistic probe: logistic_regression" in system and "queued" in system
     assert len(system) < 40_000  # compact: one line per catalog entry
-    [tool] = body["tools"]
-    assert tool["name"] == "propose_trial"
+    tools = {tool["name"]: tool for tool in body["tools"]}
+    assert set(tools) == {"search_models", "get_model", "list_datasets", "search_trials", "get_trial",
+                          "compare_trials", "propose_trial", "propose_study"}  # fmt: skip
+    tool = tools["propose_trial"]
     schema = tool["input_schema"]
     assert set(schema["properties"]) == {"name", "model", "params", "data", "validation", "seed", "rationale"}
     assert set(schema["properties"]["data"]["properties"]) == {"symbol", "start", "end", "target", "horizon", "macro"}

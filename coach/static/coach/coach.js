@@ -171,8 +171,13 @@
     statusEl.className = "status status-" + state;
     if (launching) {
       const link = document.createElement("a");
-      link.href = button.dataset.trialUrl.replace(/0\/$/, result.body.trial + "/");
-      link.textContent = "Trial " + result.body.trial + " (" + result.body.status + ") →";
+      if (result.body.study) {
+        link.href = "/studies/" + result.body.study + "/";
+        link.textContent = "Study " + result.body.study + " (" + result.body.status + ") →";
+      } else {
+        link.href = button.dataset.trialUrl.replace(/0\/$/, result.body.trial + "/");
+        link.textContent = "Trial " + result.body.trial + " (" + result.body.status + ") →";
+      }
       actions.replaceChildren(link);
     } else {
       actions.replaceChildren();
