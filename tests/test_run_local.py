@@ -91,3 +91,26 @@ def test_setup_runs_only_when_what_it_depends_on_changed(script, tmp_path):
     assert not script.setup_needed({}, var=var)
     (var / "setup.fingerprint").write_text("something older")
     assert script.setup_needed({}, var=var)
+
+
+def test_the_worker_make_run_starts_prints_no_banner_over_the_demo_login(script):
+    """The demo login is printed once everything is started; the worker's ~40-line Celery banner used to push it
+    off screen, so the worker runs with --quiet. Started here for real, until it answers a ping."""
+    from django.conf import settings
+
+    from mltrainer_site.celery import app as celery_app
+
+    command = [*script.worker_command(concurrency=1), "-n", "quiet-check@%h", "--without-mingle", "--without-gossip"]
+    env = {**os.environ, "MLTRAINER_TEST_RUN": str(settings.MLTRAINER_TEST_RUN), "MLTRAINER_TEST_SERVER": "1"}
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        name = f"quiet-check@{socket.gethostname()}"
+        while not celery_app.control.ping(destination=[name], timeout=0.5):
+            assert time.monotonic() < deadline and worker.poll() is None, "the worker did not start"
+    finally:
+        worker.terminate()
+        output, _ = worker.communicate(timeout=60)
+    assert "quiet-check@" in output and " ready." in output  # its output was read
+    assert "[config]" not in output and "[queues]" not in output and ".> app:" not in output, output
