@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db.models import Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, TextField
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -110,16 +110,45 @@ def trial_table(*, user: User, filters: dict | None = None, sort: str = "-create
     trials = trial_list(user=user, filters=filters).defer("folds", "data_used", "error", "params", "validation")
     descending, key = sort.startswith("-"), sort.lstrip("-")
     field = TABLE_SORTS.get(key)
-    column: F | KeyTextTransform | Cast = (
-        F(field) if isinstance(field, str) else field or Cast(KeyTextTransform(key, "metrics"), FloatField())
-    )
     if isinstance(field, str) and field in NOT_NULL_SORTS:
         # A column that is never null sorts without NULLS LAST, so the order is the index's (trial_team_created
         # for the default newest-first table): PostgreSQL reads the first page off the index instead of sorting
         # every trial of the team (3.3 s at 360,000 trials under NULLS LAST, see make bench-scale).
         return trials.order_by(F(field).desc() if descending else F(field).asc(), "-id")
+    column: F | KeyTextTransform
+    if field is None:
+        # A metric: its typed row (TrialMetric), one outer join on the unique (trial, name) index, instead of
+        # casting every trial's metrics JSON (10,000 trials: ~40 ms against ~150 ms on SQLite). No row: last.
+        trials = trials.annotate(sort_metric=FilteredRelation("metric_values", condition=Q(metric_values__name=key)))
+        column = F("sort_metric__value")
+    else:
+        column = F(field) if isinstance(field, str) else field
     order = column.desc(nulls_last=True) if descending else column.asc(nulls_last=True)
     return trials.order_by(order, "-id")
+
+
+class NarrowSlices:
+    """A sorted queryset for django's Paginator whose slice is one query in two steps: the page's ids by the sort
+    alone (narrow rows), then those rows in full. Sorting 10,000 full rows to keep 50 copies the page's rows over
+    and over when many tie (a metric most trials lack: ~180 ms against ~20 ms on SQLite); the ids do not."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet[Trial]):
+        self.queryset = queryset
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def order_by(self, *fields) -> QuerySet[Trial]:
+        """The queryset itself, reordered (views.CappedPaginator counts over a LIMIT of it, unordered)."""
+        return self.queryset.order_by(*fields)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[Trial]:
+        return list(self.queryset.filter(pk__in=self.queryset.values("pk")[page]))
 
 
 def trial_get(*, user: User, trial_id: int) -> Trial | None:

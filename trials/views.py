@@ -95,7 +95,7 @@ def dashboard(request):
     valid = form.is_bound is False or form.is_valid()
     filters = form.filters() if form.is_bound and valid else {}
     trials = selectors.trial_table(user=request.user, filters=filters, sort=sort) if valid else Trial.objects.none()
-    page = CappedPaginator(trials, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(selectors.NarrowSlices(trials), TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
     columns = _table_columns(request.user)
     headings = [_heading(request, key, label, numeric, sort) for key, label, numeric in BASE_COLUMNS]
     headings += [_heading(request, k, figure_for(k).label, True, sort, figure_for(k).definition) for k in columns]

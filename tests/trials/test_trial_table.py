@@ -4,6 +4,7 @@ number of queries whatever the sort or the number of trials."""
 import pytest
 from django.test import Client
 
+from trials.metric_index import metrics_index
 from trials.models import Trial
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,7 @@ def table(alice, bob, team_a, make_trial):
     for trial, sharpe, rmse in zip(made[:3], (0.4, 1.2, -0.3), (None, None, 0.011), strict=True):
         metrics = {"sharpe": sharpe, "accuracy": 0.52} if rmse is None else {"sharpe": sharpe, "rmse": rmse}
         Trial.objects.filter(pk=trial.pk).update(metrics=metrics)
+    metrics_index(trials=Trial.objects.filter(pk__in=[t.pk for t in made[:3]]))  # their typed rows, as a run writes
     return made
 
 
