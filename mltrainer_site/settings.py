@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "compliance",
     "coach",
     "registry",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trials.context_processors.vocabulary",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -229,6 +231,9 @@ SPECTACULAR_SETTINGS = {
         "DatasetSourceEnum": "market_data.models.Dataset.Source",
         "TrialStatusEnum": "trials.models.Trial.Status",
         "AskStatusEnum": "coach.models.Ask.Status",
+        "ModelVersionStageEnum": "registry.models.ModelVersion.Stage",
+        "ModelVersionStatusEnum": "registry.models.ModelVersion.Status",
+        "NotificationEventEnum": "notifications.models.Event",
     },
 }
 
@@ -327,6 +332,15 @@ REGISTRY_ARTIFACT_DIR = Path(env_str("REGISTRY_ARTIFACT_DIR", str(VAR_DIR / "reg
 REGISTRY_SIGNING_KEY = env_str("REGISTRY_SIGNING_KEY", "") or ""
 # Live drift is judged once the paper portfolio has at least this many settled bars.
 REGISTRY_DRIFT_MIN_BARS = env_int("REGISTRY_DRIFT_MIN_BARS", 20, minimum=2)
+
+# --- Notifications (notifications/): webhooks get a short timeout and a few tries with exponential backoff; email
+# goes through Django's email backend (the console by default: printed by the process that sends it).
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 3, minimum=1)
+WEBHOOK_BACKOFF_SECONDS = float(env_int("WEBHOOK_BACKOFF_MS", 500, minimum=0)) / 1000
+WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS = False  # tests only: lets the local fake webhook server (http://127.0.0.1) in
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "mltrainer@localhost")
 
 # --- AI coach (coach/): Claude through the official SDK. Without a key the coach says it is not configured and the
 # rest of the site works. An empty ANTHROPIC_BASE_URL means the SDK's default (https://api.anthropic.com).

@@ -17,6 +17,10 @@ from market_data import api as data_api
 from market_data import views as data_views
 from models_catalog import api as catalog_api
 from models_catalog import views as catalog_views
+from notifications import api as notifications_api
+from notifications import views as notifications_views
+from registry import api as registry_api
+from registry import views as registry_views
 from trials import api as trials_api
 from trials import catalog_views as trial_catalog_views
 from trials import study_api, study_views
@@ -108,6 +112,46 @@ api += [
     ),
 ]
 
+_version = "api/registry/<slug:name>/versions/<id:number>/"
+api += [
+    path("api/registry/", registry_api.RegistryListApi.as_view(), name="api-registry"),
+    path("api/registry/<slug:name>/", registry_api.RegisteredModelApi.as_view(), name="api-registry-model"),
+    path(_version, registry_api.VersionApi.as_view(), name="api-registry-version"),
+    path(_version + "promote/", registry_api.VersionPromoteApi.as_view(), name="api-registry-promote"),
+    path(_version + "approve/", registry_api.VersionApproveApi.as_view(), name="api-registry-approve"),
+    path(_version + "reject/", registry_api.VersionRejectApi.as_view(), name="api-registry-reject"),
+    path(_version + "archive/", registry_api.VersionArchiveApi.as_view(), name="api-registry-archive"),
+    path(_version + "predict/", registry_api.PredictApi.as_view(), name="api-registry-predict"),
+    path(_version + "signals/", registry_api.SignalListApi.as_view(), name="api-registry-signals"),
+    path(_version + "signals.csv", registry_api.SignalExportApi.as_view(), name="api-registry-signals-csv"),
+    path(
+        "api/registry/<slug:name>/production/predict/",
+        registry_api.PredictApi.as_view(),
+        name="api-registry-production-predict",
+    ),
+]
+
+api += [
+    path("api/notifications/", notifications_api.NotificationListApi.as_view(), name="api-notifications"),
+    path("api/notifications/read/", notifications_api.NotificationReadApi.as_view(), name="api-notifications-read"),
+    path(
+        "api/notifications/preferences/",
+        notifications_api.NotificationPreferencesApi.as_view(),
+        name="api-notification-preferences",
+    ),
+    path("api/teams/<slug:slug>/webhooks/", notifications_api.WebhookListApi.as_view(), name="api-team-webhooks"),
+    path(
+        "api/teams/<slug:slug>/webhooks/<id:webhook_id>/",
+        notifications_api.WebhookDetailApi.as_view(),
+        name="api-team-webhook",
+    ),
+    path(
+        "api/teams/<slug:slug>/webhook-deliveries/",
+        notifications_api.DeliveryListApi.as_view(),
+        name="api-team-webhook-deliveries",
+    ),
+]
+
 pages = [
     path("coach/", coach_views.coach_home, name="coach"),
     path("coach/<id:conversation_id>/", coach_views.conversation_detail, name="coach-conversation"),
@@ -123,6 +167,15 @@ pages = [
     path("trials/<id:trial_id>/approve/", trials_views.trial_decide, {"verdict": "approve"}, name="trial-approve"),
     path("trials/<id:trial_id>/reject/", trials_views.trial_decide, {"verdict": "reject"}, name="trial-reject"),
     path("compliance/", compliance_views.audit, name="compliance-audit"),
+    path("notifications/", notifications_views.notifications_page, name="notifications"),
+    path("notifications/read/", notifications_views.notifications_mark_read, name="notifications-read"),
+    path("notifications/choose/", notifications_views.notifications_choose, name="notifications-choose"),
+    path("registry/", registry_views.registry_list, name="registry"),
+    path("registry/register/", registry_views.registry_register, name="registry-register"),
+    path("registry/<slug:name>/v<id:number>/", registry_views.version_detail, name="registry-version"),
+    path(
+        "registry/<slug:name>/v<id:number>/<str:action>/", registry_views.version_stage, name="registry-version-stage"
+    ),
     path("models/", catalog_views.catalog, name="catalog"),
     path("models/<slug:key>/", trial_catalog_views.model_detail, name="model-detail"),
     path("data/", data_views.datasets, name="datasets"),

@@ -16,11 +16,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.models import Event
 from trials.selectors import prediction_columns
 
 from . import paper, pipeline
 from .models import LiveSignal, ModelVersion
-from .services import version_estimator
+from .services import announce, version_estimator
 
 logger = logging.getLogger(__name__)
 V = ModelVersion
@@ -46,6 +47,8 @@ def version_signals_refresh(*, version_id: int) -> list[LiveSignal]:
     rows = pipeline.feature_rows(inputs=inputs, columns=version.feature_columns)
     rows = rows.loc[rows.index > _naive(version.promoted_at)]
     known = set(version.signals.values_list("date", flat=True))
+    last = version.signals.order_by("-date").first()
+    previous = last.position if last is not None else None
     fresh = rows.loc[[stamp for stamp in rows.index if _aware(stamp) not in known]]
     created: list[LiveSignal] = []
     with transaction.atomic():
@@ -70,9 +73,19 @@ def version_signals_refresh(*, version_id: int) -> list[LiveSignal]:
             )
         _settle(version, inputs.bars)
         _record(version, inputs.per_year)
+        if created:
+            _announce_change(version, previous, created[-1])
     if created:
         logger.info("%s: %s new signal(s), latest %s", version.label, len(created), created[-1].date)
     return created
+
+
+def _announce_change(version: ModelVersion, previous: float | None, latest: LiveSignal) -> None:
+    if previous is None or latest.position == previous:
+        return
+    p_up = f", P(up) {latest.proba:.2f}" if latest.proba is not None else ""
+    title = f"{version.label}: position {previous:g} → {latest.position:g} after the bar of {latest.date:%Y-%m-%d}"
+    announce(version, Event.SIGNAL_CHANGED, title + p_up, key=f"version:{version.pk}:signal:{latest.date.isoformat()}")
 
 
 def _settle(version: ModelVersion, bars: pd.DataFrame) -> None:
@@ -121,3 +134,6 @@ def _record(version: ModelVersion, per_year: float) -> None:
     ModelVersion.objects.filter(pk=version.pk).update(**fields)
     if newly_drifted:
         logger.warning("%s drifted: %s", version.label, "; ".join(reasons))
+        key = f"version:{version.pk}:drift:{version.promoted_at.isoformat() if version.promoted_at else ''}"
+        title = f"{version.label}: live performance left the backtest's band"
+        announce(version, Event.LIVE_DRIFT, title, body="; ".join(reasons), key=key)

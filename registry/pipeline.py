@@ -98,7 +98,7 @@ def feature_rows(*, inputs: Inputs, columns: list[str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in features.columns]
     if missing:
         raise DataUnavailable(f"the current data no longer gives the features {', '.join(missing)}")
-    return features[columns].dropna()
+    return _cached(("rows", inputs.key, tuple(columns)), lambda: features[columns].dropna())
 
 
 def predict_frame(*, estimator, rows: pd.DataFrame, bars: pd.DataFrame, spec: dict) -> pd.DataFrame:

@@ -25,6 +25,8 @@ from accounts.models import Team, User
 from accounts.services import membership_require
 from compliance import services as compliance
 from compliance.models import Decision
+from notifications.models import Event
+from notifications.services import event_emit
 from trials.models import Trial
 
 from . import artifacts, pipeline
@@ -97,13 +99,33 @@ def version_register(*, team: Team, user: User, trial: Trial, name: str) -> Mode
             reason=f"registered from trial {trial.pk}",
         )  # fmt: skip
         version_id = version.pk
+        announce(version, Event.VERSION_REGISTERED, f"{version.label} registered from trial {trial.pk}", user=user)
         transaction.on_commit(lambda: task_send("registry.tasks.fit_version", version_id))
     return version
 
 
+def version_url(version: ModelVersion) -> str:
+    return f"/registry/{version.registered_model.name}/v{version.number}/?team={version.team.slug}"
+
+
+def announce(version: ModelVersion, event: str, title: str, *, user: User | None = None, body: str = "",
+              key: str | None = None) -> None:  # fmt: skip
+    by = f" by {user.get_username()}" if user is not None else ""
+    event_emit(
+        team=version.team, event=event, key=key or f"version:{version.pk}:{event}:{timezone.now().isoformat()}",
+        title=title + by, body=body, url=version_url(version),
+        data={"model": version.registered_model.name, "version": version.number, "stage": version.stage},
+    )  # fmt: skip
+
+
+def version_event(version: ModelVersion, *, kind: str = "version.progress") -> dict:
+    """What a WebSocket client of /ws/registry/versions/<id>/ receives."""
+    return {"type": kind, "version": version.pk, "status": version.status, "progress": version.progress,
+            "error": version.error}  # fmt: skip
+
+
 def _publish(version: ModelVersion) -> None:
-    payload = {"type": "version.progress", "version": version.pk, "status": version.status,
-               "progress": version.progress, "error": version.error}  # fmt: skip
+    payload = version_event(version)
 
     def send() -> None:
         layer = get_channel_layer()
@@ -276,6 +298,7 @@ def _make_production(version: ModelVersion, *, user: User, reason: str, decision
         promoted_at=timezone.now(), promotion_requested_by=None, promotion_requested_at=None, promotion_reason="",
         live_record={}, drift_flagged_at=None, drift_reason="",
     )  # fmt: skip
+    announce(version, Event.VERSION_PROMOTED, f"{version.label} promoted to production", user=user, body=reason)
 
 
 def version_promote(*, version: ModelVersion, user: User, reason: str = "") -> ModelVersion:
@@ -303,6 +326,8 @@ def version_promote(*, version: ModelVersion, user: User, reason: str = "") -> M
                 version=version, from_stage=version.stage, to_stage=V.Stage.PRODUCTION, action="requested",
                 user=user, reason=reason, decision_id=verdict.decision.pk,
             )  # fmt: skip
+            announce(version, Event.APPROVAL_REQUESTED, f"{version.label}: promotion waits for approval", user=user,
+                      body=reason)  # fmt: skip
         else:
             _make_production(version, user=user, reason=reason, decision_id=verdict.decision.pk, action="promoted")
     version.refresh_from_db()
@@ -320,6 +345,8 @@ def version_promotion_decide(*, version: ModelVersion, user: User, approved: boo
         compliance.promotion_approver_check(request=request)
         outcome = Decision.Outcome.APPROVED if approved else Decision.Outcome.REJECTED
         decision = compliance.stage_change_record(request=request, outcome=outcome)
+        verdict = "approved" if approved else "rejected"
+        announce(version, Event.APPROVAL_DECIDED, f"{version.label}: promotion {verdict}", user=user, body=reason)
         if approved:
             _make_production(version, user=user, reason=reason, decision_id=decision.pk, action="approved")
         else:

@@ -57,6 +57,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+WEBHOOK_ALLOW_LOOPBACK_FOR_TESTS = True  # the fake webhook server (tests/fakes/fake_webhook.py) listens on 127.0.0.1
+WEBHOOK_BACKOFF_SECONDS = 0.05
 STATIC_ROOT = None  # tests never collect static files; WhiteNoise serves from the finders
 
 WHITENOISE_USE_FINDERS = True  # the browser tests' server serves static files straight from static/ and the apps

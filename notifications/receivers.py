@@ -1,0 +1,50 @@
+"""Listeners on other apps' signals that announce events: a trial succeeded or failed, a trial asks for approval,
+an approval was decided, a study finished."""
+
+from django.db import transaction
+from django.urls import reverse
+
+from trials.models import Study, Trial
+
+from .models import Event
+from .services import event_emit
+
+
+def trial_finished(*, trial_id: int, old_status, new_status: str, trial: Trial, **_signal) -> None:
+    """trials.lifecycle.trial_status_changed listener (after commit)."""
+    url = reverse("trial-detail", args=[trial_id])
+    name = trial.name or f"{trial.model_key} on {trial.data.get('symbol')}"
+    if new_status in (Trial.Status.SUCCEEDED, Trial.Status.FAILED):
+        event = Event.TRIAL_SUCCEEDED if new_status == Trial.Status.SUCCEEDED else Event.TRIAL_FAILED
+        sharpe = (trial.metrics or {}).get("sharpe")
+        body = f"Sharpe {sharpe:.2f}" if isinstance(sharpe, float) else (trial.error or "")[:500]
+        event_emit(team=trial.team, event=event, key=f"trial:{trial_id}:{new_status}", title=f"Trial {trial_id} "
+                   f"({name}) {new_status}", body=body, url=url, data={"trial": trial_id})  # fmt: skip
+    if old_status == Trial.Status.PENDING_APPROVAL and new_status in (Trial.Status.QUEUED, Trial.Status.REJECTED):
+        verdict = "approved" if new_status == Trial.Status.QUEUED else "rejected"
+        event_emit(team=trial.team, event=Event.APPROVAL_DECIDED, key=f"trial:{trial_id}:approval",
+                   title=f"Trial {trial_id} ({name}) {verdict}", body=trial.error if verdict == "rejected" else "",
+                   url=url, data={"trial": trial_id, "verdict": verdict})  # fmt: skip
+    if trial.study_id and new_status in Trial.FINISHED:
+        study = Study.objects.filter(pk=trial.study_id).exclude(status=Study.Status.RUNNING).first()
+        if study is not None:
+            event_emit(team=trial.team, event=Event.STUDY_FINISHED, key=f"study:{study.pk}:{study.status}",
+                       title=f"Study {study.pk} {study.status}", url=reverse("study-detail", args=[study.pk]),
+                       data={"study": study.pk, "best_value": study.best_value})  # fmt: skip
+
+
+def trial_created(*, sender, instance: Trial, created: bool, **_signal) -> None:
+    """post_save on Trial: a trial born waiting for four eyes asks its team's owners (after commit)."""
+    if not created or instance.status != Trial.Status.PENDING_APPROVAL:
+        return
+    trial = instance
+    transaction.on_commit(
+        lambda: event_emit(
+            team=trial.team,
+            event=Event.APPROVAL_REQUESTED,
+            key=f"trial:{trial.pk}:requested",
+            title=f"Trial {trial.pk} waits for approval",
+            url=reverse("trial-detail", args=[trial.pk]),
+            data={"trial": trial.pk},
+        )  # fmt: skip
+    )
