@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Conversation, Message, Proposal
+from .models import Ask, Conversation, Message, Proposal, TeamCoachSettings, Usage
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -29,4 +29,21 @@ class MessageAdmin(ReadOnlyAdmin):
 @admin.register(Proposal)
 class ProposalAdmin(ReadOnlyAdmin):
     list_display = ("id", "conversation", "status", "trial", "created_at")
+    list_filter = ("status",)
+
+
+@admin.register(TeamCoachSettings)
+class TeamCoachSettingsAdmin(admin.ModelAdmin):
+    list_display = ("team", "monthly_token_budget", "max_tool_rounds")
+
+
+@admin.register(Usage)
+class UsageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "team", "user", "model", "input_tokens", "output_tokens", "cache_read_tokens", "created_at")
+    list_filter = ("team", "model")
+
+
+@admin.register(Ask)
+class AskAdmin(ReadOnlyAdmin):
+    list_display = ("id", "conversation", "user", "status", "attempts", "created_at")
     list_filter = ("status",)

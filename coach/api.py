@@ -58,6 +58,9 @@ def _ask_or_404(request, ask_id: int):
 
 
 def _coach_error(exc: services.CoachError) -> Response:
+    if isinstance(exc, services.CoachBudgetExceeded):
+        body = {"detail": str(exc), "budget": exc.budget, "used": exc.used, "resets_at": exc.resets_at.isoformat()}
+        return Response(body, status=status.HTTP_429_TOO_MANY_REQUESTS)
     if isinstance(exc, services.CoachBusy):
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, services.CoachInputInvalid):
@@ -101,6 +104,7 @@ class ConversationDetailApi(APIView):
         context = {
             "messages": selectors.message_list(conversation=conversation),
             "asks": selectors.ask_open_list(conversation=conversation),
+            "usage": selectors.usage_this_month(team=conversation.team),
         }
         return Response(ConversationDetailSerializer(conversation, context=context).data)
 

@@ -116,3 +116,47 @@ class Ask(models.Model):
 
     def __str__(self) -> str:
         return f"ask {self.pk} in conversation {self.conversation_id} ({self.status})"
+
+
+class TeamCoachSettings(models.Model):
+    """What an admin allows a team's coach: a monthly token budget and a per-message cap on tool rounds."""
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="coach_settings")
+    monthly_token_budget = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Tokens (input, output and cache) per calendar month (UTC); empty: no limit."
+    )
+    max_tool_rounds = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Requests to Claude per user message; empty: COACH_MAX_TOOL_ROUNDS."
+    )
+
+    class Meta:
+        verbose_name = "team coach settings"
+        verbose_name_plural = "team coach settings"
+
+    def __str__(self) -> str:
+        return f"coach settings of {self.team}"
+
+
+class Usage(models.Model):
+    """One request to Anthropic and the tokens it used, against the user and the team (written as the request
+    ends, whether or not the reply it belonged to was stored: the tokens were spent)."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    conversation = models.ForeignKey(Conversation, null=True, on_delete=models.SET_NULL, related_name="usage")
+    model = models.CharField(max_length=100)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cache_read_tokens = models.PositiveIntegerField(default=0)
+    cache_creation_tokens = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"usage {self.pk} of {self.team_id} ({self.model})"
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_creation_tokens

@@ -1,6 +1,9 @@
 """Reads for the coach: conversations and proposals scoped to the user's teams, and what the coach is told."""
 
-from django.db.models import Prefetch, QuerySet
+from datetime import UTC, datetime
+
+from django.db.models import Prefetch, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.selectors import team_list_for_user
@@ -9,7 +12,7 @@ from market_data.selectors import dataset_list_for_team
 from trials.models import Trial
 from trials.selectors import trial_list
 
-from .models import Ask, Conversation, Message, Proposal
+from .models import Ask, Conversation, Message, Proposal, TeamCoachSettings, Usage
 
 RECENT_TRIALS = 15
 
@@ -77,3 +80,36 @@ def ask_get(*, user: User, ask_id: int) -> Ask | None:
         .select_related("conversation__team", "user", "reply")
         .first()
     )
+
+
+def coach_settings_for(*, team: Team) -> TeamCoachSettings:
+    """The team's coach settings (unsaved defaults when an admin set none)."""
+    return TeamCoachSettings.objects.filter(team=team).first() or TeamCoachSettings(team=team)
+
+
+def month_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The current calendar month in UTC: its first instant and the next month's (when the budget resets)."""
+    now = (now or timezone.now()).astimezone(UTC)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = (
+        start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    )
+    return start, following
+
+
+def usage_this_month(*, team: Team, now: datetime | None = None) -> dict:
+    """{"used", "budget", "resets_at", "by_kind"}: the team's tokens this month against its budget (None: none)."""
+    start, resets = month_bounds(now)
+    sums = Usage.objects.filter(team=team, created_at__gte=start, created_at__lt=resets).aggregate(
+        input=Sum("input_tokens"),
+        output=Sum("output_tokens"),
+        cache_read=Sum("cache_read_tokens"),
+        cache_creation=Sum("cache_creation_tokens"),
+    )
+    by_kind = {kind: value or 0 for kind, value in sums.items()}
+    return {
+        "used": sum(by_kind.values()),
+        "budget": coach_settings_for(team=team).monthly_token_budget,
+        "resets_at": resets,
+        "by_kind": by_kind,
+    }

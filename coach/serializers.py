@@ -72,12 +72,20 @@ class ConversationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class UsageSerializer(serializers.Serializer):
+    used = serializers.IntegerField(help_text="Tokens the team used this calendar month (UTC).")
+    budget = serializers.IntegerField(allow_null=True, help_text="The team's monthly token budget; null: none.")
+    resets_at = serializers.DateTimeField()
+    by_kind = serializers.DictField(child=serializers.IntegerField())
+
+
 class ConversationDetailSerializer(ConversationSerializer):
     messages = serializers.SerializerMethodField()
     asks = serializers.SerializerMethodField()
+    usage = serializers.SerializerMethodField()
 
     class Meta(ConversationSerializer.Meta):
-        fields = [*ConversationSerializer.Meta.fields, "messages", "asks"]
+        fields = [*ConversationSerializer.Meta.fields, "messages", "asks", "usage"]
         read_only_fields = fields
 
     @extend_schema_field(MessageSerializer(many=True))
@@ -88,3 +96,8 @@ class ConversationDetailSerializer(ConversationSerializer):
     def get_asks(self, conversation) -> list[dict]:
         """Messages not answered yet (queued, running or failed)."""
         return AskSerializer(self.context["asks"], many=True).data
+
+    @extend_schema_field(UsageSerializer)
+    def get_usage(self, conversation) -> dict:
+        """The team's coach tokens this month against its budget."""
+        return UsageSerializer(self.context["usage"]).data

@@ -18,12 +18,13 @@ from accounts.models import Team, User
 from accounts.selectors import membership_get
 from accounts.services import PermissionDenied, membership_allows, membership_require
 from models_catalog.selectors import definition_list
+from observability.metrics import record_coach_tokens
 from trials.models import Study, Trial
 from trials.services import trial_create
 from trials.studies import study_create
 
 from . import events, prompt, selectors, tools
-from .models import Ask, Conversation, Message, Proposal
+from .models import Ask, Conversation, Message, Proposal, Usage
 
 if TYPE_CHECKING:  # the SDK takes seconds to import: it loads at the first reply (in the worker)
     import anthropic
@@ -59,6 +60,17 @@ class CoachInputInvalid(CoachError):
 
 class CoachBusy(CoachError):
     """The conversation is already waiting for a reply: one message at a time, so the history stays in order."""
+
+
+class CoachBudgetExceeded(CoachError):
+    """The team used its monthly token budget; says the budget, what was used and when it resets."""
+
+    def __init__(self, *, budget: int, used: int, resets_at):
+        self.budget, self.used, self.resets_at = budget, used, resets_at
+        super().__init__(
+            f"the team's coach budget of {budget:,} tokens this month is used up ({used:,} used); "
+            f"it resets on {resets_at:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 class ProposalConflict(Exception):
@@ -142,13 +154,43 @@ def _claim_conversation(conversation: Conversation) -> None:
         raise CoachBusy("the coach is still answering the last message in this conversation; wait for it")
 
 
+def budget_check(*, team: Team) -> None:
+    """Before a message is asked (or asked again): refuse once the team's monthly token budget is used up."""
+    usage = selectors.usage_this_month(team=team)
+    if usage["budget"] is not None and usage["used"] >= usage["budget"]:
+        raise CoachBudgetExceeded(budget=usage["budget"], used=usage["used"], resets_at=usage["resets_at"])
+
+
+def usage_record(*, conversation: Conversation, user: User, model: str, usage: Any) -> Usage:
+    """One request's tokens, against the user and the team, counted in /metrics by team and model."""
+    tokens = {
+        "input": getattr(usage, "input_tokens", None) or 0,
+        "output": getattr(usage, "output_tokens", None) or 0,
+        "cache_read": getattr(usage, "cache_read_input_tokens", None) or 0,
+        "cache_creation": getattr(usage, "cache_creation_input_tokens", None) or 0,
+    }
+    row = Usage.objects.create(
+        team=conversation.team,
+        user=user,
+        conversation=conversation,
+        model=model,
+        input_tokens=tokens["input"],
+        output_tokens=tokens["output"],
+        cache_read_tokens=tokens["cache_read"],
+        cache_creation_tokens=tokens["cache_creation"],
+    )
+    record_coach_tokens(team=conversation.team.slug, model=model, tokens=tokens)
+    return row
+
+
 def ask_create(*, conversation: Conversation, user: User, text: str) -> Ask:
     """Store the user's message and queue its answer. Raises PermissionDenied, CoachInputInvalid,
-    CoachNotConfigured or CoachBusy; nothing is stored then."""
+    CoachNotConfigured, CoachBudgetExceeded or CoachBusy; nothing is stored then."""
     membership_require(user=user, team=conversation.team, action="talk to the coach")
     text = _text_clean(text)
     if not coach_configured():
         raise CoachNotConfigured()
+    budget_check(team=conversation.team)
     with transaction.atomic(durable=True):
         _claim_conversation(conversation)
         ask = Ask.objects.create(conversation=conversation, user=user, text=text)
@@ -161,6 +203,7 @@ def ask_retry(*, ask: Ask, user: User) -> Ask:
     membership_require(user=user, team=ask.conversation.team, action="talk to the coach")
     if not coach_configured():
         raise CoachNotConfigured()
+    budget_check(team=ask.conversation.team)
     with transaction.atomic(durable=True):
         _claim_conversation(ask.conversation)
         if not Ask.objects.filter(pk=ask.pk, status=Ask.Status.FAILED).update(
@@ -348,10 +391,12 @@ def _converse(*, conversation: Conversation, user: User, text: str, emit) -> dic
         "requests": 0,
     }
     model = settings.COACH_MODEL
-    for _ in range(settings.COACH_MAX_TOOL_ROUNDS):
+    rounds = selectors.coach_settings_for(team=conversation.team).max_tool_rounds or settings.COACH_MAX_TOOL_ROUNDS
+    for _ in range(rounds):
         response = _stream_one(client=client, request={**request, "messages": _merge_turns(history + turns)}, emit=emit)
         model = response.model
         _usage_add(usage, response.usage)
+        usage_record(conversation=conversation, user=user, model=model, usage=response.usage)
         turns.append({"role": "assistant", "content": [block.to_dict(mode="json") for block in response.content]})
         texts += [block.text for block in response.content if block.type == "text" and block.text.strip()]
         if response.stop_reason == "max_tokens":

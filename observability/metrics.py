@@ -49,6 +49,19 @@ COMPLIANCE_REJECTIONS = Counter(
     ["rule"],
 )
 
+COACH_TOKENS = Counter(
+    "mltrainer_coach_tokens_total",
+    "Tokens the AI coach used at Anthropic, by team (slug), model and kind (input, output, cache_read, "
+    "cache_creation).",
+    ["team", "model", "kind"],
+)
+
+
+def record_coach_tokens(*, team: str, model: str, tokens: dict[str, int]) -> None:
+    for kind, count in tokens.items():
+        if count:
+            COACH_TOKENS.labels(team=team, model=model, kind=kind).inc(count)
+
 
 def trial_finished(trial) -> None:
     """Count a trial that just reached a final status, and time it if a worker had started it."""
