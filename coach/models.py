@@ -38,6 +38,10 @@ class Message(models.Model):
     turns = models.JSONField(default=list)
     model = models.CharField(max_length=100, blank=True)
     usage = models.JSONField(default=dict, blank=True)
+    # A user-role message written by the platform, not a person: the result of a trial launched from a proposal.
+    feedback_trial = models.ForeignKey(
+        "trials.Trial", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
