@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -429,8 +430,15 @@ def next_returns(*, trial: Trial, symbol: str, dates: pd.DatetimeIndex) -> pd.Se
     if dataset is None or dataset.kind != "bars" or dates.empty:
         return None
     rows = Bar.objects.filter(dataset=dataset, ts__gte=dates.min(), ts__lte=dates.max() + timedelta(days=15))
-    closes = pd.DataFrame.from_records(list(rows.order_by("ts").values_list("ts", "close")), columns=["ts", "close"])
-    if closes.empty:
+    # The rows as the driver gives them, the times parsed by pandas at once: the ORM's per-row datetime conversion
+    # was most of the tear sheet's time (3,500 bars).
+    sql, params = rows.order_by("ts").values_list("ts", "close").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    if not fetched:
         return None
-    closes = closes.set_index(pd.DatetimeIndex(closes.pop("ts")))
+    times, values = zip(*fetched, strict=True)
+    closes = pd.DataFrame({"close": pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")},
+                          index=pd.DatetimeIndex(pd.to_datetime(list(times), utc=True)))  # fmt: skip
     return next_return(closes).reindex(dates)
