@@ -150,3 +150,18 @@ def test_templates_compare_trial_statuses_through_the_vocabulary():
     root = Path(__file__).resolve().parents[2] / "templates"
     literal = re.compile(r'trial\.status\s*[!=]=\s*"')
     assert [str(p.relative_to(root)) for p in root.rglob("*.html") if literal.search(p.read_text())] == []
+
+
+def test_next_returns_are_each_dates_close_to_the_next_bars(alice, team_a, bundled):
+    """What the tear sheet draws buy-and-hold (and a benchmark) from: read through the cursor, times parsed by
+    pandas, they must still land on the trial's dates (a time-zone slip would leave them all missing)."""
+    import pandas as pd
+
+    from market_data.models import Bar
+    from trials.selectors import next_returns
+
+    bars = list(Bar.objects.filter(dataset__key="SPX", dataset__team__isnull=True).order_by("ts")[1000:1010])
+    dates = pd.DatetimeIndex([bar.ts for bar in bars[:9]])
+    got = next_returns(trial=type("T", (), {"team": team_a})(), symbol="SPX", dates=dates)
+    expected = [later.close / bar.close - 1 for bar, later in zip(bars[:9], bars[1:], strict=True)]
+    assert got is not None and got.to_numpy().tolist() == pytest.approx(expected, rel=1e-12)
