@@ -11,6 +11,9 @@ class Conversation(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     title = models.CharField(max_length=200)
     goal = models.TextField(blank=True, help_text="The team's goal for this conversation, given to the coach.")
+    team_goal = models.ForeignKey(
+        "coach.Goal", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -164,3 +167,28 @@ class Usage(models.Model):
     @property
     def total(self) -> int:
         return self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_creation_tokens
+
+
+class Goal(models.Model):
+    """A team's research goal, edited by the team: an objective in words, target figures, the universe and a trial
+    budget. Conversations are tied to one; the coach's prompt carries it and the progress towards it."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="coach_goals")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    objective = models.TextField()
+    # Targets, each optional: net Sharpe ≥, max drawdown ≥ (a negative fraction: -0.2 is −20 %), DSR ≥.
+    sharpe_min = models.FloatField(null=True, blank=True)
+    max_drawdown_min = models.FloatField(null=True, blank=True)
+    dsr_min = models.FloatField(null=True, blank=True)
+    symbols = models.JSONField(default=list, blank=True)
+    start = models.DateField(null=True, blank=True)
+    end = models.DateField(null=True, blank=True)
+    trial_budget = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"goal {self.pk} of {self.team}"

@@ -94,12 +94,32 @@ def trials_section(trials: Iterable[Any]) -> str:
     return "\n".join(lines)
 
 
-def system_prompt(*, catalog: Iterable[dict], datasets: Iterable[Any], goal: str, trials: Iterable[Any]) -> str:
+def goal_section(*, goal: Any, progress: dict) -> str:
+    """The team's goal object: its universe, budget and each target against the best trial so far."""
+    lines = ["## Goal targets and progress (best succeeded trial of the team against each target)"]
+    if goal.symbols or goal.start or goal.end:
+        lines.append(
+            f"- universe: {', '.join(goal.symbols) or 'any symbol'}, {goal.start or 'start'} to {goal.end or 'end'}"
+        )
+    for row in progress["targets"]:
+        if row["target"] is None:
+            continue
+        best = "no trial yet" if row["value"] is None else f"best {row['value']:.4g} (trial #{row['trial']})"
+        state = "met" if row["met"] else "not met"
+        lines.append(f"- {row['label']} >= {row['target']:g}: {best}, {state}")
+    if progress["budget"] is not None:
+        lines.append(f"- trial budget: {progress['launched']} of {progress['budget']} launched from proposals")
+    return "\n".join(lines)
+
+
+def system_prompt(
+    *, catalog: Iterable[dict], datasets: Iterable[Any], goal: str, trials: Iterable[Any], goal_progress: str = ""
+) -> str:
     goal_text = goal.strip() or "(no goal given: ask the team what it wants to achieve)"
     return "\n\n".join(
         [
             INSTRUCTIONS,
-            f"## The team's goal\n{goal_text}",
+            f"## The team's goal\n{goal_text}" + (f"\n\n{goal_progress}" if goal_progress else ""),
             datasets_section(datasets),
             trials_section(trials),
             catalog_section(catalog),

@@ -10,9 +10,9 @@ from accounts.selectors import team_list_for_user
 from market_data.models import Dataset
 from market_data.selectors import dataset_list_for_team
 from trials.models import Trial
-from trials.selectors import trial_list
+from trials.selectors import trial_list, trial_table
 
-from .models import Ask, Conversation, Message, Proposal, TeamCoachSettings, Usage
+from .models import Ask, Conversation, Goal, Message, Proposal, TeamCoachSettings, Usage
 
 RECENT_TRIALS = 15
 
@@ -113,3 +113,43 @@ def usage_this_month(*, team: Team, now: datetime | None = None) -> dict:
         "resets_at": resets,
         "by_kind": by_kind,
     }
+
+
+# Each target: (the goal's field, the metric, its label). Higher is better for all three (a drawdown is negative).
+GOAL_TARGETS = (
+    ("sharpe_min", "sharpe", "net Sharpe"),
+    ("max_drawdown_min", "max_drawdown", "max drawdown"),
+    ("dsr_min", "dsr", "DSR"),
+)
+
+
+def goal_list(*, user: User) -> QuerySet[Goal]:
+    return Goal.objects.filter(team__in=team_list_for_user(user=user)).select_related("team", "created_by")
+
+
+def goal_get(*, user: User, goal_id: int) -> Goal | None:
+    """The goal if it belongs to one of the user's teams, else None (callers answer 404)."""
+    return goal_list(user=user).filter(pk=goal_id).first()
+
+
+def goal_progress(*, goal: Goal, user: User) -> dict:
+    """The best succeeded trial of the goal's team (within its symbols) against each target, and the trials its
+    conversations launched against the trial budget."""
+    filters = {"team": goal.team.slug, "status": "succeeded"}
+    rows = []
+    for field, metric, label in GOAL_TARGETS:
+        target = getattr(goal, field)
+        trials = trial_table(user=user, filters=filters, sort=f"-{metric}").filter(
+            **{f"metrics__{metric}__isnull": False}
+        )
+        if goal.symbols:
+            trials = trials.filter(data__symbol__in=goal.symbols)
+        best = trials.first()
+        value = (best.metrics or {}).get(metric) if best else None
+        rows.append({
+            "metric": metric, "label": label, "target": target, "value": value,
+            "trial": best.pk if best else None,
+            "met": None if target is None or value is None else value >= target,
+        })  # fmt: skip
+    launched = Proposal.objects.filter(conversation__team_goal=goal, trial__isnull=False).count()
+    return {"targets": rows, "launched": launched, "budget": goal.trial_budget}

@@ -4,7 +4,7 @@ input, never scraped from prose), storing the reply and its proposals all at onc
 proposals through trials.services.trial_create."""
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from celery import current_app
@@ -24,7 +24,7 @@ from trials.services import trial_create
 from trials.studies import study_create
 
 from . import events, prompt, selectors, tools
-from .models import Ask, Conversation, Message, Proposal, Usage
+from .models import Ask, Conversation, Goal, Message, Proposal, Usage
 
 if TYPE_CHECKING:  # the SDK takes seconds to import: it loads at the first reply (in the worker)
     import anthropic
@@ -96,15 +96,76 @@ def can_write(*, user: User, team: Team) -> bool:
 # --- Conversations ------------------------------------------------------------------------------------------
 
 
-def conversation_start(*, team: Team, user: User, goal: str, title: str = "") -> Conversation:
+def conversation_start(
+    *, team: Team, user: User, goal: str, title: str = "", team_goal: "Goal | None" = None
+) -> Conversation:
     membership_require(user=user, team=team, action="talk to the coach")
+    if team_goal is not None and team_goal.team_id != team.pk:
+        raise CoachInputInvalid("that goal is another team's")
+    if team_goal is not None and not (goal or "").strip():
+        goal = team_goal.objective
     goal, title = (goal or "").strip(), (title or "").strip()
     if len(goal) > MAX_TEXT:
         raise CoachInputInvalid(f"the goal must be at most {MAX_TEXT} characters")
     if not title:
         first_line = goal.splitlines()[0] if goal else ""
         title = (first_line[:80] + ("…" if len(first_line) > 80 else "")) or "Conversation with the coach"
-    return Conversation.objects.create(team=team, user=user, goal=goal, title=title[:200])
+    return Conversation.objects.create(team=team, user=user, goal=goal, title=title[:200], team_goal=team_goal)
+
+
+# --- Goals ------------------------------------------------------------------------------------------------
+
+GOAL_NUMBERS = ("sharpe_min", "max_drawdown_min", "dsr_min")
+
+
+def goal_clean(data: dict) -> dict:
+    """A goal's fields from a form or the API; CoachInputInvalid naming the first bad one."""
+    objective = str(data.get("objective") or "").strip()
+    if not objective or len(objective) > MAX_TEXT:
+        raise CoachInputInvalid(f"the objective must be 1 to {MAX_TEXT} characters")
+    clean: dict = {"objective": objective}
+    for name in GOAL_NUMBERS:
+        raw = data.get(name)
+        try:
+            clean[name] = None if raw in (None, "") else float(str(raw))
+        except (TypeError, ValueError):
+            raise CoachInputInvalid(f"{name} must be a number") from None
+    symbols = data.get("symbols") or []
+    if isinstance(symbols, str):
+        symbols = [part.strip() for part in symbols.split(",") if part.strip()]
+    if not isinstance(symbols, list) or not all(isinstance(x, str) and 0 < len(x) <= 64 for x in symbols):
+        raise CoachInputInvalid("symbols must be a list of dataset keys such as SPX, IXIC")
+    clean["symbols"] = symbols
+    for name in ("start", "end"):
+        raw = data.get(name)
+        try:
+            clean[name] = None if raw in (None, "") else date.fromisoformat(str(raw))
+        except ValueError:
+            raise CoachInputInvalid(f"{name} must be a date (YYYY-MM-DD)") from None
+    if clean["start"] and clean["end"] and clean["start"] >= clean["end"]:
+        raise CoachInputInvalid("end must be after start")
+    budget = data.get("trial_budget")
+    try:
+        clean["trial_budget"] = None if budget in (None, "") else int(str(budget))
+    except (TypeError, ValueError):
+        raise CoachInputInvalid("trial_budget must be a whole number") from None
+    if clean["trial_budget"] is not None and not 1 <= clean["trial_budget"] <= 10_000:
+        raise CoachInputInvalid("trial_budget must be from 1 to 10000")
+    return clean
+
+
+def goal_create(*, team: Team, user: User, data: dict) -> Goal:
+    membership_require(user=user, team=team, action="set goals")
+    return Goal.objects.create(team=team, created_by=user, **goal_clean(data))
+
+
+def goal_update(*, goal: Goal, user: User, data: dict) -> Goal:
+    membership_require(user=user, team=goal.team, action="edit goals")
+    fields = goal_clean(data)
+    for name, value in fields.items():
+        setattr(goal, name, value)
+    goal.save(update_fields=[*fields, "updated_at"])
+    return goal
 
 
 # --- Asking: the message is stored at once, a worker answers it ------------------------------------------------
@@ -336,11 +397,17 @@ def _history(conversation: Conversation) -> list[dict]:
 
 def system_prompt_for(*, conversation: Conversation, user: User) -> str:
     team = conversation.team
+    team_goal = conversation.team_goal
     return prompt.system_prompt(
         catalog=[definition.as_dict() for definition in definition_list()],
         datasets=selectors.datasets_for_team(team=team),
         goal=conversation.goal,
         trials=selectors.recent_trials_for_team(user=user, team=team),
+        goal_progress=(
+            prompt.goal_section(goal=team_goal, progress=selectors.goal_progress(goal=team_goal, user=user))
+            if team_goal is not None
+            else ""
+        ),
     )
 
 
