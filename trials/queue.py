@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from celery import current_app
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -93,10 +93,16 @@ CLAIM_LOCK = 0x6D6C7472  # pg_advisory_xact_lock key of the claim: "mltr"
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
+def caps_in_force() -> bool:
+    return bool(settings.TRIAL_TEAM_MAX_RUNNING) or TeamShare.objects.filter(max_running_trials__gt=0).exists()
+
+
 def claim_lock() -> None:
     """Serialise claims until the caller's transaction ends (PostgreSQL; SQLite serialises writers itself), so two
-    workers never both take a team's last slot under its cap."""
-    if connection.vendor == "postgresql":
+    workers never both take a team's last slot under its cap. Only while some team has a cap: without caps the
+    pick skips rows another claim has locked (FOR UPDATE SKIP LOCKED), and claims run side by side (make
+    bench-scale: 100 workers serialised on the lock claimed 14 trials a second)."""
+    if connection.vendor == "postgresql" and caps_in_force():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK])
 
@@ -147,9 +153,13 @@ def trial_pick(*, hint: int) -> int | None:
         return (running.get(team, 0), last is not None, last or _NEVER, team != hint_team, team)
 
     team = min(open_teams, key=turn)
-    if team == hint_team:
-        return hint
-    return queued.filter(team_id=team).order_by("created_at", "id").values_list("pk", flat=True).first()
+
+    def first_unlocked(rows: QuerySet[Trial]) -> int | None:
+        return rows.select_for_update(skip_locked=True).values_list("pk", flat=True).first()
+
+    if team == hint_team and (hint_free := first_unlocked(queued.filter(pk=hint))) is not None:
+        return hint_free
+    return first_unlocked(queued.filter(team_id=team).order_by("created_at", "id"))
 
 
 def team_started(*, team_id: int, at: datetime) -> None:

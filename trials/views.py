@@ -68,9 +68,9 @@ def _heading(request, key: str, label: str, numeric: bool, sort: str, definition
 
 class CappedPaginator(Paginator):
     """Counts at most COUNT_CAP trials (a COUNT over a LIMIT, read off the index), so a team with a million trials
-    does not pay a full count on every page: past the cap the table says "of 100,000+" and pages that far."""
+    does not pay a full count on every page: past the cap the table says "of 10,000+" and pages that far."""
 
-    COUNT_CAP = 100_000
+    COUNT_CAP = 10_000
 
     @cached_property
     def count(self) -> int:
