@@ -196,6 +196,9 @@ def measure(backend: str) -> dict:
             f"{(rss - parts['web'][0] + two[0]) / MiB:8.0f} MiB RSS (web {two[0] / MiB:.0f}, PSS {two[1] / MiB:.0f})",
             None,
         )
+    except BaseException:
+        print(f"[{backend}] failed; the servers' last errors:\n{system.errors()}", flush=True)
+        raise
     finally:
         system.stop()
     return figures
@@ -270,16 +273,23 @@ def main() -> int:
           "RATE_SUBMISSIONS_PER_USER=0, logs to a file")  # fmt: skip
     backends = ["sqlite"] + (["postgresql"] if postgres_reachable() else [])
     backends = [b for b in backends if b in os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")]
-    results = {backend: measure(backend) for backend in backends}
-    if os.environ.get("BENCH_SKIP_MAKE_RUN") != "1":
-        results["make run (SQLite)"] = measure_make_run()
-    print()
-    for where, figures in results.items():
-        print(f"--- {where}")
+    results = {}
+
+    def show(where: str, figures: dict) -> None:
+        print(f"--- {where}", flush=True)
         for name, (text, met) in figures.items():
             verdict = "" if met is None else ("met" if met else "NOT met")
             target = TARGETS.get(name, "")
-            print(f"  {name:<46} {text:<58} {target:>10} {verdict}")
+            print(f"  {name:<46} {text:<58} {target:>10} {verdict}", flush=True)
+
+    for backend in backends:  # each backend's figures as soon as they are measured, and all of them at the end
+        results[backend] = measure(backend)
+        show(backend, results[backend])
+    if os.environ.get("BENCH_SKIP_MAKE_RUN") != "1":
+        results["make run (SQLite)"] = measure_make_run()
+    print("\nAll figures:")
+    for where, figures in results.items():
+        show(where, figures)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other work on this machine slows every figure)")
     return 0
 
