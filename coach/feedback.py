@@ -13,7 +13,8 @@ from django.db import transaction
 from trials.models import Trial
 from trials.overfitting import question_of, question_refresh
 
-from .models import Conversation, Message, Proposal
+from .memory import topics_store
+from .models import Conversation, Message, Proposal, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def trial_result_to_conversation(*, trial_id: int, new_status: str, **_signal) -
         Conversation.objects.select_for_update().filter(pk=proposal.conversation_id).first()
         if Message.objects.filter(conversation_id=proposal.conversation_id, feedback_trial_id=trial_id).exists():
             return
-        Message.objects.create(
+        message = Message.objects.create(
             conversation_id=proposal.conversation_id,
             role=Message.Role.USER,
             user=None,
@@ -69,4 +70,7 @@ def trial_result_to_conversation(*, trial_id: int, new_status: str, **_signal) -
             turns=[{"role": "user", "content": [{"type": "text", "text": text}]}],
             feedback_trial_id=trial_id,
         )
+        topics = {(Topic.Kind.TRIAL, str(trial_id)), (Topic.Kind.MODEL, trial.model_key)}
+        topics.add((Topic.Kind.SYMBOL, str((trial.data or {}).get("symbol") or "")[:100]))
+        topics_store(message=message, team=trial.team, topics={t for t in topics if t[1]})
     logger.info("coach: trial %s's result reported to conversation %s", trial_id, proposal.conversation_id)

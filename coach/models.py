@@ -192,3 +192,26 @@ class Goal(models.Model):
 
     def __str__(self) -> str:
         return f"goal {self.pk} of {self.team}"
+
+
+class Topic(models.Model):
+    """What a message is about, as rows: the models, symbols, metrics and trials it names. Taken from structured
+    data only (the tool inputs of a reply, a feedback message's trial), never from prose."""
+
+    class Kind(models.TextChoices):
+        MODEL = "model"
+        SYMBOL = "symbol"
+        METRIC = "metric"
+        TRIAL = "trial"
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="topics")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "kind", "value"], name="topic_unique")]
+        indexes = [models.Index(fields=["team", "kind", "value"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}={self.value} ({self.message_id})"

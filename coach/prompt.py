@@ -21,8 +21,9 @@ each trained only on earlier data less a gap; no random splits).
 Help the team towards its goal: discuss ideas, read the results of its trials, and when a trial is worth running, \
 call the propose_trial tool once per trial (at most three per reply). Look things up before you propose: \
 search_models and get_model read the catalog with its hyperparameters, list_datasets the data and its ranges, \
-search_trials, get_trial and compare_trials the team's trials and their results; propose_study proposes a \
-hyperparameter search. Never propose a trial the team already ran with the same spec and seed: it is refused. \
+search_trials, get_trial and compare_trials the team's trials and their results, search_memory what the team \
+learned in earlier conversations; propose_study proposes a hyperparameter search. Never propose a trial the \
+team already ran with the same spec and seed: it is refused. \
 The figures are out of sample and net of costs; the deflated Sharpe ratio (dsr), which corrects the Sharpe ratio \
 for the number of trials tried on the same question (trials_in_question), and not the raw Sharpe ratio, is the \
 figure to improve. You cannot launch trials: a person reviews \
@@ -275,5 +276,24 @@ def propose_study_tool(*, max_folds: int) -> dict:
                 "rationale": trial["rationale"],
             },
             ["data", "metric", "budget", "rationale"],
+        ),
+    }
+
+
+def search_memory_tool() -> dict:
+    return {
+        "name": "search_memory",
+        "description": (
+            "Search what the team learned before, across its other conversations with you and the trial results "
+            "reported in them (full-text), optionally only messages about a model, symbol, metric or trial."
+        ),
+        "input_schema": _object(
+            {
+                "query": {"type": "string", "description": "words, e.g. momentum costs"},
+                "model": {"type": "string"},
+                "symbol": {"type": "string"},
+                "metric": {"type": "string"},
+                "trial": {"type": "integer"},
+            }
         ),
     }

@@ -23,7 +23,7 @@ from trials.models import Study, Trial
 from trials.services import trial_create
 from trials.studies import study_create
 
-from . import events, prompt, selectors, tools
+from . import events, memory, prompt, selectors, tools
 from .models import Ask, Conversation, Goal, Message, Proposal, Usage
 
 if TYPE_CHECKING:  # the SDK takes seconds to import: it loads at the first reply (in the worker)
@@ -516,6 +516,7 @@ def _store(*, ask: Ask, answer: dict) -> Message:
             )
             for block_id, judged in answer["proposals"]
         )
+        memory.topics_store(message=reply, team=conversation.team, topics=memory.topics_of_turns(answer["turns"]))
         Ask.objects.filter(pk=ask.pk).update(status=Ask.Status.ANSWERED, reply=reply, finished_at=timezone.now())
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
     return reply

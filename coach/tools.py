@@ -329,6 +329,31 @@ def closest_trials(*, context: Context, spec: dict, limit: int = 3) -> tuple[lis
     return candidates[:limit], same
 
 
+def _search_memory(context: Context, tool_input: dict, block_id: str) -> Outcome:
+    from .memory import memory_search
+
+    query = _string(tool_input, "query")
+    topics = {
+        kind: _string(tool_input, kind) for kind in ("model", "symbol", "metric", "trial") if _string(tool_input, kind)
+    }
+    if isinstance(tool_input.get("trial"), int):
+        topics["trial"] = str(tool_input["trial"])
+    found = list(memory_search(team=context.team, query=query, topics=topics))
+    rows = [
+        {
+            "conversation": m.conversation_id,
+            "title": m.conversation.title,
+            "message": m.pk,
+            "role": "trial result" if m.feedback_trial_id else m.role,
+            "date": f"{m.created_at:%Y-%m-%d}",
+            "text": m.text[:400],
+        }
+        for m in found
+        if m.conversation_id != context.conversation_id
+    ]
+    return Outcome(compact({"found": rows}), f"searched the team's memory for {query or topics!r}: {len(rows)} found")
+
+
 TOOLS: dict[str, Tool] = {}
 
 
@@ -342,6 +367,7 @@ register(Tool("list_datasets", prompt.list_datasets_tool, _list_datasets))
 register(Tool("search_trials", prompt.search_trials_tool, _search_trials))
 register(Tool("get_trial", prompt.get_trial_tool, _get_trial))
 register(Tool("compare_trials", prompt.compare_trials_tool, _compare_trials))
+register(Tool("search_memory", prompt.search_memory_tool, _search_memory))
 register(Tool(prompt.TOOL_NAME, lambda: prompt.propose_trial_tool(max_folds=settings.TRIAL_MAX_FOLDS), _propose_trial))
 register(Tool("propose_study", lambda: prompt.propose_study_tool(max_folds=settings.TRIAL_MAX_FOLDS), _propose_study))
 

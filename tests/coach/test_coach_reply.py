@@ -65,7 +65,7 @@ def test_the_request_carries_catalog_data_goal_and_the_tool(alice, conversation,
     assert len(system) < 40_000  # compact: one line per catalog entry
     tools = {tool["name"]: tool for tool in body["tools"]}
     assert set(tools) == {"search_models", "get_model", "list_datasets", "search_trials", "get_trial",
-                          "compare_trials", "propose_trial", "propose_study"}  # fmt: skip
+                          "compare_trials", "search_memory", "propose_trial", "propose_study"}  # fmt: skip
     tool = tools["propose_trial"]
     schema = tool["input_schema"]
     assert set(schema["properties"]) == {"name", "model", "params", "data", "validation", "seed", "rationale"}
