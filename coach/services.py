@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -18,7 +18,7 @@ from accounts.models import Team, User
 from accounts.selectors import membership_get
 from accounts.services import PermissionDenied, membership_allows, membership_require
 from models_catalog.selectors import definition_list
-from observability.metrics import record_coach_tokens
+from observability.metrics import record_coach_retention, record_coach_tokens
 from trials.models import Study, Trial
 from trials.services import trial_create
 from trials.studies import study_create
@@ -520,6 +520,33 @@ def _store(*, ask: Ask, answer: dict) -> Message:
         Ask.objects.filter(pk=ask.pk).update(status=Ask.Status.ANSWERED, reply=reply, finished_at=timezone.now())
         Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
     return reply
+
+
+# --- Retention ----------------------------------------------------------------------------------------------
+
+
+def conversation_prune(*, now=None) -> dict:
+    """Delete the conversations untouched for COACH_RETENTION_DAYS with everything they hold (messages, topics,
+    asks, proposals), except those whose proposals launched a trial or a study: a launched trial keeps the
+    conversation that explains it. The audit trail (compliance decisions) and the token usage rows stay (usage
+    loses its conversation link). Counted in /metrics. Returns {"conversations", "messages"} deleted."""
+    days = settings.COACH_RETENTION_DAYS
+    if not days:
+        return {"conversations": 0, "messages": 0}
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = Conversation.objects.filter(updated_at__lt=cutoff).exclude(
+        pk__in=Proposal.objects.filter(Q(trial__isnull=False) | Q(study__isnull=False)).values("conversation_id")
+    )
+    with transaction.atomic():
+        ids = list(old.values_list("pk", flat=True))
+        messages = Message.objects.filter(conversation_id__in=ids).count()
+        Conversation.objects.filter(pk__in=ids).delete()
+    record_coach_retention(conversations=len(ids), messages=messages)
+    if ids:
+        logger.info(
+            "coach retention: deleted %s conversations (%s messages) older than %s days", len(ids), messages, days
+        )
+    return {"conversations": len(ids), "messages": messages}
 
 
 # --- Proposals ----------------------------------------------------------------------------------------------

@@ -351,6 +351,14 @@ COACH_MAX_TOKENS = env_int("COACH_MAX_TOKENS", 2048, minimum=256)
 COACH_TIMEOUT_SECONDS = env_int("COACH_TIMEOUT_SECONDS", 60, minimum=1)
 # Requests to Claude per user message: the first answer, then one per round of tool calls answered.
 COACH_MAX_TOOL_ROUNDS = env_int("COACH_MAX_TOOL_ROUNDS", 6, minimum=1)
+# Retention: conversations (with their messages, topics and asks) untouched for this many days are deleted by a
+# daily beat task, except those whose proposals launched a trial or study; 0 keeps everything.
+COACH_RETENTION_DAYS = env_int("COACH_RETENTION_DAYS", 0, minimum=0)
+CELERY_BEAT_SCHEDULE["prune-coach-conversations"] = {
+    "task": "coach.tasks.prune_conversations",
+    "schedule": 86400.0,
+    "options": {"expires": 3600},
+}
 
 # --- HTTPS, HSTS and cookies whenever DEBUG is off: `manage.py check --deploy` is clean with these defaults.
 # TLS ends at the proxy (ingress-nginx), which says so in X-Forwarded-Proto; it must overwrite a client's value.

@@ -56,6 +56,17 @@ COACH_TOKENS = Counter(
     ["team", "model", "kind"],
 )
 
+COACH_RETENTION_DELETED = Counter(
+    "mltrainer_coach_retention_deleted_total",
+    "Coach conversations and messages deleted by the retention task (COACH_RETENTION_DAYS), by kind.",
+    ["kind"],
+)
+
+
+def record_coach_retention(*, conversations: int, messages: int) -> None:
+    COACH_RETENTION_DELETED.labels(kind="conversation").inc(conversations)
+    COACH_RETENTION_DELETED.labels(kind="message").inc(messages)
+
 
 def record_coach_tokens(*, team: str, model: str, tokens: dict[str, int]) -> None:
     for kind, count in tokens.items():
