@@ -492,8 +492,11 @@ def main() -> None:
     if "load" in parts:
         user = load()
     else:
+        from django.core.management import call_command
+
         from accounts.models import User
 
+        call_command("migrate", verbosity=0)  # apps added since the load
         user = User.objects.get(username="bench")
     if "lists" in parts:
         lists(user)
