@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_pages.py
 	$(BIN)/python scripts/bench_registry.py
+	$(BIN)/python scripts/bench_coach.py
 
 # The scale figures on PostgreSQL (127.0.0.1:5432 or BENCH_POSTGRES_URL), in its own database mltrainer_bench_scale:
 # 1,000,000 trials loaded once (BENCH_SCALE_TRIALS), lists with EXPLAIN, the export, predictions, 100 workers.

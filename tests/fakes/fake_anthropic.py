@@ -19,6 +19,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -232,7 +233,15 @@ class FakeAnthropic(FakeApiServer):
         except ValueError:
             body = None
         with self._lock:
-            self.requests.append({"method": "POST", "path": handler.path, "headers": headers, "body": body})
+            self.requests.append(
+                {
+                    "method": "POST",
+                    "path": handler.path,
+                    "headers": headers,
+                    "body": body,
+                    "received_at": time.monotonic(),
+                }
+            )
             fault = self._faults.popleft() if self._faults else None
         delay = self.delay_seconds
         if fault and fault[0] == "delay":
