@@ -215,3 +215,20 @@ class Topic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}={self.value} ({self.message_id})"
+
+
+class Summary(models.Model):
+    """The coach's summary of a conversation's older messages, replayed in their place once the history passed
+    COACH_HISTORY_TOKEN_BUDGET (the messages after `up_to` are still replayed verbatim)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="summaries")
+    up_to = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField()
+    messages = models.PositiveIntegerField(help_text="How many messages it stands for.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"summary {self.pk} of conversation {self.conversation_id}"

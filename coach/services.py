@@ -3,6 +3,7 @@ Celery task), asking Claude with the SDK's streaming and tool use (proposals and
 input, never scraped from prose), storing the reply and its proposals all at once, and launching or dismissing
 proposals through trials.services.trial_create."""
 
+import json
 import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -24,7 +25,7 @@ from trials.services import trial_create
 from trials.studies import study_create
 
 from . import events, memory, prompt, selectors, tools
-from .models import Ask, Conversation, Goal, Message, Proposal, Usage
+from .models import Ask, Conversation, Goal, Message, Proposal, Summary, Usage
 
 if TYPE_CHECKING:  # the SDK takes seconds to import: it loads at the first reply (in the worker)
     import anthropic
@@ -388,11 +389,63 @@ def _merge_turns(turns: list[dict]) -> list[dict]:
     return merged
 
 
-def _history(conversation: Conversation) -> list[dict]:
-    turns = (
-        Message.objects.filter(conversation=conversation).order_by("created_at", "id").values_list("turns", flat=True)
+KEEP_VERBATIM = 4  # messages always replayed as they were, however long
+SUMMARY_PREFIX = "[summary of the earlier conversation, written by you]"
+
+
+def _estimate_tokens(turns: list[dict]) -> int:
+    return len(json.dumps(turns)) // 4
+
+
+def _history(conversation: Conversation, *, client=None, user: User | None = None, emit=None) -> list[dict]:
+    """The turns to replay: the latest summary (as a user turn) and every message after it, verbatim. When these pass
+    COACH_HISTORY_TOKEN_BUDGET and a client is given, the older messages are summarised by the coach first."""
+    summary = Summary.objects.filter(conversation=conversation).order_by("-created_at", "-id").first()
+    messages = Message.objects.filter(conversation=conversation).order_by("created_at", "id")
+    if summary is not None:
+        messages = messages.filter(pk__gt=summary.up_to_id)
+    rows = list(messages.only("id", "role", "text", "turns", "feedback_trial_id"))
+    head = [] if summary is None else [{"role": "user", "content": [{"type": "text", "text": summary.text}]}]
+    turns = head + [turn for message in rows for turn in message.turns]
+    if client is None or _estimate_tokens(turns) <= settings.COACH_HISTORY_TOKEN_BUDGET:
+        return turns
+    # Cut before a person's (or the platform's) message, keeping the last few: what follows starts with a user turn.
+    cuts = [i for i, message in enumerate(rows) if message.role == Message.Role.USER and i <= len(rows) - KEEP_VERBATIM]
+    if not cuts or cuts[-1] == 0:
+        return turns
+    older, kept = rows[: cuts[-1]], rows[cuts[-1] :]
+    text = _summarise(client=client, conversation=conversation, user=user, previous=summary, older=older)
+    made = Summary.objects.create(
+        conversation=conversation, up_to=older[-1], text=f"{SUMMARY_PREFIX} {text}", messages=len(older)
     )
-    return [turn for message_turns in turns for turn in message_turns]
+    if emit is not None:
+        emit({"type": "tool", "name": "summarise", "input": {"messages": len(older)},
+              "summary": f"summarised {len(older)} earlier messages to stay within the history budget"})  # fmt: skip
+    return [{"role": "user", "content": [{"type": "text", "text": made.text}]}] + [
+        turn for message in kept for turn in message.turns
+    ]
+
+
+def _summarise(*, client, conversation: Conversation, user: User | None, previous, older: list[Message]) -> str:
+    """One request, no tools: the coach condenses the older messages (their text, tool steps left out)."""
+    lines = [previous.text] if previous is not None else []
+    for message in older:
+        who = "Trial result" if message.feedback_trial_id else "Team" if message.role == Message.Role.USER else "Coach"
+        if message.text:
+            lines.append(f"{who}: {message.text}")
+    request = {
+        "model": settings.COACH_MODEL,
+        "max_tokens": min(settings.COACH_MAX_TOKENS, 1024),
+        "system": "You condense a research conversation between a quant team and its AI coach.",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": (
+            "Summarise this conversation so far for your own later use: the goal, what was tried, the figures that "
+            "came back (keep trial numbers, Sharpe, DSR), what failed and why, and what was planned next. At most "
+            "300 words.\n\n" + "\n\n".join(lines))}]}],
+    }  # fmt: skip
+    response = _stream_one(client=client, request=request, emit=lambda _payload: None)
+    if user is not None:
+        usage_record(conversation=conversation, user=user, model=response.model, usage=response.usage)
+    return " ".join(block.text for block in response.content if block.type == "text").strip()
 
 
 def system_prompt_for(*, conversation: Conversation, user: User) -> str:
@@ -439,7 +492,8 @@ def _converse(*, conversation: Conversation, user: User, text: str, emit) -> dic
     """Ask Claude, answering its tool calls until it stops calling them (at most COACH_MAX_TOOL_ROUNDS requests).
     Nothing is written here: what to store is returned."""
     user_turn = {"role": "user", "content": [{"type": "text", "text": text}]}
-    history = _history(conversation) + [user_turn]
+    client = _client()
+    history = _history(conversation, client=client, user=user, emit=emit) + [user_turn]
     request: dict = {
         "model": settings.COACH_MODEL,
         "max_tokens": settings.COACH_MAX_TOKENS,
@@ -447,7 +501,6 @@ def _converse(*, conversation: Conversation, user: User, text: str, emit) -> dic
         "tools": cast(list[Any], tools.definitions()),
     }
     context = tools.Context(team=conversation.team, user=user, conversation_id=conversation.pk)
-    client = _client()
     turns: list[dict] = []
     texts: list[str] = []
     usage = {

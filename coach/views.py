@@ -79,6 +79,7 @@ def conversation_detail(request, conversation_id: int):
         "conversation": conversation,
         "transcript": selectors.message_list(conversation=conversation),
         "asks": selectors.ask_open_list(conversation=conversation),
+        "summaries": list(conversation.summaries.all()),
         "usage": selectors.usage_this_month(team=conversation.team),
         "can_write": services.can_write(user=request.user, team=conversation.team),
         "configured": services.coach_configured(),

@@ -354,6 +354,9 @@ COACH_MAX_TOOL_ROUNDS = env_int("COACH_MAX_TOOL_ROUNDS", 6, minimum=1)
 # Retention: conversations (with their messages, topics and asks) untouched for this many days are deleted by a
 # daily beat task, except those whose proposals launched a trial or study; 0 keeps everything.
 COACH_RETENTION_DAYS = env_int("COACH_RETENTION_DAYS", 0, minimum=0)
+# The history replayed to Claude is kept under this many tokens (estimated as characters / 4): past it, the coach
+# summarises the older messages and the summary is replayed in their place.
+COACH_HISTORY_TOKEN_BUDGET = env_int("COACH_HISTORY_TOKEN_BUDGET", 60_000, minimum=500)
 CELERY_BEAT_SCHEDULE["prune-coach-conversations"] = {
     "task": "coach.tasks.prune_conversations",
     "schedule": 86400.0,
