@@ -118,7 +118,8 @@ def test_the_first_page_costs_the_same_queries_whatever_the_sort_or_size(
     assert len(_ids(page)) == 50
 
 
-QUERIES = 7  # session, user (with the chosen columns), studies and creators for the filters, team ids, count, a page
+QUERIES = 8  # session, user (with the chosen columns), studies and creators for the filters, team ids, count, a page,
+# and the header bell's unread count
 
 
 def test_a_large_team_is_counted_up_to_a_cap(alice, table, monkeypatch):
