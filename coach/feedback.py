@@ -74,3 +74,11 @@ def trial_result_to_conversation(*, trial_id: int, new_status: str, **_signal) -
         topics.add((Topic.Kind.SYMBOL, str((trial.data or {}).get("symbol") or "")[:100]))
         topics_store(message=message, team=trial.team, topics={t for t in topics if t[1]})
     logger.info("coach: trial %s's result reported to conversation %s", trial_id, proposal.conversation_id)
+    conversation = proposal.conversation
+    if conversation.team_goal_id is not None:
+        from .services import autopilot_continue, autopilot_failure
+
+        goal = conversation.team_goal
+        if goal is not None and goal.autopilot:
+            autopilot_failure(goal=goal, failed=trial.status != Trial.Status.SUCCEEDED)
+            autopilot_continue(conversation=conversation)

@@ -184,6 +184,14 @@ class Goal(models.Model):
     start = models.DateField(null=True, blank=True)
     end = models.DateField(null=True, blank=True)
     trial_budget = models.PositiveIntegerField(null=True, blank=True)
+    # Autopilot (off by default): the coach launches its own valid proposals in the goal's conversations, up to the
+    # trial budget, as the owner who turned it on; it stops on the budget, on failures in a row, or an owner's Stop.
+    autopilot = models.BooleanField(default=False)
+    autopilot_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    autopilot_failures = models.PositiveIntegerField(default=0)
+    autopilot_stopped = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,7 +17,7 @@ from kombu.exceptions import OperationalError
 
 from accounts.models import Team, User
 from accounts.selectors import membership_get
-from accounts.services import PermissionDenied, membership_allows, membership_require
+from accounts.services import OWNERS, PermissionDenied, membership_allows, membership_require
 from models_catalog.selectors import definition_list
 from observability.metrics import record_coach_retention, record_coach_tokens
 from trials.models import Study, Trial
@@ -94,6 +94,10 @@ def can_write(*, user: User, team: Team) -> bool:
     return membership_allows(membership=membership_get(user=user, team=team))
 
 
+def is_owner(*, user: User, team: Team) -> bool:
+    return membership_allows(membership=membership_get(user=user, team=team), roles=OWNERS)
+
+
 # --- Conversations ------------------------------------------------------------------------------------------
 
 
@@ -167,6 +171,85 @@ def goal_update(*, goal: Goal, user: User, data: dict) -> Goal:
         setattr(goal, name, value)
     goal.save(update_fields=[*fields, "updated_at"])
     return goal
+
+
+def goal_autopilot_set(*, goal: Goal, user: User, on: bool) -> Goal:
+    """An owner lets the goal run by itself, or presses Stop."""
+    membership_require(user=user, team=goal.team, action="run a goal on autopilot", roles=OWNERS)
+    if on:
+        Goal.objects.filter(pk=goal.pk).update(
+            autopilot=True, autopilot_by=user, autopilot_failures=0, autopilot_stopped=""
+        )
+    else:
+        Goal.objects.filter(pk=goal.pk).update(autopilot=False, autopilot_stopped=f"stopped by {user.username}")
+    goal.refresh_from_db()
+    return goal
+
+
+def _autopilot_stop(goal: Goal, reason: str) -> None:
+    Goal.objects.filter(pk=goal.pk, autopilot=True).update(autopilot=False, autopilot_stopped=reason[:300])
+    logger.info("coach: autopilot of goal %s stopped: %s", goal.pk, reason)
+
+
+def autopilot_failure(*, goal: Goal, failed: bool) -> None:
+    """Count one of the autopilot's trials: N failures in a row stop it, a success resets the count."""
+    if not failed:
+        Goal.objects.filter(pk=goal.pk).update(autopilot_failures=0)
+        return
+    Goal.objects.filter(pk=goal.pk).update(autopilot_failures=F("autopilot_failures") + 1)
+    goal.refresh_from_db()
+    if goal.autopilot_failures >= settings.COACH_AUTOPILOT_MAX_FAILURES:
+        _autopilot_stop(goal, f"{goal.autopilot_failures} of its trials failed in a row")
+
+
+def autopilot_launch(*, conversation: Conversation, reply: Message) -> list[Trial]:
+    """After a reply in a goal's conversation on autopilot: launch its valid trial proposals, each through
+    trial_create and the compliance gateway as the owner who turned the autopilot on, marked automated in the
+    audit trail; stop at the goal's trial budget."""
+    from compliance.services import ComplianceRejected
+    from trials.services import TrialSpecInvalid
+
+    goal = conversation.team_goal
+    if goal is None:
+        return []
+    launched = []
+    for proposal in reply.proposals.filter(status=Proposal.Status.PROPOSED, kind=Proposal.Kind.TRIAL):
+        goal.refresh_from_db()
+        if not goal.autopilot or goal.autopilot_by is None:
+            break
+        used = Proposal.objects.filter(conversation__team_goal=goal, trial__isnull=False).count()
+        if goal.trial_budget is not None and used >= goal.trial_budget:
+            _autopilot_stop(goal, f"the trial budget of {goal.trial_budget} is used")
+            break
+        try:
+            launched.append(proposal_launch(proposal=proposal, user=goal.autopilot_by, automated=True))
+        except (ComplianceRejected, TrialSpecInvalid, PermissionDenied, ProposalConflict) as exc:
+            logger.info("coach: autopilot of goal %s could not launch proposal %s: %s", goal.pk, proposal.pk, exc)
+            autopilot_failure(goal=goal, failed=True)
+    goal.refresh_from_db()
+    used = Proposal.objects.filter(conversation__team_goal=goal, trial__isnull=False).count()
+    if goal.autopilot and goal.trial_budget is not None and used >= goal.trial_budget:
+        _autopilot_stop(goal, f"the trial budget of {goal.trial_budget} is used")
+    return [trial for trial in launched if isinstance(trial, Trial)]
+
+
+def autopilot_continue(*, conversation: Conversation) -> Ask | None:
+    """After a trial result in a goal's conversation on autopilot: ask the coach for the next step itself."""
+    goal = conversation.team_goal
+    if goal is None:
+        return None
+    goal.refresh_from_db()
+    if not goal.autopilot or goal.autopilot_by is None:
+        return None
+    try:
+        return ask_create(
+            conversation=conversation,
+            user=goal.autopilot_by,
+            text="(autopilot) The result above is in. Propose the next trial towards the goal, or say why not.",
+        )
+    except (CoachError, PermissionDenied) as exc:
+        logger.info("coach: autopilot of goal %s did not continue: %s", goal.pk, exc)
+        return None
 
 
 # --- Asking: the message is stored at once, a worker answers it ------------------------------------------------
@@ -317,6 +400,8 @@ def ask_answer(*, ask_id: int) -> None:
         # A bug, not Anthropic: the ask must not stay running, and the error goes to the logs and Celery.
         _fail(ask_id, "The coach failed unexpectedly; try again", source=(Ask.Status.RUNNING,))
         raise
+    if conversation.team_goal_id is not None:
+        autopilot_launch(conversation=conversation, reply=reply)
     for proposal in reply.proposals.all():
         emit({"type": "proposal", "proposal": events.proposal_payload(proposal)})
     emit({"type": "done", "message": {"id": reply.pk, "text": reply.text, "model": reply.model, "usage": reply.usage}})
@@ -605,7 +690,7 @@ def conversation_prune(*, now=None) -> dict:
 # --- Proposals ----------------------------------------------------------------------------------------------
 
 
-def proposal_launch(*, proposal: Proposal, user: User) -> Trial | Study:
+def proposal_launch(*, proposal: Proposal, user: User, automated: bool = False) -> Trial | Study:
     """One click: create the proposed trial through trial_create, so it is validated again and judged by the
     compliance gateway with the coach's rationale (as notes) and the conversation's goal as free text; or the
     proposed study through study_create (each of its evaluations is a trial judged by the gateway).
@@ -634,7 +719,11 @@ def proposal_launch(*, proposal: Proposal, user: User) -> Trial | Study:
     else:
         payload = {**proposal.payload, "notes": proposal.rationale, "goal": conversation.goal}
         launched = trial_create(
-            team=conversation.team, user=user, payload=payload, on_stored=lambda trial: mark_launched(trial=trial)
+            team=conversation.team,
+            user=user,
+            payload=payload,
+            on_stored=lambda trial: mark_launched(trial=trial),
+            automated=automated,
         )
     proposal.refresh_from_db()
     logger.info("coach: proposal %s launched as %s %s", proposal.pk, proposal.kind, launched.pk)

@@ -125,7 +125,10 @@ def goal_detail(request, goal_id: int):
     status = 200
     if request.method == "POST":
         try:
-            services.goal_update(goal=goal, user=request.user, data=_goal_form(request))
+            if request.POST.get("autopilot") in ("on", "off"):
+                services.goal_autopilot_set(goal=goal, user=request.user, on=request.POST["autopilot"] == "on")
+            else:
+                services.goal_update(goal=goal, user=request.user, data=_goal_form(request))
         except (PermissionDenied, services.CoachInputInvalid) as exc:
             messages.error(request, str(exc))
             status = 403 if isinstance(exc, PermissionDenied) else 400
@@ -136,5 +139,6 @@ def goal_detail(request, goal_id: int):
         "progress": selectors.goal_progress(goal=goal, user=request.user),
         "conversations": goal.conversations.order_by("-updated_at")[:50],
         "can_write": services.can_write(user=request.user, team=goal.team),
+        "is_owner": services.is_owner(user=request.user, team=goal.team),
     }
     return render(request, "coach/goal.html", context, status=status)

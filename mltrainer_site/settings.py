@@ -357,6 +357,8 @@ COACH_RETENTION_DAYS = env_int("COACH_RETENTION_DAYS", 0, minimum=0)
 # The history replayed to Claude is kept under this many tokens (estimated as characters / 4): past it, the coach
 # summarises the older messages and the summary is replayed in their place.
 COACH_HISTORY_TOKEN_BUDGET = env_int("COACH_HISTORY_TOKEN_BUDGET", 60_000, minimum=500)
+# Autopilot stops after this many of its trials in a row failed (or were refused by compliance).
+COACH_AUTOPILOT_MAX_FAILURES = env_int("COACH_AUTOPILOT_MAX_FAILURES", 3, minimum=1)
 CELERY_BEAT_SCHEDULE["prune-coach-conversations"] = {
     "task": "coach.tasks.prune_conversations",
     "schedule": 86400.0,

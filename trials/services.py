@@ -358,7 +358,13 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
 
 
 def trial_create(
-    *, team: Team, user: User, payload: dict, study=None, on_stored: Callable[[Trial], None] | None = None
+    *,
+    team: Team,
+    user: User,
+    payload: dict,
+    study=None,
+    on_stored: Callable[[Trial], None] | None = None,
+    automated: bool = False,
 ) -> Trial:
     """Validate a trial, pass it through the compliance gateway, store it, and queue it for a worker once the
     transaction commits (or leave it waiting for a second owner's approval when a rule asks for that).
@@ -397,7 +403,7 @@ def trial_create(
         spec=compliance.spec_with_free_text(spec=spec, payload=payload),
         user=user,
         team=team,
-        automated=study is not None,
+        automated=automated or study is not None,  # a study's evaluation, or the coach's autopilot
         store=store,
     )
 
