@@ -2,6 +2,7 @@
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
 
 from observability.metrics import websocket_closed, websocket_opened
 
@@ -18,7 +19,7 @@ def _current_state(user, trial_id: int) -> dict | None:
 @database_sync_to_async
 def _still_allowed(user, trial_id: int) -> bool:
     """Checked before every event: a member removed from the team, or deactivated, stops receiving them."""
-    active = type(user).objects.filter(pk=user.pk, is_active=True).exists()
+    active = get_user_model().objects.filter(pk=user.pk, is_active=True).exists()
     return active and trial_list(user=user).filter(pk=trial_id).exists()
 
 

@@ -85,3 +85,30 @@ def test_websocket_accepts_the_session_cookie_from_our_origin_only(alices_trial,
     assert connected and state["trial"] == alices_trial.pk
     # A page on another site cannot ride on bob's cookie.
     assert async_to_sync(_connect)(alices_trial.pk, [cookie, (b"origin", b"https://evil.example")])[0] is False
+
+
+def test_a_session_cookie_websocket_receives_the_trials_events(alices_trial, bob):
+    """The page's socket authenticates by cookie: its user is Channels' lazy object, and events still arrive."""
+    from channels.layers import get_channel_layer
+
+    from trials.events import group_name
+
+    client = Client()
+    client.force_login(bob)
+    headers = [
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+        (b"origin", b"http://127.0.0.1:8000"),
+    ]
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/trials/{alices_trial.pk}/", headers=headers)
+        connected, _ = await communicator.connect(timeout=5)
+        assert connected
+        await communicator.receive_json_from(timeout=5)  # the current state
+        payload = {"type": "trial.status", "trial": alices_trial.pk, "progress": 0.25}
+        await get_channel_layer().group_send(group_name(alices_trial.pk), {"type": "trial.event", "payload": payload})
+        received = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return received
+
+    assert async_to_sync(scenario)() == {"type": "trial.status", "trial": alices_trial.pk, "progress": 0.25}
