@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import membership_get, team_for_user, team_list_for_user
 from accounts.services import PermissionDenied, membership_allows
 from compliance.services import ApprovalDenied
-from trials.selectors import trial_get
+from trials.selectors import trial_charts, trial_get
 
 from . import selectors, services
 from .artifacts import ArtifactTampered
@@ -64,6 +64,7 @@ def version_detail(request, name: str, number: int):
     context = {
         "version": version,
         "trial": version.trial,
+        **(trial_charts(trial=version.trial) if version.trial else {}),
         "history": selectors.stage_history(version=version),
         "signals": signals,
         "live": record.get("live"),

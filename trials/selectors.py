@@ -22,7 +22,9 @@ from accounts.selectors import team_ids_for_user, team_list_for_user
 
 from . import prediction_codec
 from .features import next_return
+from .figures import FIGURES
 from .models import Study, Trial, TrialMetric, TrialPredictions
+from .tearsheet import monthly_heatmap, tear_sheet
 
 # What a list shows of a trial: everything but the per-fold results and the data versions (the trial's own page
 # and the API's detail have those), which are most of a finished trial's row.
@@ -442,3 +444,36 @@ def next_returns(*, trial: Trial, symbol: str, dates: pd.DatetimeIndex) -> pd.Se
     closes = pd.DataFrame({"close": pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype="float64")},
                           index=pd.DatetimeIndex(pd.to_datetime(list(times), utc=True)))  # fmt: skip
     return next_return(closes).reindex(dates)
+
+
+def trial_tear_sheet(*, trial: Trial) -> dict | None:
+    """The charts' series for a succeeded trial (None when there is nothing to draw)."""
+    if trial.status != Trial.Status.SUCCEEDED:
+        return None
+    predictions = prediction_frame(trial=trial)
+    if predictions.empty:
+        return None
+    dates = pd.DatetimeIndex(predictions.index)
+    market = next_returns(trial=trial, symbol=trial.data["symbol"], dates=dates)
+    benchmark = trial.data.get("benchmark")
+    sheet = tear_sheet(
+        predictions=predictions,
+        market_returns=market if market is not None else pd.Series(index=dates, dtype="float64"),
+        target=trial.target,
+        benchmark_returns=next_returns(trial=trial, symbol=benchmark, dates=dates) if benchmark else None,
+    )
+    sheet["benchmark"] = benchmark or None
+    return sheet
+
+
+def trial_charts(*, trial: Trial) -> dict:
+    """What templates/trials/_charts.html draws for a trial: the tear sheet, its monthly heatmap and the folds."""
+    sheet = trial_tear_sheet(trial=trial)
+    return {
+        "sheet": sheet,
+        "heatmap": monthly_heatmap((sheet or {}).get("monthly")),
+        "folds_chart": [
+            {"fold": f["fold"] + 1, "test": f["test_start"][:10], "metrics": f["metrics"]} for f in trial.folds
+        ],
+        "figures": {key: figure.as_dict() for key, figure in FIGURES.items()},
+    }

@@ -140,3 +140,26 @@ def compare_curves(named_returns: dict[str, pd.Series]) -> dict:
         equity.append(_round(curve.reindex(index)))
         under.append(_round(drawdown(curve).reindex(index)))
     return {"time": unix_seconds(index), "names": list(named_returns), "equity": equity, "drawdown": under}
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _heat(value, scale: float) -> tuple[str, str]:
+    """A monthly return as text and a colour class: five shades each way, relative to the largest month."""
+    if value is None:
+        return "", ""
+    shade = min(5, max(1, round(abs(value) / scale * 5))) if scale else 1
+    return f"{value * 100:.1f}", f"heat-{'pos' if value >= 0 else 'neg'}-{shade}"
+
+
+def monthly_heatmap(monthly: dict | None) -> dict:
+    if not monthly or not monthly.get("years"):
+        return {}
+    values = [abs(v) for row in monthly["rows"] for v in row if v is not None]
+    scale = max(values, default=0.0)
+    rows = [
+        (year, [_heat(v, scale) for v in row], _heat(total, max(scale * 3, 1e-12)))
+        for year, row, total in zip(monthly["years"], monthly["rows"], monthly["totals"], strict=True)
+    ]
+    return {"months": MONTHS, "rows": rows}

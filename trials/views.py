@@ -2,7 +2,6 @@
 
 import json
 
-import pandas as pd
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -28,7 +27,7 @@ from .figures import FIGURES, FOLD_COLUMNS, figure_for, metric_sections
 from .forms import POSITION_LABELS, TrialFilterForm, TrialForm
 from .models import Trial
 from .serializers import TrialSerializer
-from .tearsheet import compare_curves, tear_sheet
+from .tearsheet import compare_curves
 from .walkforward import split_count, validation_note
 
 TABLE_PAGE_SIZE = 50
@@ -210,49 +209,6 @@ def _duration(trial: Trial) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
-def _tear_sheet(trial: Trial) -> dict | None:
-    """The charts' series for a succeeded trial (None when there is nothing to draw)."""
-    if trial.status != Trial.Status.SUCCEEDED:
-        return None
-    predictions = selectors.prediction_frame(trial=trial)
-    if predictions.empty:
-        return None
-    dates = pd.DatetimeIndex(predictions.index)
-    market = selectors.next_returns(trial=trial, symbol=trial.data["symbol"], dates=dates)
-    benchmark = trial.data.get("benchmark")
-    sheet = tear_sheet(
-        predictions=predictions,
-        market_returns=market if market is not None else pd.Series(index=dates, dtype="float64"),
-        target=trial.target,
-        benchmark_returns=selectors.next_returns(trial=trial, symbol=benchmark, dates=dates) if benchmark else None,
-    )
-    sheet["benchmark"] = benchmark or None
-    return sheet
-
-
-MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-
-def _heat(value, scale: float) -> tuple[str, str]:
-    """A monthly return as text and a colour class: five shades each way, relative to the largest month."""
-    if value is None:
-        return "", ""
-    shade = min(5, max(1, round(abs(value) / scale * 5))) if scale else 1
-    return f"{value * 100:.1f}", f"heat-{'pos' if value >= 0 else 'neg'}-{shade}"
-
-
-def _heatmap(monthly: dict | None) -> dict:
-    if not monthly or not monthly.get("years"):
-        return {}
-    values = [abs(v) for row in monthly["rows"] for v in row if v is not None]
-    scale = max(values, default=0.0)
-    rows = [
-        (year, [_heat(v, scale) for v in row], _heat(total, max(scale * 3, 1e-12)))
-        for year, row, total in zip(monthly["years"], monthly["rows"], monthly["totals"], strict=True)
-    ]
-    return {"months": MONTHS, "rows": rows}
-
-
 SCHEME_NAMES = {"walk_forward": "walk-forward", "purged_kfold": "purged k-fold", "cpcv": "CPCV"}
 
 
@@ -293,11 +249,10 @@ def trial_detail(request, trial_id: int):
     if trial is None:
         raise Http404("No such trial.")
     membership = membership_get(user=request.user, team=trial.team)
-    sheet = _tear_sheet(trial)
-    folds = [{"fold": f["fold"] + 1, "test": f["test_start"][:10], "metrics": f["metrics"]} for f in trial.folds]
     costs = {name: trial.costs[name] for name in ("commission_bps", "slippage_bps") if (trial.costs or {}).get(name)}
     context = {
         "trial": trial,
+        **selectors.trial_charts(trial=trial),
         "metric_sections": metric_sections(trial.metrics or {}, across_seeds=trial.across_seeds),
         "validation_note": validation_note(trial.validation),
         "fold_columns": [figure_for(key) for key in FOLD_COLUMNS.get(trial.target, FOLD_COLUMNS["direction"])],
@@ -306,10 +261,6 @@ def trial_detail(request, trial_id: int):
         "costs_text": _costs_text(costs),
         "positions_text": POSITION_LABELS.get(trial.positions, trial.positions),
         "splits": split_count(trial.validation),
-        "sheet": sheet,
-        "heatmap": _heatmap((sheet or {}).get("monthly")),
-        "folds_chart": folds,
-        "figures": {key: figure.as_dict() for key, figure in FIGURES.items()},
         "duration": _duration(trial),
         "can_write": bool(membership and membership.can_write),
         "decisions": decision_list_for_trial(trial=trial),
