@@ -4,7 +4,6 @@ from django import forms
 
 from . import providers
 from .models import Dataset
-from .providers.polygon import TIMESPANS
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -16,7 +15,7 @@ class SeriesForm(forms.Form):
     symbol = forms.CharField(max_length=64, help_text="Polygon ticker (SPY, X:BTCUSD, I:SPX) or FRED series id")
     start = forms.DateField(widget=_DATE)
     multiplier = forms.IntegerField(initial=1, min_value=1, max_value=1000, required=False)
-    timespan = forms.ChoiceField(choices=[(t, t) for t in TIMESPANS], initial="day", required=False)
+    timespan = forms.ChoiceField(choices=providers.timespan_choices, initial="day", required=False)
     adjusted = forms.BooleanField(initial=True, required=False, help_text="Polygon: split-adjusted bars")
 
     def series_fields(self) -> dict:

@@ -2,6 +2,9 @@
 
 import pandas as pd
 
+# The columns of a bars dataset, as every provider, upload and reader orders them.
+BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
+
 # US markets keep their dates in New York: a daily bar's date, and "today" for a fetch, are New York dates.
 NEW_YORK = "America/New_York"
 

@@ -9,9 +9,9 @@ from urllib.parse import quote
 import pandas as pd
 
 from .errors import DataSourceError, DataSourceNotFound
+from .frames import BAR_COLUMNS
 from .http import JsonHttpClient, Limiter, Provider
 
-BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
 _FIELDS = {"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume"}
 # Polygon caps an aggregates page at 50,000 bars; ask for the most so long histories take few requests.
 _AGGS_LIMIT = 50000

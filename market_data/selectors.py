@@ -7,9 +7,8 @@ from accounts.models import Team, User
 from accounts.selectors import team_list_for_user
 
 from . import providers
+from .frames import BAR_COLUMNS
 from .models import Bar, Dataset, FetchJob, Observation, TeamApiKey, WatchItem
-
-BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
 
 
 def dataset_list(*, user: User, kind: str | None = None, source: str | None = None) -> QuerySet[Dataset]:

@@ -12,6 +12,7 @@ from .base import (
     register,
     registered,
     sources_text,
+    timespan_choices,
     unregister,
 )
 from .fred import FredProvider
@@ -30,5 +31,6 @@ __all__ = [
     "register",
     "registered",
     "sources_text",
+    "timespan_choices",
     "unregister",
 ]

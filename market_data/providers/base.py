@@ -51,6 +51,7 @@ class DataProvider(ABC):
     default_rate_limit_per_minute: ClassVar[int] = 0  # requests a minute per key, shared by all workers; 0: none
     # Whether a series has a bar size (multiplier, timespan) and an adjusted/unadjusted pair worth showing.
     bar_sizes: ClassVar[bool] = False
+    timespans: ClassVar[tuple[str, ...]] = ()  # the bar sizes' units it accepts, when it has bar sizes
     # Whether its data is live (a market feed that keeps moving), for the freshness and approval rules.
     live: ClassVar[bool] = True
 
@@ -126,6 +127,12 @@ def registered() -> list[DataProvider]:
 def choices() -> list[tuple[str, str]]:
     """(source, label) pairs, for forms and model choices."""
     return [(provider.source, provider.label) for provider in _registry.values()]
+
+
+def timespan_choices() -> list[tuple[str, str]]:
+    """The bar-size units any registered provider accepts, for the fetch form (in the providers' own order)."""
+    units = dict.fromkeys(unit for provider in _registry.values() for unit in provider.timespans)
+    return [(unit, unit) for unit in units]
 
 
 def live_sources() -> tuple[str, ...]:

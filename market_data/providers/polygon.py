@@ -5,9 +5,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..frames import NEW_YORK, naive_utc
+from ..frames import BAR_COLUMNS, NEW_YORK, naive_utc
 from ..http import Limiter
-from ..polygon import BAR_COLUMNS, PolygonClient
+from ..polygon import PolygonClient
 from .base import DataProvider, Fetched, SeriesInfo
 
 # Polygon's timespans, and the letter each adds to a frequency name ("5m", "1d", "1mo").
@@ -27,6 +27,7 @@ class PolygonProvider(DataProvider):
     default_base_url = "https://api.polygon.io"
     default_rate_limit_per_minute = 5  # the free plan's limit
     bar_sizes = True
+    timespans = tuple(TIMESPANS)
 
     def options(self, *, multiplier: int, timespan: str, adjusted: bool) -> tuple[dict[str, Any], dict[str, str]]:
         errors = {}

@@ -13,10 +13,9 @@ from accounts.models import Team, User
 from accounts.services import membership_require
 
 from ..errors import UploadInvalid
-from ..frames import naive_utc
+from ..frames import BAR_COLUMNS, naive_utc
 from ..hashing import frame_sha256
 from ..models import Dataset
-from ..polygon import BAR_COLUMNS
 from ..uploads import parse_upload
 from .access import DATA_WRITERS
 from .datasets import dataset_store

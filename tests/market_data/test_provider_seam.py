@@ -202,3 +202,31 @@ def test_an_unregistered_source_is_refused_everywhere(alice, bob, api_as):
         "source": "must be polygon or fred"
     }
     assert [k["source"] for k in api_as(alice).get("/api/teams/team-a/api-keys/").json()] == ["polygon", "fred"]
+
+
+def test_only_the_providers_package_names_a_concrete_provider():
+    """The rest of the app reaches Polygon and FRED through the registry: no generic module imports one."""
+    import ast
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parents[2] / "market_data"
+    concrete = {"polygon", "fred"}  # the client modules and their providers
+    offenders = []
+    for path in app.rglob("*.py"):
+        relative = path.relative_to(app)
+        if relative.parts[0] in ("providers", "migrations") or path.stem in concrete:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import | ast.ImportFrom) else []
+            if any(part in concrete for name in names for part in name.split(".")):
+                offenders.append(f"{relative}:{node.lineno}")
+    assert offenders == []
+
+
+def test_the_fetch_forms_bar_sizes_come_from_the_registered_providers(archive, monkeypatch):
+    from market_data.forms import SeriesForm
+
+    assert ("minute", "minute") in SeriesForm().fields["timespan"].choices  # Polygon's
+    monkeypatch.setattr(ArchiveProvider, "timespans", ("session",))
+    assert ("session", "session") in SeriesForm().fields["timespan"].choices
