@@ -172,6 +172,16 @@ pages = [
     path("notifications/", notifications_views.notifications_page, name="notifications"),
     path("notifications/read/", notifications_views.notifications_mark_read, name="notifications-read"),
     path("notifications/choose/", notifications_views.notifications_choose, name="notifications-choose"),
+    path(
+        "notifications/<slug:slug>/webhooks/",
+        notifications_views.notifications_webhook_add,
+        name="notifications-webhook-add",
+    ),
+    path(
+        "notifications/<slug:slug>/webhooks/<id:webhook_id>/delete/",
+        notifications_views.notifications_webhook_delete,
+        name="notifications-webhook-delete",
+    ),
     path("registry/", registry_views.registry_list, name="registry"),
     path("registry/register/", registry_views.registry_register, name="registry-register"),
     path("registry/<slug:name>/v<id:number>/", registry_views.version_detail, name="registry-version"),

@@ -2,13 +2,16 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import membership_get, team_list_for_user
+from accounts.selectors import membership_get, team_for_user, team_list_for_user
+from accounts.services import PermissionDenied
 
 from . import selectors, services
-from .models import Event
+from .models import Event, Webhook
+from .safety import WebhookRefused
 
 
 @login_required
@@ -18,6 +21,7 @@ def notifications_page(request):
     context = {
         "items": selectors.notification_list(user=request.user).select_related("team")[:100],
         "events": Event.choices,
+        "formats": Webhook.Format.choices,
         "chosen": services.preferences_of(request.user),
         "webhooks": [
             (t, list(selectors.webhook_list(team=t)), list(selectors.delivery_list(team=t)[:20])) for t in owned
@@ -40,4 +44,47 @@ def notifications_choose(request):
     email = [e for e in Event.values if request.POST.get(f"email-{e}") == "on"]
     services.preferences_set(user=request.user, muted=muted, email=email)
     messages.success(request, "Your notification choices are saved.")
+    return redirect("notifications")
+
+
+def _team_or_404(request, slug: str):
+    team = team_for_user(user=request.user, slug=slug)
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+@login_required
+@require_POST
+def notifications_webhook_add(request, slug: str):
+    """The page's form for POST /api/teams/<slug>/webhooks/: the same service, its refusal shown as a message."""
+    team = _team_or_404(request, slug)
+    try:
+        services.webhook_create(
+            team=team,
+            user=request.user,
+            url=request.POST.get("url", ""),
+            format=request.POST.get("format", ""),
+            events=request.POST.getlist("events"),
+        )
+    except (WebhookRefused, ValueError, PermissionDenied) as exc:
+        messages.error(request, f"Webhook not added: {exc}")
+    else:
+        messages.success(request, f"Webhook added to {team.name}.")
+    return redirect("notifications")
+
+
+@login_required
+@require_POST
+def notifications_webhook_delete(request, slug: str, webhook_id: int):
+    team = _team_or_404(request, slug)
+    webhook = selectors.webhook_list(team=team).filter(pk=webhook_id).first()
+    if webhook is None:
+        raise Http404("No such webhook.")
+    try:
+        services.webhook_delete(webhook=webhook, user=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Webhook removed.")
     return redirect("notifications")

@@ -23,6 +23,9 @@ def _pages(site) -> dict[str, str]:
         "upload": "/data/upload/",
         "audit": "/compliance/",
         "coach": "/coach/",
+        "goals": "/coach/goals/",
+        "registry": "/registry/",
+        "notifications": "/notifications/",
     }
 
 

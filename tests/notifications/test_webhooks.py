@@ -147,3 +147,31 @@ def test_delivery_log_is_for_owners(fake, alice, bob, charlie, team_a, api_as, d
     assert log.status_code == 200 and log.json()[0]["status"] == "sent"
     assert api_as(bob).get("/api/teams/team-a/webhook-deliveries/").status_code == 403
     assert api_as(charlie).get("/api/teams/team-a/webhook-deliveries/").status_code == 404
+
+
+def test_owners_add_and_remove_webhooks_on_the_page(fake, alice, bob, charlie, team_a, client):
+    """The notifications page's form: the same checks as the API, refusals shown as a message, owners only."""
+    client.force_login(alice)
+    form = {"url": fake.url, "format": "slack", "events": ["live_drift"]}
+    page = client.post("/notifications/team-a/webhooks/", form, follow=True)
+    stored = Webhook.objects.get()
+    assert (stored.format, stored.events) == ("slack", ["live_drift"]) and "Webhook added" in page.content.decode()
+    assert stored.url_masked in page.content.decode() and fake.url not in page.content.decode()
+    refused = client.post("/notifications/team-a/webhooks/", {"url": "https://10.0.0.5/x", "format": "json"},
+                          follow=True).content.decode()  # fmt: skip
+    assert "not a public address" in refused and Webhook.objects.count() == 1
+    client.force_login(bob)  # a member, not an owner
+    assert (
+        "Webhook not added"
+        in client.post(
+            "/notifications/team-a/webhooks/", {"url": fake.url, "format": "json"}, follow=True
+        ).content.decode()
+    )
+    client.post(f"/notifications/team-a/webhooks/{stored.pk}/delete/")
+    assert Webhook.objects.count() == 1
+    client.force_login(charlie)
+    assert client.post(f"/notifications/team-a/webhooks/{stored.pk}/delete/").status_code == 404
+    assert client.post("/notifications/team-a/webhooks/", {"url": fake.url, "format": "json"}).status_code == 404
+    client.force_login(alice)
+    client.post(f"/notifications/team-a/webhooks/{stored.pk}/delete/")
+    assert Webhook.objects.count() == 0
