@@ -10,8 +10,10 @@ class NotificationsConfig(AppConfig):
 
         from trials.lifecycle import trial_status_changed
         from trials.models import Trial
+        from trials.studies import study_finished
 
-        from .receivers import trial_created, trial_finished
+        from . import receivers
 
-        trial_status_changed.connect(trial_finished, dispatch_uid="notifications.trial_finished")
-        post_save.connect(trial_created, sender=Trial, dispatch_uid="notifications.trial_created")
+        trial_status_changed.connect(receivers.trial_finished, dispatch_uid="notifications.trial_finished")
+        study_finished.connect(receivers.study_finished, dispatch_uid="notifications.study_finished")
+        post_save.connect(receivers.trial_created, sender=Trial, dispatch_uid="notifications.trial_created")

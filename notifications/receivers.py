@@ -25,12 +25,18 @@ def trial_finished(*, trial_id: int, old_status, new_status: str, trial: Trial, 
         event_emit(team=trial.team, event=Event.APPROVAL_DECIDED, key=f"trial:{trial_id}:approval",
                    title=f"Trial {trial_id} ({name}) {verdict}", body=trial.error if verdict == "rejected" else "",
                    url=url, data={"trial": trial_id, "verdict": verdict})  # fmt: skip
-    if trial.study_id and new_status in Trial.FINISHED:
-        study = Study.objects.filter(pk=trial.study_id).exclude(status=Study.Status.RUNNING).first()
-        if study is not None:
-            event_emit(team=trial.team, event=Event.STUDY_FINISHED, key=f"study:{study.pk}:{study.status}",
-                       title=f"Study {study.pk} {study.status}", url=reverse("study-detail", args=[study.pk]),
-                       data={"study": study.pk, "best_value": study.best_value})  # fmt: skip
+
+
+def study_finished(*, study_id: int, status: str, **_signal) -> None:
+    """trials.studies.study_finished listener (after commit): the study ended, with its best value."""
+    study = Study.objects.select_related("team").filter(pk=study_id).first()
+    if study is None:
+        return
+    best = f"best {study.metric} {study.best_value:.4g}" if study.best_value is not None else "no evaluation scored"
+    event_emit(team=study.team, event=Event.STUDY_FINISHED, key=f"study:{study.pk}:{status}",
+               title=f"Study {study.pk} ({study.name or study.metric}) {status}", body=best,
+               url=reverse("study-detail", args=[study.pk]),
+               data={"study": study.pk, "status": status, "best_value": study.best_value})  # fmt: skip
 
 
 def trial_created(*, sender, instance: Trial, created: bool, **_signal) -> None:

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Literal, cast
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -42,6 +43,20 @@ STUDY_FIELDS = {
 }  # fmt: skip
 # What each evaluation inherits from its study, checked by trial_spec_clean exactly as a trial's.
 INHERITED = ("data", "validation", "seed", "costs", "positions", "repeats")
+
+
+# Sent after commit when a study ends (study_id, status: succeeded, failed or cancelled): notifications listen.
+study_finished = Signal()
+
+
+def _study_end(study_id: int, status: str, **fields) -> bool:
+    """End a running study by conditional update and announce it after commit; False when it had already ended."""
+    ended = Study.objects.filter(pk=study_id, status=Study.Status.RUNNING).update(
+        status=status, finished_at=timezone.now(), **fields
+    )
+    if ended:
+        transaction.on_commit(lambda: study_finished.send_robust(sender=Study, study_id=study_id, status=status))
+    return bool(ended)
 
 
 def metrics_for_target(target: str) -> tuple[str, ...]:
@@ -281,18 +296,14 @@ def study_step(*, study_id: int) -> None:
         gone = [key for key in study.model_keys if key not in CATALOG]
         if gone:
             # A model merged into another entry or removed since the study started: its search space is gone.
-            Study.objects.filter(pk=study.pk).update(
-                status=Study.Status.FAILED,
-                error=f"no longer in the catalog: {', '.join(gone)}",
-                finished_at=timezone.now(),
-            )
+            _study_end(study.pk, Study.Status.FAILED, error=f"no longer in the catalog: {', '.join(gone)}")
             return
         trials = list(study.trials.order_by("id"))
         active = [trial for trial in trials if not trial.is_finished]
         _update_best(study, trials)
         _pbo_enqueue(study, trials)
         if len(trials) >= study.budget and not active:
-            Study.objects.filter(pk=study.pk).update(status=Study.Status.SUCCEEDED, finished_at=timezone.now())
+            _study_end(study.pk, Study.Status.SUCCEEDED)
             return
         launches = min(study.parallelism - len(active), study.budget - len(trials))
         if launches <= 0:
@@ -340,9 +351,7 @@ def study_tick() -> int:
 def study_cancel(*, study: Study, user: User) -> Study:
     membership_require(user=user, team=study.team, action="cancel studies")
     with transaction.atomic():
-        if Study.objects.filter(pk=study.pk, status=Study.Status.RUNNING).update(
-            status=Study.Status.CANCELLED, finished_at=timezone.now()
-        ):
+        if _study_end(study.pk, Study.Status.CANCELLED):
             for trial in study.trials.exclude(status__in=Trial.FINISHED):
                 trial_cancel(trial=trial, user=user)
     study.refresh_from_db()

@@ -83,3 +83,30 @@ def test_a_trial_waiting_for_approval_and_its_decision_are_announced(
         trial_approve(trial=trial, user=alice)
     decided = Notification.objects.get(user=bob, event="approval_decided")
     assert decided.title.endswith("approved")
+
+
+def test_a_study_that_ends_is_announced_once_with_its_best_value(
+    bundled, alice, bob, team_a, django_capture_on_commit_callbacks
+):
+    from trials.models import Study, Trial
+    from trials.studies import study_cancel, study_create, study_step
+
+    data = {"symbol": "SPX", "start": "2012-01-01", "end": "2016-12-31", "target": "direction"}
+    payload = {"model": "logistic_regression", "metric": "sharpe", "budget": 1, "parallelism": 1, "data": data}
+    study = study_create(team=team_a, user=alice, payload=dict(payload, name="tune C"))
+    study_step(study_id=study.pk)
+    Trial.objects.filter(study=study).update(status="succeeded", metrics={"sharpe": 0.75})
+    with django_capture_on_commit_callbacks(execute=True):
+        study_step(study_id=study.pk)  # its one evaluation is done: the study ends
+    with django_capture_on_commit_callbacks(execute=True):
+        study_step(study_id=study.pk)  # a second step changes nothing and announces nothing
+    assert Study.objects.get(pk=study.pk).status == "succeeded"
+    got = Notification.objects.filter(event="study_finished")
+    assert sorted(got.values_list("user__username", flat=True)) == ["alice", "bob"]
+    assert got.first().title == f"Study {study.pk} (tune C) succeeded" and got.first().body == "best sharpe 0.75"
+    assert got.first().url == f"/studies/{study.pk}/"
+
+    other = study_create(team=team_a, user=alice, payload=dict(payload, name="tune D"))
+    with django_capture_on_commit_callbacks(execute=True):
+        study_cancel(study=other, user=alice)
+    assert Notification.objects.filter(event="study_finished", title__endswith="(tune D) cancelled").count() == 2
