@@ -6,6 +6,7 @@ from django.test import Client
 
 from accounts.models import Membership, User
 from compliance.models import ApprovalRule, DataSourceRule, Decision
+from notifications.models import Notification
 from trials.models import Trial
 
 pytestmark = pytest.mark.django_db
@@ -27,13 +28,16 @@ def large_studies_need_approval(rule):
 def test_matching_trial_waits_and_is_not_queued(
     bob, team_a, submit, large_studies_need_approval, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as small_callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         small = submit(bob, team_a)
-    assert small.status == "queued" and len(small_callbacks) == 1  # enqueued
-    with django_capture_on_commit_callbacks() as callbacks:
+    small.refresh_from_db()
+    assert small.status == "queued" and small.enqueued_at is not None  # sent to a worker
+    with django_capture_on_commit_callbacks(execute=True):
         large = submit(bob, team_a, validation={"folds": 6})
+    large.refresh_from_db()
     assert large.status == Trial.Status.PENDING_APPROVAL
-    assert callbacks == []  # not sent to a worker
+    assert large.enqueued_at is None  # not sent to a worker; its owners are asked instead
+    assert Notification.objects.filter(event="approval_requested", url=f"/trials/{large.pk}/").exists()
     decision = Decision.objects.get(trial_id=large.pk)
     assert decision.outcome == "needs_approval"
     assert "large study (6 folds" in decision.reasons[0]["message"]

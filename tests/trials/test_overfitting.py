@@ -45,9 +45,13 @@ def test_dsr_deflates_by_every_trial_of_the_question(bundled, alice, bob, charli
         _trial(alice, team_a, run=False, model="ridge_classifier", params={})
     ModelRule.objects.all().delete()
     # Not in the question: another date range, another horizon, another team.
-    _trial(alice, team_a, run=False, data={"end": "2016-06-30"})
-    _trial(alice, team_a, run=False, data={"horizon": 2})
-    _trial(charlie, team_b, run=False)
+    outside = [
+        (_trial(alice, team_a, run=False, data={"end": "2016-06-30"}), alice),
+        (_trial(alice, team_a, run=False, data={"horizon": 2}), alice),
+        (_trial(charlie, team_b, run=False), charlie),
+    ]
+    for trial, owner in outside:  # left queued, team B's would take the next worker slot (the fair order)
+        trial_cancel(trial=trial, user=owner)
 
     assert question_refresh(question=question_of(ran[0])) == 3
     n = 5  # three that ran, one cancelled, one refused by compliance
