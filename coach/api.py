@@ -15,7 +15,14 @@ from trials.services import TrialSpecInvalid
 from trials.studies import StudySpecInvalid
 
 from . import selectors, services
-from .serializers import AskSerializer, ConversationDetailSerializer, ConversationSerializer, ProposalSerializer
+from .serializers import (
+    AskSerializer,
+    ConversationDetailSerializer,
+    ConversationSerializer,
+    GoalDetailSerializer,
+    GoalSerializer,
+    ProposalSerializer,
+)
 
 UNAVAILABLE = OpenApiResponse(
     {"$ref": "#/components/schemas/Error"},
@@ -197,3 +204,75 @@ class ProposalDismissApi(APIView):
         except services.ProposalConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(ProposalSerializer(proposal).data)
+
+
+def _goal_or_404(request, goal_id: int):
+    goal = selectors.goal_get(user=request.user, goal_id=goal_id)
+    if goal is None:
+        raise Http404("No such goal.")
+    return goal
+
+
+def _goal_detail(request, goal) -> dict:
+    progress = selectors.goal_progress(goal=goal, user=request.user)
+    return GoalDetailSerializer(goal, context={"progress": progress}).data
+
+
+class GoalInputSerializer(serializers.Serializer):
+    """What a goal takes (services.goal_clean checks each field and names the first bad one)."""
+
+    team = serializers.CharField(required=False, help_text="the team's slug; your default team if left out")
+    objective = serializers.CharField(help_text="the research goal in words")
+    sharpe_min = serializers.FloatField(required=False, allow_null=True, help_text="net Sharpe at least")
+    max_drawdown_min = serializers.FloatField(required=False, allow_null=True, help_text="e.g. -0.2 for -20 %")
+    dsr_min = serializers.FloatField(required=False, allow_null=True, help_text="deflated Sharpe at least")
+    symbols = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    start = serializers.DateField(required=False, allow_null=True)
+    end = serializers.DateField(required=False, allow_null=True)
+    trial_budget = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=10_000)
+
+
+class GoalListCreateApi(APIView):
+    @extend_schema(responses=GoalSerializer(many=True))
+    def get(self, request):
+        return Response(GoalSerializer(selectors.goal_list(user=request.user)[:200], many=True).data)
+
+    @extend_schema(request=GoalInputSerializer, responses={201: GoalDetailSerializer})
+    def post(self, request):
+        data = _object(request)
+        team = team_for_request(request)
+        try:
+            goal = services.goal_create(team=team, user=request.user, data=data)
+        except services.CoachInputInvalid as exc:
+            raise ValidationError({"non_field_errors": str(exc)}) from exc
+        return Response(_goal_detail(request, goal), status=status.HTTP_201_CREATED)
+
+
+class GoalDetailApi(APIView):
+    @extend_schema(responses=GoalDetailSerializer)
+    def get(self, request, goal_id: int):
+        return Response(_goal_detail(request, _goal_or_404(request, goal_id)))
+
+    @extend_schema(request=GoalInputSerializer, responses=GoalDetailSerializer)
+    def put(self, request, goal_id: int):
+        """Replace the goal's fields (the team stays)."""
+        goal = _goal_or_404(request, goal_id)
+        try:
+            goal = services.goal_update(goal=goal, user=request.user, data=_object(request))
+        except services.CoachInputInvalid as exc:
+            raise ValidationError({"non_field_errors": str(exc)}) from exc
+        return Response(_goal_detail(request, goal))
+
+
+class GoalAutopilotApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        on = serializers.BooleanField(help_text="true: the coach launches its own valid proposals; false: Stop")
+
+    @extend_schema(request=InputSerializer, responses=GoalDetailSerializer)
+    def post(self, request, goal_id: int):
+        """Owners turn the goal's autopilot on, or stop it."""
+        goal = _goal_or_404(request, goal_id)
+        data = self.InputSerializer(data=_object(request))
+        data.is_valid(raise_exception=True)
+        goal = services.goal_autopilot_set(goal=goal, user=request.user, on=data.validated_data["on"])
+        return Response(_goal_detail(request, goal))

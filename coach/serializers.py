@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Ask, Conversation, Message, Proposal
+from .models import Ask, Conversation, Goal, Message, Proposal
 
 
 class ProposalSerializer(serializers.ModelSerializer):
@@ -101,3 +101,42 @@ class ConversationDetailSerializer(ConversationSerializer):
     def get_usage(self, conversation) -> dict:
         """The team's coach tokens this month against its budget."""
         return UsageSerializer(self.context["usage"]).data
+
+
+class GoalSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    autopilot_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Goal
+        fields = ["id", "team", "objective", "sharpe_min", "max_drawdown_min", "dsr_min", "symbols", "start", "end",
+                  "trial_budget", "autopilot", "autopilot_by", "autopilot_failures", "autopilot_stopped", "created_at",
+                  "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class GoalTargetSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    label = serializers.CharField()
+    target = serializers.FloatField(allow_null=True)
+    value = serializers.FloatField(allow_null=True)
+    trial = serializers.IntegerField(allow_null=True)
+    met = serializers.BooleanField(allow_null=True)
+
+
+class GoalProgressSerializer(serializers.Serializer):
+    targets = GoalTargetSerializer(many=True)
+    launched = serializers.IntegerField()
+    budget = serializers.IntegerField(allow_null=True)
+
+
+class GoalDetailSerializer(GoalSerializer):
+    progress = serializers.SerializerMethodField()
+
+    class Meta(GoalSerializer.Meta):
+        fields = [*GoalSerializer.Meta.fields, "progress"]
+        read_only_fields = fields
+
+    @extend_schema_field(GoalProgressSerializer)
+    def get_progress(self, goal: Goal) -> dict:
+        return self.context["progress"]

@@ -97,6 +97,11 @@ api += [
         coach_api.MessageCreateApi.as_view(),
         name="api-coach-messages",
     ),
+    path("api/coach/goals/", coach_api.GoalListCreateApi.as_view(), name="api-coach-goals"),
+    path("api/coach/goals/<id:goal_id>/", coach_api.GoalDetailApi.as_view(), name="api-coach-goal"),
+    path(
+        "api/coach/goals/<id:goal_id>/autopilot/", coach_api.GoalAutopilotApi.as_view(), name="api-coach-goal-autopilot"
+    ),
     path("api/coach/asks/<id:ask_id>/", coach_api.AskDetailApi.as_view(), name="api-coach-ask"),
     path("api/coach/asks/<id:ask_id>/retry/", coach_api.AskRetryApi.as_view(), name="api-coach-ask-retry"),
     path("api/coach/asks/<id:ask_id>/discard/", coach_api.AskDiscardApi.as_view(), name="api-coach-ask-discard"),

@@ -84,3 +84,59 @@ def test_goals_belong_to_the_team(alice, charlie, victor, team_a):
     assert browser(victor).post(f"/coach/goals/{goal.pk}/", {"objective": "changed"}).status_code == 403
     goal.refresh_from_db()
     assert goal.objective == "team A's secret plan"
+
+
+def test_goals_api_round_trip_with_progress_and_the_first_bad_field_named(alice, bob, results, api_as):
+    goal = {"objective": "SPX direction that survives costs", "sharpe_min": 1.0, "max_drawdown_min": -0.2,
+            "symbols": ["SPX"], "start": "2010-01-01", "end": "2018-12-31", "trial_budget": 20}  # fmt: skip
+    created = api_as(bob).post("/api/coach/goals/", goal, format="json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["team"], body["objective"], body["symbols"], body["trial_budget"], body["autopilot"]) == (
+        "team-a",
+        goal["objective"],
+        ["SPX"],
+        20,
+        False,
+    )
+    sharpe = next(t for t in body["progress"]["targets"] if t["metric"] == "sharpe")
+    assert (sharpe["value"], sharpe["trial"], sharpe["met"]) == (1.3, results[1], True)  # the better of the two
+    drawdown = next(t for t in body["progress"]["targets"] if t["metric"] == "max_drawdown")
+    assert (drawdown["value"], drawdown["met"]) == (-0.15, True)
+    changed = api_as(alice).put(f"/api/coach/goals/{body['id']}/", dict(goal, sharpe_min=2.0), format="json")
+    assert changed.status_code == 200 and changed.json()["sharpe_min"] == 2.0
+    assert next(t for t in changed.json()["progress"]["targets"] if t["metric"] == "sharpe")["met"] is False
+    assert [g["id"] for g in api_as(alice).get("/api/coach/goals/").json()] == [body["id"]]
+
+    bad_goals = [
+        ({"objective": ""}, "objective"),
+        (dict(goal, end="2009-01-01"), "end must be after start"),
+        (dict(goal, trial_budget=0), "trial_budget"),
+        (dict(goal, symbols=[1]), "symbols"),
+    ]
+    for bad, word in bad_goals:
+        refused = api_as(alice).post("/api/coach/goals/", bad, format="json")
+        assert refused.status_code == 400 and word in str(refused.json()), (bad, refused.content)
+    assert Goal.objects.count() == 1
+
+
+def test_goals_api_isolation_and_roles_with_the_autopilot_for_owners(alice, bob, victor, charlie, results, api_as):
+    goal_id = api_as(alice).post("/api/coach/goals/", {"objective": "beat SPX"}, format="json").json()["id"]
+    assert api_as(charlie).get("/api/coach/goals/").json() == []
+    for method, path, body in (
+        ("get", "", None),
+        ("put", "", {"objective": "x"}),
+        ("post", "autopilot/", {"on": True}),
+    ):
+        response = getattr(api_as(charlie), method)(f"/api/coach/goals/{goal_id}/{path}", body, format="json")
+        assert response.status_code == 404, (method, path)
+    assert api_as(victor).post("/api/coach/goals/", {"objective": "x"}, format="json").status_code == 403
+    assert api_as(victor).get(f"/api/coach/goals/{goal_id}/").status_code == 200  # a viewer reads
+    assert api_as(bob).post(f"/api/coach/goals/{goal_id}/autopilot/", {"on": True}, format="json").status_code == 403
+    assert (
+        api_as(alice).post(f"/api/coach/goals/{goal_id}/autopilot/", {"on": "maybe"}, format="json").status_code == 400
+    )
+    on = api_as(alice).post(f"/api/coach/goals/{goal_id}/autopilot/", {"on": True}, format="json").json()
+    assert (on["autopilot"], on["autopilot_by"]) == (True, "alice")
+    off = api_as(alice).post(f"/api/coach/goals/{goal_id}/autopilot/", {"on": False}, format="json").json()
+    assert (off["autopilot"], off["autopilot_stopped"]) == (False, "stopped by alice")
