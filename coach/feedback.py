@@ -14,7 +14,8 @@ from trials.models import Trial
 from trials.overfitting import question_of, question_refresh
 
 from .memory import topics_store
-from .models import Conversation, Message, Proposal, Topic
+from .models import Conversation, Goal, Message, Proposal, Topic
+from .selectors import GOAL_TARGETS
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,24 @@ def _figure(metrics: dict, name: str, fmt: str = "{:.3f}") -> str:
     return fmt.format(value) if isinstance(value, int | float) else "n/a"
 
 
-def feedback_text(*, trial: Trial, proposal: Proposal) -> str:
+def _against_goal(metrics: dict, goal: Goal | None) -> str:
+    """The sentence on the goal's targets that are set: "Against the goal: net Sharpe 0.840 (target ≥ 1, not met)."."""
+    parts = []
+    for field, metric, label in GOAL_TARGETS:
+        target = getattr(goal, field, None) if goal is not None else None
+        if target is None:
+            continue
+        value = metrics.get(metric)
+        if not isinstance(value, int | float):
+            parts.append(f"{label} n/a (target ≥ {target:g})")
+            continue
+        shown = f"{value * 100:.1f} %" if metric == "max_drawdown" else f"{value:.3f}"
+        wanted = f"{target * 100:g} %" if metric == "max_drawdown" else f"{target:g}"
+        parts.append(f"{label} {shown} (target ≥ {wanted}, {'met' if value >= target else 'not met'})")
+    return f" Against the goal: {'; '.join(parts)}." if parts else ""
+
+
+def feedback_text(*, trial: Trial, proposal: Proposal, goal: Goal | None = None) -> str:
     name = trial.name or trial.model_key
     head = f'{FEEDBACK_MARK} Trial #{trial.pk} "{name}" (your proposal {proposal.pk}) {trial.status}.'
     if trial.status != Trial.Status.SUCCEEDED:
@@ -39,6 +57,7 @@ def feedback_text(*, trial: Trial, proposal: Proposal) -> str:
         f"{_figure(metrics, 'dsr')} over {metrics.get('trials_in_question', 'n/a')} trials in the question, max "
         f"drawdown {drawdown_text}, annual return {_figure(metrics, 'annual_return', '{:.2%}')}. The DSR, not the raw "
         "Sharpe ratio, is the figure to improve: a Sharpe that does not survive the deflation is likely luck."
+        + _against_goal(metrics, goal)
     )
 
 
@@ -57,7 +76,7 @@ def trial_result_to_conversation(*, trial_id: int, new_status: str, **_signal) -
     ):
         question_refresh(question=question_of(trial))
         trial.refresh_from_db()
-    text = feedback_text(trial=trial, proposal=proposal)
+    text = feedback_text(trial=trial, proposal=proposal, goal=proposal.conversation.team_goal)
     with transaction.atomic():
         Conversation.objects.select_for_update().filter(pk=proposal.conversation_id).first()
         if Message.objects.filter(conversation_id=proposal.conversation_id, feedback_trial_id=trial_id).exists():

@@ -51,3 +51,18 @@ def test_a_trial_not_launched_by_the_coach_reports_nowhere(
     with django_capture_on_commit_callbacks(execute=True):
         trial_execute(trial_id=trial.pk)
     assert not Message.objects.exists()
+
+
+def test_the_feedback_says_where_the_trial_stands_against_the_goal():
+    from coach.feedback import feedback_text
+    from coach.models import Goal, Proposal
+    from trials.models import Trial
+
+    trial = Trial(pk=7, name="probe", status="succeeded", metrics={"sharpe": 0.84, "max_drawdown": -0.153, "dsr": 0.97})
+    proposal = Proposal(pk=3)
+    goal = Goal(objective="SPX", sharpe_min=1.0, max_drawdown_min=-0.2, dsr_min=None)
+    text = feedback_text(trial=trial, proposal=proposal, goal=goal)
+    assert text.endswith(
+        "Against the goal: net Sharpe 0.840 (target ≥ 1, not met); max drawdown -15.3 % (target ≥ -20 %, met)."
+    )
+    assert "Against the goal" not in feedback_text(trial=trial, proposal=proposal, goal=None)
