@@ -1,6 +1,7 @@
 """Reads about who belongs where; the one place that answers 'which teams can this user see'."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from .models import Membership, Team, User
 
@@ -30,6 +31,14 @@ def team_for_user(*, user: User, slug: str | None) -> Team | None:
     if slug:
         return team_list_for_user(user=user).filter(slug=slug).first()
     return default_team_for_user(user=user)
+
+
+def team_for_user_or_404(*, user: User, slug: str) -> Team:
+    """The team a URL names, if the user belongs to it; Http404 otherwise (another team's slug looks like none)."""
+    team = team_for_user(user=user, slug=slug)
+    if team is None:
+        raise Http404("No such team.")
+    return team
 
 
 def team_ids_for_user(*, user: User, slug: str | None = None) -> list[int]:

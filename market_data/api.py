@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import team_for_request
-from accounts.selectors import team_for_user
+from accounts.selectors import team_for_user_or_404
 from security.parsers import SafeJSONParser
 
 from . import providers, selectors, services
@@ -154,13 +154,6 @@ def _dataset_or_404(request, dataset_id: int) -> Dataset:
     if dataset is None:
         raise Http404("No such dataset.")
     return dataset
-
-
-def _team_by_slug_or_404(request, slug: str):
-    team = team_for_user(user=request.user, slug=slug)
-    if team is None:
-        raise Http404("No such team.")
-    return team
 
 
 def _source_or_404(source: str) -> None:
@@ -344,7 +337,7 @@ class WatchItemApi(APIView):
 class TeamApiKeyListApi(APIView):
     @extend_schema(responses=KeyStatusSerializer(many=True))
     def get(self, request, slug: str):
-        team = _team_by_slug_or_404(request, slug)
+        team = team_for_user_or_404(user=request.user, slug=slug)
         return Response(selectors.team_api_key_status(team=team))
 
 
@@ -362,7 +355,7 @@ class TeamApiKeyApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=KeyStatusSerializer)
     def put(self, request, slug: str, source: str):
-        team = _team_by_slug_or_404(request, slug)
+        team = team_for_user_or_404(user=request.user, slug=slug)
         _source_or_404(source)
         api_key = request.data.get("api_key") if isinstance(request.data, dict) else None
         if not isinstance(api_key, str):
@@ -377,7 +370,7 @@ class TeamApiKeyApi(APIView):
 
     @extend_schema(responses=KeyStatusSerializer)
     def delete(self, request, slug: str, source: str):
-        team = _team_by_slug_or_404(request, slug)
+        team = team_for_user_or_404(user=request.user, slug=slug)
         _source_or_404(source)
         services.team_api_key_delete(team=team, user=request.user, source=source)
         return Response(self._status(team, source))

@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import team_for_user
+from accounts.selectors import team_for_user_or_404
 
 from . import selectors, services
 from .models import Delivery, Event, Notification, Webhook
@@ -88,13 +88,6 @@ class NotificationPreferencesApi(APIView):
         return Response(services.preferences_set(user=request.user, **data.validated_data))
 
 
-def _team_or_404(request, slug: str):
-    team = team_for_user(user=request.user, slug=slug)
-    if team is None:
-        raise Http404("No such team.")
-    return team
-
-
 class WebhookListApi(APIView):
     class InputSerializer(serializers.Serializer):
         url = serializers.CharField(max_length=2000, help_text="https only, to a public host")
@@ -104,12 +97,16 @@ class WebhookListApi(APIView):
 
     @extend_schema(responses=WebhookSerializer(many=True))
     def get(self, request, slug: str):
-        return Response(WebhookSerializer(selectors.webhook_list(team=_team_or_404(request, slug)), many=True).data)
+        return Response(
+            WebhookSerializer(
+                selectors.webhook_list(team=team_for_user_or_404(user=request.user, slug=slug)), many=True
+            ).data
+        )
 
     @extend_schema(request=InputSerializer, responses={201: WebhookSerializer})
     def post(self, request, slug: str):
         """Owners add a webhook; a URL that is not https or whose host is not public is refused (400)."""
-        team = _team_or_404(request, slug)
+        team = team_for_user_or_404(user=request.user, slug=slug)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -122,7 +119,7 @@ class WebhookListApi(APIView):
 class WebhookDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, slug: str, webhook_id: int):
-        team = _team_or_404(request, slug)
+        team = team_for_user_or_404(user=request.user, slug=slug)
         webhook = selectors.webhook_list(team=team).filter(pk=webhook_id).first()
         if webhook is None:
             raise Http404("No such webhook.")
@@ -136,6 +133,6 @@ class DeliveryListApi(APIView):
         """The team's webhook delivery log, newest first (owners)."""
         from accounts.services import OWNERS, membership_require
 
-        team = _team_or_404(request, slug)
+        team = team_for_user_or_404(user=request.user, slug=slug)
         membership_require(user=request.user, team=team, roles=OWNERS, action="read the delivery log")
         return Response(DeliverySerializer(selectors.delivery_list(team=team)[:200], many=True).data)

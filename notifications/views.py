@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import membership_get, team_for_user, team_list_for_user
+from accounts.selectors import membership_get, team_for_user_or_404, team_list_for_user
 from accounts.services import PermissionDenied
 
 from . import selectors, services
@@ -47,18 +47,11 @@ def notifications_choose(request):
     return redirect("notifications")
 
 
-def _team_or_404(request, slug: str):
-    team = team_for_user(user=request.user, slug=slug)
-    if team is None:
-        raise Http404("No such team.")
-    return team
-
-
 @login_required
 @require_POST
 def notifications_webhook_add(request, slug: str):
     """The page's form for POST /api/teams/<slug>/webhooks/: the same service, its refusal shown as a message."""
-    team = _team_or_404(request, slug)
+    team = team_for_user_or_404(user=request.user, slug=slug)
     try:
         services.webhook_create(
             team=team,
@@ -77,7 +70,7 @@ def notifications_webhook_add(request, slug: str):
 @login_required
 @require_POST
 def notifications_webhook_delete(request, slug: str, webhook_id: int):
-    team = _team_or_404(request, slug)
+    team = team_for_user_or_404(user=request.user, slug=slug)
     webhook = selectors.webhook_list(team=team).filter(pk=webhook_id).first()
     if webhook is None:
         raise Http404("No such webhook.")
