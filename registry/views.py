@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import membership_get, team_for_user, team_list_for_user
-from accounts.services import PermissionDenied, membership_allows
+from accounts.services import OWNERS, PermissionDenied, membership_allows
 from compliance.services import ApprovalDenied
 from trials.selectors import trial_charts, trial_get
 
@@ -72,8 +72,7 @@ def version_detail(request, name: str, number: int):
         "drift": record.get("drift") or [],
         "can_write": membership_allows(membership=membership),
         "can_decide": version.promotion_requested_at is not None
-        and membership is not None
-        and membership.role == "owner"
+        and membership_allows(membership=membership, roles=OWNERS)
         and version.created_by_id != request.user.pk,
         "figures": [("sharpe", "Sharpe"), ("max_drawdown", "Max drawdown"), ("hit_rate", "Hit rate"),
                     ("total_return", "Total return")],

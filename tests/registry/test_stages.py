@@ -3,6 +3,7 @@ an optional four-eyes rule, every change in the audit trail with who and why."""
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.test import Client
 
 from compliance.models import Decision, PromotionApprovalRule
 from compliance.services import ApprovalDenied
@@ -67,6 +68,12 @@ def test_four_eyes_rule_makes_promotion_wait_for_another_owner(fitted_version, a
         version_promotion_decide(version=version, user=bob, approved=True)
     with pytest.raises(RegistryConflict, match="already waiting"):
         version_promote(version=version, user=bob)
+    # The page offers the decision only to an owner other than the registrant.
+    page = f"/registry/spx-logit/v{version.number}/?team={team_a.slug}"
+    for user, offered in ((alice, False), (bob, False), (dora, True)):
+        client = Client()
+        client.force_login(user)
+        assert ("Approve promotion" in client.get(page).content.decode()) is offered, user.username
     version_promotion_decide(version=version, user=dora, approved=True, reason="checked the tear sheet")
     version.refresh_from_db()
     assert version.stage == "production" and version.promotion_requested_at is None
