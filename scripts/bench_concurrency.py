@@ -46,15 +46,19 @@ def _locust(system: System, *, token: str, seconds: int, mix: str, trials: list[
         "MLTRAINER_BENCH_MIX": mix,
     }
     prefix = out / mix
-    subprocess.run(
-        [PYTHON, "-m", "locust", "-f", str(ROOT / "scripts" / "locustfile.py"), "--headless", "--host", host,
-         "--users", str(USERS), "--spawn-rate", str(USERS), "--run-time", f"{seconds}s", "--stop-timeout", "5",
-         "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        timeout=seconds + 120,
-    )  # fmt: skip
+    log = Path(f"{prefix}.log")
+    with log.open("w") as errors:
+        subprocess.run(
+            [PYTHON, "-m", "locust", "-f", str(ROOT / "scripts" / "locustfile.py"), "--headless", "--host", host,
+             "--users", str(USERS), "--spawn-rate", str(USERS), "--run-time", f"{seconds}s", "--stop-timeout", "5",
+             "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--exit-code-on-error", "0"],
+            cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=errors, timeout=seconds + 120,
+        )  # fmt: skip
     with open(f"{prefix}_stats.csv", newline="") as stats:
-        return list(csv.DictReader(stats))
+        rows = list(csv.DictReader(stats))
+    if not any(int(row["Request Count"]) for row in rows):  # a user that fails at start sends nothing: say why
+        raise SystemExit("locust made no request:\n" + log.read_text()[-3000:])
+    return rows
 
 
 def _print(rows: list[dict]) -> dict:
