@@ -2,14 +2,17 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 from observability.multiproc import clean_multiprocess_dir
+
+from .handler import SyncChainASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mltrainer_site.settings")
 if not os.environ.get("MLTRAINER_METRICS_DIR_CLEANED"):  # mltrainer_site.serve cleans it once for all its workers
     clean_multiprocess_dir()  # before any metric exists in this process: the web server owns its directory
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application does, with our handler
+django_asgi_app = SyncChainASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - after Django is set up
 

@@ -1,0 +1,84 @@
+"""The ASGI handler (mltrainer_site.handler): the middleware chain and the view run in one thread per request, the
+threads are reused, and requests in flight at the same time still have threads of their own."""
+
+import asyncio
+import threading
+
+import pytest
+from asgiref.sync import iscoroutinefunction
+from asgiref.testing import ApplicationCommunicator
+from django.http import HttpResponse
+from django.urls import path
+
+from mltrainer_site.asgi import application, django_asgi_app
+
+_second_arrived = threading.Event()
+
+
+def _whose_thread(request):
+    return HttpResponse(f"{threading.current_thread().name} {request.request_id}")  # request_id: from a middleware
+
+
+def _waits_for_the_second(request):
+    arrived = _second_arrived.wait(timeout=5)
+    return HttpResponse("second arrived" if arrived else "never arrived")
+
+
+def _second(request):
+    _second_arrived.set()
+    return HttpResponse("second")
+
+
+urlpatterns = [
+    path("thread/", _whose_thread),
+    path("waits/", _waits_for_the_second),
+    path("second/", _second),
+]
+
+
+@pytest.fixture(autouse=True)
+def _these_routes(settings):
+    settings.ROOT_URLCONF = __name__
+
+
+async def _get(path_: str) -> tuple[int, bytes]:
+    scope = {
+        "type": "http", "http_version": "1.1", "method": "GET", "path": path_, "raw_path": path_.encode(),
+        "query_string": b"", "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 40000),
+        "server": ("testserver", 80),
+    }  # fmt: skip
+    communicator = ApplicationCommunicator(application, scope)
+    await communicator.send_input({"type": "http.request", "body": b""})
+    start = await communicator.receive_output(timeout=10)
+    body = (await communicator.receive_output(timeout=10))["body"]
+    await communicator.wait(timeout=10)
+    return start["status"], body
+
+
+def test_the_middleware_chain_is_loaded_synchronous():
+    """No middleware runs in async mode, so none of them costs a hop between the event loop and a thread."""
+    assert not iscoroutinefunction(django_asgi_app._middleware_chain)
+
+
+def test_requests_one_after_another_reuse_one_thread_off_the_event_loop():
+    async def two():
+        return [await _get("/thread/"), await _get("/thread/")]
+
+    (status_1, body_1), (status_2, body_2) = asyncio.run(two())
+    assert status_1 == status_2 == 200
+    (thread_1, request_1), (thread_2, request_2) = body_1.split(), body_2.split()
+    assert thread_1 == thread_2 != threading.current_thread().name.encode()
+    assert request_1 != request_2
+
+
+def test_a_request_in_flight_does_not_hold_up_the_next():
+    _second_arrived.clear()
+
+    async def both():
+        waiting = asyncio.create_task(_get("/waits/"))
+        await asyncio.sleep(0.2)  # the first is in its view, waiting
+        second = await _get("/second/")
+        return await waiting, second
+
+    (first_status, first_body), (_, second_body) = asyncio.run(both())
+    assert (first_status, first_body, second_body) == (200, b"second arrived", b"second")
