@@ -113,6 +113,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Django's SQLite backend, keeping closed connections for the next request (mltrainer_site/sqlite_pooled).
+    DATABASES["default"]["ENGINE"] = "mltrainer_site.sqlite_pooled"
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg's pool, one per process. DB_POOL_MAX_SIZE=0 turns it off (e.g. behind PgBouncer in transaction mode).
     DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 4, minimum=0)

@@ -67,7 +67,7 @@ WHITENOISE_USE_FINDERS = True  # the browser tests' server serves static files s
 # server and worker the browser tests start (tests/browser) are given the run's id, so they share them with it.
 _RUN = os.environ.get("MLTRAINER_TEST_RUN") or str(os.getpid())
 MLTRAINER_TEST_RUN = _RUN
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":  # noqa: F405
+if DATABASES["default"]["ENGINE"] != "mltrainer_site.sqlite_pooled":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": f"test_mltrainer_{_RUN}"}  # noqa: F405
 else:
     # A file, not shared-cache memory: the worker thread then waits on locks (WAL, busy timeout) like make run's
