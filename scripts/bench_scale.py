@@ -149,7 +149,11 @@ def lists(user) -> list[tuple[str, float]]:
     cases = [
         ("dashboard, first page (newest)", "/"),
         ("dashboard sorted by sharpe", "/?sort=-sharpe"),
+        ("dashboard sorted by max_drawdown (asc.)", "/?sort=max_drawdown"),
+        ("dashboard by sharpe, page 200 (the cap)", "/?sort=-sharpe&page=200"),
         ("dashboard, status failed", "/?status=failed"),
+        ("dashboard, model knn_classifier", "/?model=knn_classifier"),
+        ("dashboard, model + sort -sharpe", "/?model=lightgbm_classifier&sort=-sharpe"),
         ("API list, first page", "/api/trials/"),
         ("API list, status=failed", "/api/trials/?status=failed"),
         ("API list, model=knn_classifier", "/api/trials/?model=knn_classifier"),

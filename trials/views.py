@@ -93,13 +93,7 @@ def dashboard(request):
         sort = "-created"
     valid = form.is_bound is False or form.is_valid()
     filters = form.filters() if form.is_bound and valid else {}
-    trials = selectors.trial_table(user=request.user, filters=filters, sort=sort) if valid else Trial.objects.none()
-    # A page read off an index in order (newest first) is best sliced as it is; any other sort picks ids first.
-    rows = (
-        trials
-        if selectors.TABLE_SORTS.get(sort.lstrip("-")) in selectors.NOT_NULL_SORTS
-        else selectors.NarrowSlices(trials)
-    )
+    rows = selectors.trial_table_pages(user=request.user, filters=filters, sort=sort) if valid else Trial.objects.none()
     page = CappedPaginator(rows, TABLE_PAGE_SIZE).get_page(request.GET.get("page"))
     columns = _table_columns(request.user)
     headings = [_heading(request, key, label, numeric, sort) for key, label, numeric in BASE_COLUMNS]
