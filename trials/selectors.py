@@ -8,6 +8,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 
 import pandas as pd
@@ -317,21 +319,56 @@ EXPORT_COLUMNS = (
 _json_value = json.JSONDecoder().raw_decode  # the text is the database's own JSON: no whitespace to strip around it
 
 
+EXPORT_FIRST_PAGE = 200  # rows the first byte of an export waits for (security.csv_export sends 200 a piece)
+EXPORT_PAGE = 2000  # rows of every later page
+
+
 def trial_export_rows(trials: QuerySet[Trial]) -> Iterator[dict]:
     """What a CSV export writes of each of `trials` (trials.exports.trial_row): dicts of EXPORT_COLUMNS,
-    `team_slug`, `username` and the JSON columns but the folds and data versions, read in chunks. The JSON is read
-    as text and decoded here, without the ORM's per-value layers (a third of an export's time)."""
+    `team_slug`, `username` and the JSON columns but the folds and data versions. The JSON is read as text and
+    decoded here, without the ORM's per-value layers (a third of an export's time).
+
+    The rows are read a page at a time by keyset, in the queryset's order (which ends with the id): every page is
+    a range of the index behind that order, and no cursor stays open between them. A server-side cursor would be
+    one WITH HOLD on PostgreSQL outside a transaction, which runs the whole query before it gives the first row
+    (150 ms for 10,000 trials); the first page here is small, so the first byte waits only for it."""
+    order = [str(name) for name in trials.query.order_by]
+    if (
+        not order
+        or order[-1].lstrip("-") not in ("id", "pk")
+        or any(name.lstrip("-") not in (*EXPORT_COLUMNS, "pk") for name in order)
+    ):
+        raise ValueError(f"an export reads by keyset on exported columns ending with the id, not {order}")
+    order = [name.replace("pk", "id") for name in order]
     values = trials.values(
         *EXPORT_COLUMNS,
         team_slug=F("team__slug"),
         username=F("created_by__username"),
         **{f"{name}_json": Cast(name, TextField()) for name in ROW_JSON_COLUMNS},
-    )
-    for row in values.iterator(chunk_size=1000):
-        for name in ROW_JSON_COLUMNS:
-            text = row.pop(f"{name}_json")
-            row[name] = None if text is None else _json_value(text)[0]
-        yield row
+    ).order_by(*order)
+    page, size = values, EXPORT_FIRST_PAGE
+    while True:
+        rows = list(page[:size])
+        for row in rows:
+            for name in ROW_JSON_COLUMNS:
+                text = row.pop(f"{name}_json")
+                row[name] = None if text is None else _json_value(text)[0]
+            yield row
+        if len(rows) < size:
+            return
+        page, size = values.filter(_keyset_after(order, rows[-1])), EXPORT_PAGE
+
+
+def _keyset_after(order: list[str], row: dict) -> Q:
+    """The rows after `row` in `order` (column names, "-" for descending, the last one unique), with the bound on
+    the first column alone that makes them one index range rather than a filter."""
+    beyond, same = [], Q()
+    for name in order:
+        column, descending = name.lstrip("-"), name.startswith("-")
+        beyond.append(same & Q(**{f"{column}__{'lt' if descending else 'gt'}": row[column]}))
+        same &= Q(**{column: row[column]})
+    first = order[0].lstrip("-")
+    return Q(**{f"{first}__{'lte' if order[0].startswith('-') else 'gte'}": row[first]}) & reduce(or_, beyond)
 
 
 # --- One page of a list, by keyset ---------------------------------------------------------------------------
