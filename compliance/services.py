@@ -4,7 +4,6 @@ users who keep breaking rules are blocked until an admin clears them."""
 
 import fnmatch
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,12 +11,13 @@ from datetime import timedelta
 from typing import TypeVar, cast
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
+from mltrainer_site import process_cache
+from mltrainer_site.process_cache import ProcessCache
 from observability import metrics as observability_metrics
 
 from .checks import CHECKS, TEXT_FIELDS, Context, Violation, check_approval, check_quota
@@ -100,7 +100,6 @@ def rules_applicable(model: type[Rule], *, team: Team) -> QuerySet:
 # --- The rules a team is judged by, kept in each process until a rule changes ------------------------------------
 
 RULE_MODELS: tuple[type[Rule], ...] = (*CHECKS, ApprovalRule, PromotionApprovalRule, RepeatedViolationRule)
-RULES_GENERATION_KEY = "compliance:rules-generation"
 
 
 @dataclass(frozen=True)
@@ -111,33 +110,18 @@ class Rulebook:
     history_ids: dict[tuple[type[Rule], int], int]
 
 
-# team (pk, created_at: a pk can be reused after a rollback) -> (the generation read at, the rulebook)
-_rulebooks: dict[tuple, tuple[str, Rulebook]] = {}
-
-
-def _rules_generation() -> str:
-    generation = cache.get(RULES_GENERATION_KEY)
-    if generation is None:
-        cache.add(RULES_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(RULES_GENERATION_KEY) or ""
-    return generation
+# team (pk, created_at: a pk can be reused after a rollback) -> its rulebook; user pk -> their open block or None
+_rulebooks: ProcessCache[Rulebook] = ProcessCache("compliance rulebooks")
+_open_blocks: ProcessCache[SubmissionBlock | None] = ProcessCache("compliance open submission blocks")
 
 
 def rules_changed() -> None:
-    """Make every process read the rules afresh: called when any rule is saved or deleted (compliance.apps connects
-    it to their signals), after the change commits. Code changing rules with QuerySet.update() must call it."""
-    _rulebooks.clear()  # this process at once (the change's own transaction sees it)
-    transaction.on_commit(lambda: cache.set(RULES_GENERATION_KEY, uuid.uuid4().hex, timeout=None))
+    """Make every process read the rules and blocks afresh: called when any rule or block is saved or deleted
+    (compliance.apps connects it to their signals). Code changing them with QuerySet.update() must call it."""
+    process_cache.changed()
 
 
-def rulebook_for_team(*, team: Team) -> Rulebook:
-    """The team's rules, as read when they last changed: one cache read (the shared generation, in Redis) when
-    nothing changed, instead of a query per kind of rule and per rule's history on every submission."""
-    generation = _rules_generation()
-    key = (team.pk, team.created_at)
-    kept = _rulebooks.get(key)
-    if kept is not None and kept[0] == generation:
-        return kept[1]
+def _rulebook_load(team: Team) -> Rulebook:
     rules = {model: list(rules_applicable(model, team=team)) for model in RULE_MODELS}
     history_ids: dict[tuple[type[Rule], int], int] = {}
     for model, found in rules.items():
@@ -146,9 +130,20 @@ def rulebook_for_team(*, team: Team) -> Rulebook:
         rows = model.history.filter(id__in=[r.pk for r in found]).order_by("id", "-history_date", "-history_id")
         for rule_id, history_id in rows.values_list("id", "history_id"):
             history_ids.setdefault((model, rule_id), history_id)
-    book = Rulebook(rules=rules, history_ids=history_ids)
-    _rulebooks[key] = (generation, book)
-    return book
+    return Rulebook(rules=rules, history_ids=history_ids)
+
+
+def rulebook_for_team(*, team: Team) -> Rulebook:
+    """The team's rules, as read when they last changed (mltrainer_site.process_cache): one cache read when nothing
+    changed, instead of a query per kind of rule and per rule's history on every submission."""
+    return _rulebooks.get((team.pk, team.created_at), lambda: _rulebook_load(team))
+
+
+def open_block_for_user(*, user: User) -> SubmissionBlock | None:
+    """The user's uncleared submission block, as read when blocks last changed."""
+    return _open_blocks.get(
+        (user.pk, user.date_joined), lambda: SubmissionBlock.objects.filter(user=user, cleared_at__isnull=True).first()
+    )
 
 
 def _lock_submitter(*, user: User | None, team: Team) -> None:
@@ -182,7 +177,7 @@ def gateway_check(
     book = rulebook_for_team(team=team)
     result.history_ids = book.history_ids
     if stage == "submit" and user is not None:
-        block = SubmissionBlock.objects.filter(user=user, cleared_at__isnull=True).first()
+        block = open_block_for_user(user=user)
         if block is not None:
             result.violations.append(
                 Violation(
@@ -421,6 +416,7 @@ def submission_block_clear(*, block: SubmissionBlock, user: User) -> SubmissionB
     SubmissionBlock.objects.filter(pk=block.pk, cleared_at__isnull=True).update(
         cleared_at=timezone.now(), cleared_by=user
     )
+    rules_changed()  # the user's submissions are admitted again from the next one, in every process
     block.refresh_from_db()
     return block
 

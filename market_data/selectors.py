@@ -1,10 +1,13 @@
 """Reads of stored series: which datasets a team can use, and their values as pandas objects."""
 
+from datetime import datetime
+
 import pandas as pd
 from django.db.models import F, Q, QuerySet
 
 from accounts.models import Team, User
 from accounts.selectors import team_list_for_user
+from mltrainer_site.process_cache import ProcessCache
 
 from . import providers
 from .frames import BAR_COLUMNS
@@ -49,6 +52,32 @@ def dataset_get(*, team: Team, key: str, source: str | None = None) -> Dataset |
 def _team_first(candidates: QuerySet[Dataset]) -> Dataset | None:
     """The team's own copy if there is one, else the shared one (the latest updated of each): one query."""
     return candidates.order_by(F("team_id").asc(nulls_last=True), "-updated_at").first()
+
+
+# What a submission checks, kept in each process until any dataset changes (market_data.apps connects the signals;
+# a dataset's rows only change with its row saved: dataset_store, the fetcher).
+_datasets: ProcessCache[Dataset | None] = ProcessCache("datasets by team and key")
+_bar_counts: ProcessCache[int] = ProcessCache("bars in a date range")
+
+
+def dataset_get_kept(*, team: Team, key: str) -> Dataset | None:
+    """dataset_get, as read when datasets last changed: for checking a submission (read it, never change it)."""
+    return _datasets.get((team.pk, team.created_at, key), lambda: dataset_get(team=team, key=key))
+
+
+def bar_count_kept(*, dataset: Dataset, start: datetime | None, end: datetime | None) -> int:
+    """How many bars the dataset has from `start` to `end` (both included, either open), as read when datasets last
+    changed."""
+
+    def count() -> int:
+        bars = Bar.objects.filter(dataset=dataset)
+        if start:
+            bars = bars.filter(ts__gte=start)
+        if end:
+            bars = bars.filter(ts__lte=end)
+        return bars.count()
+
+    return _bar_counts.get((dataset.pk, dataset.updated_at, start, end), count)
 
 
 def dataset_frame(*, dataset: Dataset) -> pd.DataFrame | pd.Series:

@@ -255,7 +255,7 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 120, minimum=5) * 60
 # --- The admin's path, e.g. "ops-7f3a/" to keep it off the well-known /admin/ (see README, Security).
 ADMIN_PATH = (env_str("ADMIN_PATH", "admin/") or "admin/").strip("/") + "/"
 
-# --- Cache (rate limits; whether any compliance rule changed, compliance.services.rulebook_for_team): the same
+# --- Cache (rate limits; whether anything the processes keep changed, mltrainer_site.process_cache): the same
 # Redis as the broker, under its own key prefix, shared by every process.
 CACHES = {
     "default": {

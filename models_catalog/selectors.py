@@ -2,19 +2,26 @@
 
 from collections import Counter
 
+from mltrainer_site.process_cache import ProcessCache
+
 from .definition import ModelDefinition
 from .models import CatalogEntry
 from .registry import CATALOG
 
+# The keys admins disabled, kept in each process until an entry changes (models_catalog.apps connects the signals).
+_disabled: ProcessCache[frozenset[str]] = ProcessCache("catalog disabled keys")
 
-def disabled_keys() -> set[str]:
-    return set(CatalogEntry.objects.filter(enabled=False).values_list("key", flat=True))
+
+def disabled_keys() -> frozenset[str]:
+    return _disabled.get(
+        "disabled", lambda: frozenset(CatalogEntry.objects.filter(enabled=False).values_list("key", flat=True))
+    )
 
 
 def definition_get_enabled(*, key: str) -> ModelDefinition | None:
     """The entry `key` if it exists and no admin disabled it."""
     definition = CATALOG.get(key)
-    if definition is None or CatalogEntry.objects.filter(key=key, enabled=False).exists():
+    if definition is None or key in disabled_keys():
         return None
     return definition
 
@@ -22,7 +29,7 @@ def definition_get_enabled(*, key: str) -> ModelDefinition | None:
 def definition_list(
     *, search: str = "", family: str = "", target: str = "", library: str = "", include_disabled: bool = False
 ) -> list[ModelDefinition]:
-    hidden = set() if include_disabled else disabled_keys()
+    hidden = frozenset() if include_disabled else disabled_keys()
     needle = search.strip().lower()
     return [
         definition

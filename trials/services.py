@@ -18,8 +18,9 @@ from accounts.services import membership_require
 from compliance import services as compliance
 from compliance.checks import TEXT_FIELDS
 from compliance.services import ComplianceRejected
-from market_data.models import Bar, Dataset
-from market_data.selectors import dataset_frame, dataset_get, dataset_version
+from market_data.models import Dataset
+from market_data.selectors import bar_count_kept, dataset_frame, dataset_get, dataset_get_kept, dataset_version
+from mltrainer_site.process_cache import one_generation
 from models_catalog.adapters import FeatureModel
 from models_catalog.definition import TARGETS, ParamError
 from models_catalog.selectors import definition_get_enabled
@@ -124,7 +125,7 @@ def _bars_dataset(team: Team, key, field: str, errors: dict) -> Dataset | None:
     if not key or not isinstance(key, str):
         errors[field] = "is required: a dataset key such as SPX"
         return None
-    dataset = dataset_get(team=team, key=key)
+    dataset = dataset_get_kept(team=team, key=key)
     if dataset is None:
         errors[field] = f"unknown symbol {key!r}: see GET /api/datasets/ for what is available"
     elif dataset.kind != Dataset.Kind.BARS:
@@ -253,12 +254,9 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
     if start and end and start >= end:
         data_errors["end"] = f"must be after start ({start.isoformat()})"
     elif dataset is not None and not data_errors.keys() & {"start", "end"}:
-        in_range = Bar.objects.filter(dataset=dataset)
-        if start:
-            in_range = in_range.filter(ts__gte=_to_utc(start))
-        if end:
-            in_range = in_range.filter(ts__lte=_to_utc(end))
-        bars_in_range = in_range.count()
+        bars_in_range = bar_count_kept(
+            dataset=dataset, start=_to_utc(start) if start else None, end=_to_utc(end) if end else None
+        )
         if not bars_in_range:
             data_errors["start"] = (
                 f"no {symbol} bars between {start or 'the beginning'} and {end or 'the end'} "
@@ -270,7 +268,7 @@ def trial_spec_clean(*, team: Team, payload: dict) -> dict:
         data_errors["macro"] = "must be a list of series keys such as ['DCOILWTICO']"
         macro = []
     for key in macro:
-        series = dataset_get(team=team, key=key)
+        series = dataset_get_kept(team=team, key=key)
         if series is None or series.kind != Dataset.Kind.SERIES:
             data_errors["macro"] = f"unknown series {key!r}: see GET /api/datasets/?kind=series"
             continue
@@ -373,6 +371,15 @@ def trial_create(
     Raises TrialSpecInvalid, PermissionDenied or compliance.services.ComplianceRejected (the refusal is recorded
     in the audit trail by compliance.services.submission_admit, though no trial exists)."""
     membership_require(user=user, team=team, action="launch trials")
+    with one_generation():  # the catalog, datasets, rules and blocks each process keeps: one cache read for all
+        return _trial_create(
+            team=team, user=user, payload=payload, study=study, on_stored=on_stored, automated=automated
+        )
+
+
+def _trial_create(
+    *, team: Team, user: User, payload: dict, study, on_stored: Callable[[Trial], None] | None, automated: bool
+) -> Trial:
     spec = trial_spec_clean(team=team, payload=payload)
 
     def store(verdict: compliance.GatewayResult) -> Trial:

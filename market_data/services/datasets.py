@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.services import PermissionDenied, membership_require
+from mltrainer_site import process_cache
 
 from ..errors import FetchInvalid
 from ..frames import as_utc
@@ -144,5 +145,6 @@ def dataset_publication_lag_set(*, dataset: Dataset, user: User, days: int | Non
             {"publication_lag_days": f"must be a whole number of days from 0 to {MAX_PUBLICATION_LAG_DAYS} or null"}
         )
     Dataset.objects.filter(pk=dataset.pk).update(publication_lag_days=days)
+    process_cache.changed()  # submissions check the lag of the datasets each process keeps
     dataset.publication_lag_days = days
     return dataset

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from compliance.models import ModelRule
-from compliance.services import RULES_GENERATION_KEY, ComplianceRejected
+from compliance.services import ComplianceRejected
+from mltrainer_site.process_cache import GENERATION_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -35,19 +36,19 @@ def test_a_change_made_by_another_process_is_read_at_the_next_submission(alice, 
     ModelRule.objects.filter(pk=banned.pk).update(enabled=False)
     with pytest.raises(ComplianceRejected):  # still the rules this process keeps: the cache is real
         submit(alice, team_a, model="random_forest_classifier", params={})
-    cache.set(RULES_GENERATION_KEY, "another process saved a rule")
+    cache.set(GENERATION_KEY, "another process saved a rule")
     assert submit(alice, team_a, model="random_forest_classifier", params={}).status == "queued"
 
 
 def test_saving_a_rule_changes_the_shared_generation_after_commit(team_a, rule, django_capture_on_commit_callbacks):
-    before = cache.get(RULES_GENERATION_KEY)
+    before = cache.get(GENERATION_KEY)
     with django_capture_on_commit_callbacks(execute=False) as pending:
         banned = rule(ModelRule, team=team_a, mode="ban", families="forest")
-    assert cache.get(RULES_GENERATION_KEY) == before  # not before the change is committed
+    assert cache.get(GENERATION_KEY) == before  # not before the change is committed
     for callback in pending:
         callback()
-    after_save = cache.get(RULES_GENERATION_KEY)
+    after_save = cache.get(GENERATION_KEY)
     assert after_save not in (None, before)
     with django_capture_on_commit_callbacks(execute=True):
         banned.delete()
-    assert cache.get(RULES_GENERATION_KEY) not in (None, after_save)
+    assert cache.get(GENERATION_KEY) not in (None, after_save)
