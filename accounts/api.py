@@ -16,20 +16,25 @@ from security.logins import lockout_response
 from security.openapi import UNAUTHORIZED
 
 from . import tokens
-from .models import Team
-from .selectors import team_for_user
+from .models import Membership, Team
+from .selectors import membership_for_user
 from .services import PermissionDenied
 
 
-def team_for_request(request) -> Team:
-    """The team named by the request's `team` field (body, else query string), checked against the user's
-    memberships, or the user's default team; a 400 naming the problem otherwise. Never trusts the slug alone."""
+def membership_for_request(request) -> Membership:
+    """The user's membership of the team named by the request's `team` field (body, else query string), or of the
+    user's default team, with the team; a 400 naming the problem otherwise. Never trusts the slug alone."""
     slug = request.data.get("team") if isinstance(request.data, dict) else None
     slug = slug or request.query_params.get("team")
-    team = team_for_user(user=request.user, slug=slug)
-    if team is None:
+    membership = membership_for_user(user=request.user, slug=slug)
+    if membership is None:
         raise ValidationError({"team": f"you are not a member of team {slug!r}" if slug else "you belong to no team"})
-    return team
+    return membership
+
+
+def team_for_request(request) -> Team:
+    """The team the request acts for (see membership_for_request)."""
+    return membership_for_request(request).team
 
 
 def exception_handler(exc, context):

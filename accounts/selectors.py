@@ -23,14 +23,24 @@ def default_team_for_user(*, user: User) -> Team | None:
     return team_list_for_user(user=user).first()
 
 
-def team_for_user(*, user: User, slug: str | None) -> Team | None:
-    """The team a request means: the one named by `slug` if the user belongs to it, else (no slug) their default.
+def membership_for_user(*, user: User, slug: str | None) -> Membership | None:
+    """The user's membership of the team a request means, with the team (one query): the one named by `slug` if
+    the user belongs to it, else (no slug) their default team's, the first by name.
 
     None when the slug names a team the user is not in (or does not exist), or the user has no team at all.
     """
+    if not user.is_authenticated:
+        return None
+    memberships = Membership.objects.filter(user=user).select_related("team")
     if slug:
-        return team_list_for_user(user=user).filter(slug=slug).first()
-    return default_team_for_user(user=user)
+        memberships = memberships.filter(team__slug=slug)
+    return memberships.order_by("team__name").first()
+
+
+def team_for_user(*, user: User, slug: str | None) -> Team | None:
+    """The team a request means (see membership_for_user)."""
+    membership = membership_for_user(user=user, slug=slug)
+    return membership.team if membership is not None else None
 
 
 def team_for_user_or_404(*, user: User, slug: str) -> Team:

@@ -45,9 +45,14 @@ def membership_allows(*, membership: Membership | None, roles: tuple[str, ...] =
     return membership is not None and membership.role in roles
 
 
-def membership_require(*, user: User, team: Team, action: str, roles: tuple[str, ...] = WRITERS) -> Membership:
-    """The user's membership of `team` if its role may do `action`, else PermissionDenied saying why."""
-    membership = Membership.objects.filter(user=user, team=team).first()
+def membership_require(
+    *, user: User, team: Team, action: str, roles: tuple[str, ...] = WRITERS, membership: Membership | None = None
+) -> Membership:
+    """The user's membership of `team` if its role may do `action`, else PermissionDenied saying why.
+    `membership`: the one the caller read in this request (accounts.api.membership_for_request), to not read it
+    again; any other is ignored."""
+    if membership is None or membership.user_id != user.pk or membership.team_id != team.pk:
+        membership = Membership.objects.filter(user=user, team=team).first()
     if membership is None or not membership_allows(membership=membership, roles=roles):
         why = "viewers can only read" if roles == WRITERS else "only owners can"
         raise PermissionDenied(f"you cannot {action} in {team.name} ({why})")

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from accounts.api import team_for_request
+from accounts.api import membership_for_request
 from compliance.services import ApprovalDenied, ComplianceRejected
 from models_catalog.definition import TARGETS
 from security.limits import submission_check
@@ -113,10 +113,12 @@ class TrialListCreateApi(APIView):
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": "send a JSON object"})
-        team = team_for_request(request)
+        membership = membership_for_request(request)
         submission_check(user=request.user)
         try:
-            trial = services.trial_create(team=team, user=request.user, payload=request.data)
+            trial = services.trial_create(
+                team=membership.team, user=request.user, payload=request.data, membership=membership
+            )
         except services.TrialSpecInvalid as exc:
             raise ValidationError(exc.errors) from exc
         except ComplianceRejected as exc:

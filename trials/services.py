@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import Team, User
+from accounts.models import Membership, Team, User
 from accounts.services import membership_require
 from compliance import services as compliance
 from compliance.checks import TEXT_FIELDS
@@ -363,14 +363,16 @@ def trial_create(
     study=None,
     on_stored: Callable[[Trial], None] | None = None,
     automated: bool = False,
+    membership: Membership | None = None,
 ) -> Trial:
     """Validate a trial, pass it through the compliance gateway, store it, and queue it for a worker once the
     transaction commits (or leave it waiting for a second owner's approval when a rule asks for that).
 
-    `on_stored(trial)` runs in the transaction that stores the trial: raising there stores nothing.
+    `on_stored(trial)` runs in the transaction that stores the trial: raising there stores nothing. `membership`:
+    the user's membership of `team` when the caller just read it (the API), so the role check needs no query.
     Raises TrialSpecInvalid, PermissionDenied or compliance.services.ComplianceRejected (the refusal is recorded
     in the audit trail by compliance.services.submission_admit, though no trial exists)."""
-    membership_require(user=user, team=team, action="launch trials")
+    membership_require(user=user, team=team, action="launch trials", membership=membership)
     with one_generation():  # the catalog, datasets, rules and blocks each process keeps: one cache read for all
         return _trial_create(
             team=team, user=user, payload=payload, study=study, on_stored=on_stored, automated=automated
