@@ -47,11 +47,19 @@ def _send(task: str, argument: int | dict) -> bool:
     return True
 
 
-def trial_send(*, trial_id: int) -> bool:
-    """Send run_trial(trial_id) to the workers; False (logged) when the broker cannot be reached."""
+def trial_send(*, trial_id: int, marked_sent: bool = False) -> bool:
+    """Send run_trial(trial_id) to the workers; False (logged) when the broker cannot be reached.
+
+    marked_sent: the trial was stored with enqueued_at already set (trials.services.trial_create, which spares a
+    submission the write after its commit); then only a failed send writes, clearing it so the relay sends it within
+    a minute. (A process that dies between the commit and the send leaves it marked: the relay sends it again after
+    TRIAL_RESEND_AFTER_SECONDS, as it does a message the broker lost.)"""
     if not _send("trials.tasks.run_trial", trial_id):
+        if marked_sent:
+            Trial.objects.filter(pk=trial_id).update(enqueued_at=None)
         return False
-    Trial.objects.filter(pk=trial_id).update(enqueued_at=timezone.now())
+    if not marked_sent:
+        Trial.objects.filter(pk=trial_id).update(enqueued_at=timezone.now())
     return True
 
 

@@ -387,6 +387,7 @@ def _trial_create(
     def store(verdict: compliance.GatewayResult) -> Trial:
         trial = lifecycle.trial_insert(
             status=Trial.Status.PENDING_APPROVAL if verdict.needs_approval else Trial.Status.QUEUED,
+            enqueued_at=None if verdict.needs_approval else timezone.now(),  # sent after commit (trial_enqueue)
             team=team,
             created_by=user,
             study=study,
@@ -403,7 +404,7 @@ def _trial_create(
             repeats=spec["repeats"],
         )
         if not verdict.needs_approval:
-            trial_enqueue(trial=trial)
+            trial_enqueue(trial=trial, marked_sent=True)
         if on_stored is not None:
             on_stored(trial)
         return trial
@@ -417,12 +418,13 @@ def _trial_create(
     )
 
 
-def trial_enqueue(*, trial: Trial) -> None:
-    """Send a queued trial to the workers once the transaction commits (see trials.queue)."""
+def trial_enqueue(*, trial: Trial, marked_sent: bool = False) -> None:
+    """Send a queued trial to the workers once the transaction commits (see trials.queue.trial_send, and what
+    marked_sent means there)."""
     from .queue import trial_send
 
     trial_id = trial.pk
-    transaction.on_commit(lambda: trial_send(trial_id=trial_id))
+    transaction.on_commit(lambda: trial_send(trial_id=trial_id, marked_sent=marked_sent))
 
 
 def trial_cancel(*, trial: Trial, user: User) -> Trial:
