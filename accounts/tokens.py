@@ -2,10 +2,11 @@
 is used once (the first of concurrent uses wins, atomically), and a login lasts at most JWT_LOGIN_MAX_DAYS however
 often it is refreshed (rotation carries the original login time, `auth_time`, and never extends past it)."""
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework_simplejwt import authentication
@@ -13,6 +14,9 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer as SimpleObtainSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from mltrainer_site.compiled_query import CompiledQuery
 
 from .models import User
 
@@ -29,12 +33,33 @@ def _login_deadline(token) -> int:
     return auth_time + int(timedelta(days=settings.JWT_LOGIN_MAX_DAYS).total_seconds())
 
 
+@functools.cache
+def _user_by_id(vendor: str) -> CompiledQuery:
+    """The token's user, looked up by id on every API request: compiled once per kind of database."""
+    hole = -(2**40) - 1  # no id is negative
+    return CompiledQuery(User.objects.filter(**{api_settings.USER_ID_FIELD: hole}), (hole,))
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's (active user, valid signature), and not issued before a password change or past the login's
-    absolute lifetime. Used by the API and by the WebSocket handshake."""
+    absolute lifetime. Used by the API and by the WebSocket handshake. The user is read fresh on every request
+    (a deactivation or a password change applies at the next one), through a query compiled once."""
 
     def get_user(self, validated_token):
-        user = super().get_user(validated_token)
+        # simplejwt's get_user, but for the lookup (User.objects.get costs most of a request's authentication).
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise InvalidToken("Token contained no recognizable user identification") from exc
+        user = _user_by_id(connection.vendor).first(user_id)
+        if user is None:
+            raise AuthenticationFailed("User not found", code="user_not_found")
+        if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise AuthenticationFailed("User is inactive", code="user_inactive")
+        if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
+            api_settings.REVOKE_TOKEN_CLAIM
+        ) != get_md5_hash_password(user.password):
+            raise AuthenticationFailed("The user's password has been changed.", code="password_changed")
         if _issued_before_password_change(user, validated_token):
             raise AuthenticationFailed("The token was issued before a password change: log in again.")
         if timezone.now().timestamp() >= _login_deadline(validated_token):

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import team_ids_for_user, team_list_for_user
+from mltrainer_site.compiled_query import CompiledQuery
 
 from . import prediction_codec
 from .features import next_return
@@ -264,44 +265,12 @@ def trial_rows(trials: QuerySet[Trial], *, with_folds: bool, extra: tuple[str, .
     )
 
 
-class _CompiledRows:
-    """A values() queryset compiled once and run again with other values in its holes (parameters it was built
-    with, each appearing once). For a query that is the same on every request but for its ids: building and
-    compiling one through the ORM costs more than running it. Rows come back as the queryset's would, through
-    Django's converters for the connection of the moment."""
-
-    def __init__(self, queryset: QuerySet, holes: tuple[Any, ...]):
-        self.query = queryset.query
-        compiler = self.query.get_compiler(queryset.db)
-        sql, params = compiler.as_sql()
-        self.sql, self.params = sql, list(params)
-        if any(self.params.count(hole) != 1 for hole in holes):
-            raise ValueError(f"each hole must be one parameter of the query: {holes} in {params}")
-        self.slots = [self.params.index(hole) for hole in holes]
-        self.columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
-        self.names = list(self.query.selected or [])
-        self.names = self.names or [*self.query.extra_select, *self.query.values_select, *self.query.annotation_select]
-
-    def first(self, *values: Any) -> dict | None:
-        params = self.params.copy()
-        for slot, value in zip(self.slots, values, strict=True):
-            params[slot] = value
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchmany(1)
-        compiler = self.query.get_compiler(connection=connection)
-        converters = compiler.get_converters(self.columns)
-        for row in compiler.apply_converters(rows, converters) if converters else rows:
-            return dict(zip(self.names, row, strict=True))
-        return None
-
-
 @functools.cache
-def _trial_row_by_id(vendor: str) -> _CompiledRows:
+def _trial_row_by_id(vendor: str) -> CompiledQuery:
     """trial_get_row's query on this kind of database; the holes are a trial id and a user id."""
     trial_hole, user_hole = -(2**40) - 1, -(2**40) - 2  # no id is negative
     found = Trial.objects.filter(pk=trial_hole, team__memberships__user_id=user_hole).order_by()
-    return _CompiledRows(trial_rows(found, with_folds=True)[:1], (trial_hole, user_hole))
+    return CompiledQuery(trial_rows(found, with_folds=True)[:1], (trial_hole, user_hole))
 
 
 def trial_get_row(*, user: User, trial_id: int) -> dict | None:

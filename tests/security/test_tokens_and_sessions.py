@@ -128,6 +128,29 @@ def _bearer(user) -> list:
     return [(b"authorization", f"Bearer {RefreshToken.for_user(user).access_token}".encode())]
 
 
+def test_a_deactivated_or_deleted_users_token_is_refused_at_the_next_api_request(alice, bob):
+    """The user behind a token is read on every request (not cached), so a deactivation or a deletion applies at
+    once; a token naming no user at all is refused too."""
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(alice).access_token}")
+    assert api.get("/api/trials/").status_code == 200
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    response = api.get("/api/trials/")
+    assert (response.status_code, response.json()["code"]) == (401, "user_inactive")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(bob).access_token}")
+    assert api.get("/api/trials/").status_code == 200
+    User.objects.filter(pk=bob.pk).delete()
+    response = api.get("/api/trials/")
+    assert (response.status_code, response.json()["code"]) == (401, "user_not_found")
+    nobody = RefreshToken.for_user(alice).access_token
+    del nobody["user_id"]
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {nobody}")
+    response = api.get("/api/trials/")
+    assert response.status_code == 401 and response.json()["detail"] == (
+        "Token contained no recognizable user identification"
+    )
+
+
 def test_a_deactivated_users_token_is_refused_cleanly_on_the_websocket(alice, team_a, make_trial):
     trial = make_trial(alice, team_a)
     headers = _bearer(alice)
