@@ -12,7 +12,6 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Team, User
-from market_data.hashing import frame_sha256
 from market_data.models import Bar, Dataset
 from market_data.selectors import dataset_frame, dataset_get
 
@@ -79,6 +78,8 @@ class Context:
 
     def recomputed_hash(self, dataset: Dataset) -> str:
         if dataset.pk not in self._hashes:
+            from market_data.hashing import frame_sha256  # pandas: only when a rule asks for the data's hash
+
             self._hashes[dataset.pk] = frame_sha256(dataset_frame(dataset=dataset))
         return self._hashes[dataset.pk]
 

@@ -1,6 +1,11 @@
 """Time-index conventions shared by the providers and the services: stored rows are stamped in naive UTC."""
 
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the constants are read by web code that never builds a frame: pandas loads where one is built
+    import pandas as pd
 
 # The columns of a bars dataset, as every provider, upload and reader orders them.
 BAR_COLUMNS = ["open", "high", "low", "close", "volume"]
@@ -16,6 +21,8 @@ def as_utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 def naive_utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
     """`index` as naive UTC in microseconds, named `ts`: the shape stored series are compared and merged in."""
+    import pandas as pd
+
     index = pd.DatetimeIndex(index)
     if index.tz is not None:
         index = index.tz_convert("UTC").tz_localize(None)

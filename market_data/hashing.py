@@ -18,19 +18,25 @@ What is hashed, line by line, UTF-8, each line ending in "\\n":
   (bundled "vix" and stored "VIXCLS" are the same numbers), and it matches an uploaded `series` frame.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import math
 from datetime import date
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a frame is built or read, not with the web's imports
+    import pandas as pd
 
 _HEADER = "mltrainer-frame-sha256 v1\n"
 
 
 def frame_sha256(frame: pd.DataFrame | pd.Series) -> str:
     """Hex SHA-256 of the canonical text of `frame` described in this module's docstring."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(frame, pd.Series):
         frame = frame.to_frame(name="value")
     names = [str(column) for column in frame.columns]
@@ -56,6 +62,8 @@ def frame_sha256(frame: pd.DataFrame | pd.Series) -> str:
 
 
 def _index_labels(index: pd.Index) -> list[str]:
+    import pandas as pd
+
     if isinstance(index, pd.DatetimeIndex):
         if index.tz is not None:
             index = index.tz_convert("UTC").tz_localize(None)

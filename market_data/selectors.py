@@ -1,8 +1,8 @@
 """Reads of stored series: which datasets a team can use, and their values as pandas objects."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django.db.models import F, Q, QuerySet
 
 from accounts.models import Team, User
@@ -12,6 +12,9 @@ from mltrainer_site.process_cache import ProcessCache
 from . import providers
 from .frames import BAR_COLUMNS
 from .models import Bar, Dataset, FetchJob, Observation, TeamApiKey, WatchItem
+
+if TYPE_CHECKING:  # pandas loads where a frame is read (the worker, a chart), not with the web's imports
+    import pandas as pd
 
 
 def dataset_list(*, user: User, kind: str | None = None, source: str | None = None) -> QuerySet[Dataset]:
@@ -80,8 +83,10 @@ def bar_count_kept(*, dataset: Dataset, start: datetime | None, end: datetime | 
     return _bar_counts.get((dataset.pk, dataset.updated_at, start, end), count)
 
 
-def dataset_frame(*, dataset: Dataset) -> pd.DataFrame | pd.Series:
+def dataset_frame(*, dataset: Dataset) -> "pd.DataFrame | pd.Series":
     """Bars as a DataFrame (open, high, low, close, volume) or observations as a Series, indexed by naive UTC time."""
+    import pandas as pd
+
     if dataset.kind == Dataset.Kind.BARS:
         rows = Bar.objects.filter(dataset=dataset).order_by("ts").values_list("ts", *BAR_COLUMNS)
         frame = pd.DataFrame.from_records(list(rows), columns=["ts", *BAR_COLUMNS])

@@ -5,6 +5,10 @@ Kubernetes manifests start. Django's synchronous views run one at a time per pro
 spread over several processes (one listening socket, shared); WebSockets need no affinity, their events come
 through the Redis channel layer. The prometheus multiprocess directory is emptied here, once, before the workers
 start (each worker writing its own files into it), instead of by every worker.
+
+With several processes the application (Django, the URL conf) is imported once, here, and uvicorn's supervisor
+forks the workers from this process instead of spawning fresh interpreters that each import it again: every worker
+serves as soon as it exists, and they share the imported code's memory pages.
 """
 
 import argparse
@@ -36,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import uvicorn
 
-    uvicorn.run(
+    config = uvicorn.Config(
         "mltrainer_site.asgi:application",
         host=args.host,
         port=args.port,
@@ -51,6 +55,27 @@ def main(argv: list[str] | None = None) -> None:
         server_header=False,
         timeout_graceful_shutdown=2,  # then open connections (WebSockets) are closed; make run kills at 1.5 s
     )
+    if workers == 1:
+        uvicorn.Server(config).run()
+    else:
+        serve_forked(config)
+
+
+def serve_forked(config) -> None:
+    """Import the application, then run uvicorn's supervisor (which restarts a worker that dies) forking from here."""
+    import multiprocessing
+
+    from django.db import connections
+    from django.urls import get_resolver
+    from uvicorn import _subprocess
+    from uvicorn.supervisors import Multiprocess
+
+    config.load()  # imports mltrainer_site.asgi: Django set up, its apps ready
+    get_resolver().url_patterns  # noqa: B018 - and the URL conf, which Django would load at each worker's first request
+    connections.close_all()  # none should be open; a connection must never be shared by two processes
+    # uvicorn starts its workers with the "spawn" context (a new interpreter each); "fork" keeps what was imported.
+    _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Django settings for mlTrainer: safe local defaults, production values from the environment."""
 
 import ipaddress
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,8 +26,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# daphne's app only swaps runserver for its ASGI one, and importing it loads Twisted (0.25 s and 40 MB in every
+# process that reads these settings): the web server (uvicorn), the worker and manage.py's other commands skip it.
 INSTALLED_APPS = [
-    "daphne",
+    *(["daphne"] if sys.argv[1:2] == ["runserver"] else []),
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

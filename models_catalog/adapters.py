@@ -1,11 +1,17 @@
 """Adapters that give every library's estimator the runner's fit/predict/predict_proba(X, bars) interface."""
 
-from dataclasses import dataclass
+from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 
 norm = deferred("scipy.stats", "norm")
 clone = deferred("sklearn.base", "clone")

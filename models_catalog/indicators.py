@@ -1,8 +1,17 @@
 """Technical indicators shared by the rule models (models_catalog/families/rules.py) and the trials' feature
 pipeline (trials/features.py), held here because trials builds on the catalog and never the reverse. No Django."""
 
-import numpy as np
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 
 
 def rsi(close: pd.Series, window: int = 14) -> pd.Series:

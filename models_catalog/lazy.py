@@ -1,4 +1,4 @@
-"""Names from the ML libraries, imported when first used rather than when the catalog is imported.
+"""Names from the ML libraries (and numpy, pandas), imported when first used rather than when the catalog is imported.
 
 The web process needs the catalog's metadata (keys, families, typed hyperparameters), not its estimators: family
 modules name their classes with `deferred`, so importing the catalog imports no ML library, and the first call
@@ -14,10 +14,13 @@ class Deferred:
 
     def __init__(self, module: str, name: str | None = None):
         self._module, self._name = module, name
+        self._resolved: Any = None
 
     def resolve(self) -> Any:
-        module = import_module(self._module)
-        return module if self._name is None else getattr(module, self._name)
+        if self._resolved is None:  # once: `np.asarray` in a loop must not look the module up every time
+            module = import_module(self._module)
+            self._resolved = module if self._name is None else getattr(module, self._name)
+        return self._resolved
 
     def __call__(self, *args, **kwargs):
         return self.resolve()(*args, **kwargs)
@@ -32,7 +35,8 @@ class Deferred:
 
 
 def deferred(module: str, *names: str) -> Any:
-    """deferred("sklearn.svm", "SVC", "SVR") -> stand-ins for both; deferred("statsmodels.api") -> the module.
+    """deferred("sklearn.svm", "SVC", "SVR") -> stand-ins for both; deferred("statsmodels.api") -> the module
+    (`np = deferred("numpy")`, under `if not TYPE_CHECKING`, so type checkers still see numpy).
 
     Typed Any: each stands for whatever the library defines under that name."""
     if not names:

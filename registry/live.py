@@ -8,20 +8,28 @@ position (flat before the first signal). No bar before the promotion enters the 
 nothing in it.
 """
 
-import logging
+from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import logging
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from models_catalog.lazy import deferred
 from notifications.models import Event
 from trials.selectors import prediction_columns
 
 from . import paper, pipeline
 from .models import LiveSignal, ModelVersion
 from .services import announce, version_estimator
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 
 logger = logging.getLogger(__name__)
 V = ModelVersion

@@ -5,11 +5,18 @@ consecutive bars of the trial's out-of-sample net returns, and the 5th, 50th and
 over those windows. Drift: a live figure below its band's 5th percentile (Sharpe, max drawdown, hit rate).
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from models_catalog.lazy import deferred
 from trials import metrics as m
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at their first use: the web process loads this module and needs neither
+    np = deferred("numpy")
 
 FIGURES = ("sharpe", "max_drawdown", "hit_rate", "total_return")
 

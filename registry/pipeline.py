@@ -6,19 +6,25 @@ label, so the latest bar, whose next move is unknown, is predicted too. Each pre
 only (the runner's rule): rolling windows look back, and price models filter forward from their fit.
 """
 
+from __future__ import annotations
+
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from accounts.models import Team
 from market_data.models import Dataset
 from market_data.selectors import dataset_frame, dataset_get, dataset_version
+from models_catalog.lazy import deferred
 from trials import features as feature_pipeline
 from trials.metrics import periods_per_year
 from trials.runner import positions_for
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 
 
 class DataUnavailable(ValueError):

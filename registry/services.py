@@ -4,15 +4,16 @@ A version's fit status moves by conditional updates (queued → fitting → read
 fits once. Stage changes go through the compliance gateway (compliance.services.promotion_check and friends), which
 decides and records each one in the audit trail; the rows move here."""
 
+from __future__ import annotations
+
 import logging
 import platform
 import re
 from collections import OrderedDict
 from datetime import date, datetime
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from asgiref.sync import async_to_sync
 from celery import current_app
 from channels.layers import get_channel_layer
@@ -25,12 +26,18 @@ from accounts.models import Team, User
 from accounts.services import membership_require
 from compliance import services as compliance
 from compliance.models import Decision
+from models_catalog.lazy import deferred
 from notifications.models import Event
 from notifications.services import event_emit
 from trials.models import Trial
 
 from . import artifacts, pipeline
 from .models import ModelVersion, RegisteredModel, StageChange
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    pd = deferred("pandas")
 
 logger = logging.getLogger(__name__)
 

@@ -115,6 +115,7 @@ class System:
         )  # fmt: skip
         while not self.sock.exists():
             time.sleep(0.02)
+        run_local.compile_bytecode()  # as make run does before it starts the processes
         for args in (["migrate", "-v", "0"], ["load_bundled_data"], ["sync_catalog"]):
             self.manage(*args)
         for name in members:

@@ -10,6 +10,7 @@ and only when its fingerprint changed: the migrations, the bundled-data and cata
 requirements and the database URL (delete var/setup.fingerprint to force it).
 """
 
+import compileall
 import contextlib
 import fcntl
 import hashlib
@@ -38,6 +39,9 @@ call_command("migrate", interactive=False, verbosity=0)
 for name in ("load_bundled_data", "sync_catalog", "create_demo_team"):
     call_command(name)
 """
+# The project's code: its bytecode is compiled before the processes start (compile_bytecode).
+CODE = ["accounts", "coach", "compliance", "market_data", "mltrainer_site", "models_catalog", "notifications",
+        "observability", "registry", "security", "trials"]  # fmt: skip
 # What setup depends on: a change to any of these runs it again.
 SETUP_INPUTS = [
     "requirements.txt",
@@ -49,6 +53,14 @@ SETUP_INPUTS = [
     "models_catalog/management/commands/*.py",
     "accounts/management/commands/create_demo_team.py",
 ]
+
+
+def compile_bytecode(root: Path = ROOT) -> None:
+    """Write the code's .pyc files (only those older than their source: a few stats when nothing changed). With
+    PYTHONDONTWRITEBYTECODE set, as in many shells and our image, Python would otherwise compile every module of
+    the project again in every process it starts: a quarter of the web server's start."""
+    for name in CODE:
+        compileall.compile_dir(root / name, quiet=1, workers=1)
 
 
 def web_command(*, host: str = "127.0.0.1", port: int = 8000) -> list[str]:
@@ -220,6 +232,7 @@ def main() -> int:
         if redis:
             children.append(redis)
         login = _setup(env)
+        compile_bytecode()
         # The web server first, so it is not slowed by the worker loading the ML libraries (2 cores here).
         start(web_command(port=port))
         if not _wait_until_serving(port, children):

@@ -57,7 +57,10 @@ def server(tmp_path):
 
 
 def _workers(process) -> list[psutil.Process]:
-    return [child for child in psutil.Process(process.pid).children() if "spawn_main" in " ".join(child.cmdline())]
+    """The worker processes: forked from the server once it imported the application, so they run its command line
+    (a spawned worker would be a new interpreter running multiprocessing's spawn_main, importing everything again)."""
+    server = psutil.Process(process.pid)
+    return [child for child in server.children() if child.cmdline() == server.cmdline()]
 
 
 def test_several_processes_serve_http_and_websockets_on_one_port_and_stop_promptly(server):
@@ -79,6 +82,17 @@ def test_several_processes_serve_http_and_websockets_on_one_port_and_stop_prompt
         return refused.value.response.status_code
 
     assert asyncio.run(anonymous_handshake()) == 403  # the WebSocket route answered (and refused the anonymous)
+
+    # A worker that dies is replaced by a new fork of the server, which serves at once (nothing to import).
+    dead = _workers(process)[0]
+    dead.kill()
+    dead.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while {w.pid for w in _workers(process)} & {dead.pid} or len(_workers(process)) < 2:
+        assert time.monotonic() < deadline, "the dead worker was not replaced"
+        time.sleep(0.1)
+    with httpx.Client(base_url=base) as client:
+        assert all(client.get("/healthz").json() == {"status": "ok"} for _ in range(4))
 
     workers = _workers(process)
     started = time.monotonic()

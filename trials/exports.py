@@ -1,16 +1,24 @@
 """CSV exports of trials: their columns and rows (security.csv_export streams them, formulas escaped)."""
 
+from __future__ import annotations
+
 import json
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from django.http import StreamingHttpResponse
 
+from models_catalog.lazy import deferred
 from security.csv_export import csv_response
 
 from .figures import FIGURES
 from .selectors import PREDICTION_FIELDS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 
 METRIC_COLUMNS = list(FIGURES)  # every figure a trial can report, in the order of trials.figures
 TRIAL_COLUMNS = [

@@ -5,13 +5,19 @@ series are joined as of the date they were known: daily series at their own date
 publication lag (publication_lag). Targets look forward by `horizon` bars and are never features.
 """
 
-import re
+from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-from pandas.tseries.offsets import MonthEnd
+import re
+from typing import TYPE_CHECKING
 
 from models_catalog.indicators import rsi
+from models_catalog.lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 
 FEATURE_COLUMNS = [
     "ret_1",
@@ -76,7 +82,7 @@ def publication_lag(frequency: str, lag_days: int | None = None):
         return lambda index: index
     if unit == "w":
         return lambda index: index + pd.Timedelta(weeks=2 * count)
-    return lambda index: index + MonthEnd(2 * count * _MONTHS[unit])
+    return lambda index: index + pd.offsets.MonthEnd(2 * count * _MONTHS[unit])
 
 
 def known_from(series: pd.Series, frequency: str, lag_days: int | None = None) -> pd.Series:

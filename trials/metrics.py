@@ -10,11 +10,20 @@ scipy and scikit-learn are imported inside the functions that use them: the web 
 the metric names) and must not pay for either.
 """
 
+from __future__ import annotations
+
 import math
 import re
 from itertools import combinations
+from typing import TYPE_CHECKING
 
-import numpy as np
+from models_catalog.lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at their first use: the web process loads this module and needs neither
+    np = deferred("numpy")
+
 
 CLASSIFICATION = ("accuracy", "precision", "recall", "f1", "roc_auc")
 REGRESSION = ("rmse", "mae", "r2")

@@ -8,9 +8,11 @@ many there were (N counts every trial of the question, whatever its status or wh
 submission of it the compliance gateway refused).
 """
 
-import logging
+from __future__ import annotations
 
-import pandas as pd
+import logging
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +23,9 @@ from .metric_index import metrics_index
 from .models import Study, Trial
 from .queue import question_send_refresh
 from .selectors import prediction_columns
+
+if TYPE_CHECKING:  # loaded by the web too (the trials app's signal listeners): pandas where it is used
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +129,8 @@ def question_refresh_after_trial(*, trial: Trial, new_status: str, **_signal) ->
 
 def study_returns(*, study: Study) -> pd.DataFrame:
     """Per-bar net returns of the study's succeeded evaluations: one column per trial, on the dates all share."""
+    import pandas as pd
+
     trials = list(study.trials.filter(status=Trial.Status.SUCCEEDED).values_list("pk", flat=True))
     columns = prediction_columns(trial_ids=trials, columns=("net_return",))
     if not columns:

@@ -9,13 +9,17 @@ Reading one column decompresses only that column, so the compare view and PBO re
 `net_return` alone.
 """
 
+from __future__ import annotations
+
 import io
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # imported by each function: the web imports this module for COLUMNS, and decodes rarely
+    import numpy as np
+    import pandas as pd
 
 # The columns of predictions.csv after `date`, in that order.
 COLUMNS = ("y_true", "y_pred", "proba", "position", "strategy_return", "cost", "net_return", "equity")
@@ -27,6 +31,8 @@ _STORE_ABOVE = 0.9  # a column whose first 4 KB deflate to more than this is sto
 
 
 def _write_array(archive: zipfile.ZipFile, name: str, values: np.ndarray) -> None:
+    import numpy as np
+
     values = np.ascontiguousarray(values)
     probe = values.tobytes()[:_PROBE_BYTES]
     ratio = len(zlib.compress(probe, 1)) / max(1, len(probe))
@@ -39,6 +45,9 @@ def _write_array(archive: zipfile.ZipFile, name: str, values: np.ndarray) -> Non
 
 def encode(dates: pd.DatetimeIndex, columns: dict[str, Sequence[float | None] | np.ndarray]) -> bytes:
     """The blob of `dates` (naive means UTC) and the COLUMNS (None or NaN for a missing value)."""
+    import numpy as np
+    import pandas as pd
+
     index = pd.DatetimeIndex(dates)
     index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
     micros = index.tz_localize(None).as_unit("us").asi8.astype(np.int64)
@@ -58,11 +67,15 @@ def encode(dates: pd.DatetimeIndex, columns: dict[str, Sequence[float | None] | 
 
 def encode_frame(frame: pd.DataFrame) -> bytes:
     """The blob of a runner's predictions frame (indexed by date, with the COLUMNS)."""
+    import pandas as pd
+
     return encode(pd.DatetimeIndex(frame.index), {name: frame[name].to_numpy(dtype="float64") for name in COLUMNS})
 
 
 def encode_rows(rows: Iterable[tuple]) -> bytes:
     """The blob of (date, *COLUMNS) tuples, as the old one-row-per-prediction table held them."""
+    import pandas as pd
+
     rows = list(rows)
     dates = pd.DatetimeIndex([row[0] for row in rows])
     return encode(dates, {name: [row[k + 1] for row in rows] for k, name in enumerate(COLUMNS)})
@@ -70,6 +83,9 @@ def encode_rows(rows: Iterable[tuple]) -> bytes:
 
 def decode(blob: bytes, columns: Sequence[str] = COLUMNS) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
     """(the dates, tz-aware UTC; {column: float64 array}) for the columns asked for, in date order."""
+    import numpy as np
+    import pandas as pd
+
     unknown = set(columns) - set(COLUMNS)
     if unknown:
         raise ValueError(f"no such prediction column: {sorted(unknown)}")
@@ -81,6 +97,8 @@ def decode(blob: bytes, columns: Sequence[str] = COLUMNS) -> tuple[pd.DatetimeIn
 
 
 def decode_frame(blob: bytes, columns: Sequence[str] = COLUMNS) -> pd.DataFrame:
+    import pandas as pd
+
     dates, values = decode(blob, columns)
     return pd.DataFrame(values, index=dates, columns=list(columns))
 
@@ -88,6 +106,8 @@ def decode_frame(blob: bytes, columns: Sequence[str] = COLUMNS) -> pd.DataFrame:
 def decode_rows(blob: bytes) -> Iterator[tuple]:
     """(date as an aware UTC datetime, *COLUMNS with None where missing) per prediction, in date order: what the
     old table's `values_list("date", *COLUMNS)` gave, value for value."""
+    import numpy as np
+
     dates, values = decode(blob)
     lists = []
     for name in COLUMNS:

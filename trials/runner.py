@@ -4,16 +4,23 @@ Plain pandas and the catalog's estimators; the worker's service and the benchmar
 module, so the platform measures exactly what a notebook would.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from models_catalog.definition import ModelDefinition
+from models_catalog.lazy import deferred
 
 from . import metrics as m
 from .walkforward import Split, cpcv_paths, group_blocks, splits_for
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 
 PREDICTION_COLUMNS = ["y_true", "y_pred", "proba", "position", "strategy_return", "cost", "net_return", "equity"]
 POSITIONS = ("long_flat", "long_short")

@@ -1,5 +1,7 @@
 """Reads of trials, always scoped to the teams of the user asking."""
 
+from __future__ import annotations
+
 import base64
 import binascii
 import functools
@@ -10,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, TextField
@@ -26,14 +27,15 @@ from accounts.selectors import team_ids_for_user, team_list_for_user
 from mltrainer_site.compiled_query import CompiledQuery
 
 from . import prediction_codec
-from .features import next_return
 from .figures import FIGURES
 from .models import Study, Trial, TrialMetric, TrialPredictions
-from .tearsheet import monthly_heatmap, tear_sheet
 
 # What a list shows of a trial: everything but the per-fold results and the data versions (the trial's own page
 # and the API's detail have those), which are most of a finished trial's row.
 LIST_DEFERRED = ("folds", "data_used")
+
+if TYPE_CHECKING:  # pandas, the features and the tear sheet load where a chart is drawn, not with the web's imports
+    import pandas as pd
 
 PREDICTION_FIELDS = prediction_codec.COLUMNS  # the columns of predictions.csv after date
 
@@ -146,7 +148,7 @@ def _table(*, team_ids: list[int], filters: dict, sort: str) -> QuerySet[Trial]:
 
 def trial_table_pages(
     *, user: User, filters: dict | None = None, sort: str = "-created"
-) -> "QuerySet[Trial] | NarrowSlices":
+) -> QuerySet[Trial] | NarrowSlices:
     """trial_table as django's Paginator best slices it: a never-null column as it is (its index gives the
     order), a metric by MetricSlices (its index gives the page), any other sort by NarrowSlices."""
     filters = filters or {}
@@ -535,6 +537,8 @@ def trial_list_by_ids(*, user: User, ids: list[int]) -> list[Trial] | None:
 
 def prediction_frame(*, trial: Trial) -> pd.DataFrame:
     """The trial's out-of-sample predictions indexed by date (the columns of predictions.csv); empty when none."""
+    import pandas as pd
+
     blob = _prediction_blob(trial)
     if blob is None:
         return pd.DataFrame(columns=list(PREDICTION_FIELDS), index=pd.DatetimeIndex([], tz="UTC"), dtype="float64")
@@ -544,8 +548,12 @@ def prediction_frame(*, trial: Trial) -> pd.DataFrame:
 def next_returns(*, trial: Trial, symbol: str, dates: pd.DatetimeIndex) -> pd.Series | None:
     """`symbol`'s simple return from each of `dates`' close to the next bar's (what buy-and-hold earns there), as
     the trial's team sees the series; None when the team has no such series."""
+    import pandas as pd
+
     from market_data.models import Bar
     from market_data.selectors import dataset_get
+
+    from .features import next_return
 
     dataset = dataset_get(team=trial.team, key=symbol)
     if dataset is None or dataset.kind != "bars" or dates.empty:
@@ -567,6 +575,10 @@ def next_returns(*, trial: Trial, symbol: str, dates: pd.DatetimeIndex) -> pd.Se
 
 def trial_tear_sheet(*, trial: Trial) -> dict | None:
     """The charts' series for a succeeded trial (None when there is nothing to draw)."""
+    import pandas as pd
+
+    from .tearsheet import tear_sheet
+
     if trial.status != Trial.Status.SUCCEEDED:
         return None
     predictions = prediction_frame(trial=trial)
@@ -587,6 +599,8 @@ def trial_tear_sheet(*, trial: Trial) -> dict | None:
 
 def trial_charts(*, trial: Trial) -> dict:
     """What templates/trials/_charts.html draws for a trial: the tear sheet, its monthly heatmap and the folds."""
+    from .tearsheet import monthly_heatmap
+
     sheet = trial_tear_sheet(trial=trial)
     return {
         "sheet": sheet,

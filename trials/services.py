@@ -1,13 +1,14 @@
 """Everything that creates, runs or stops a trial. The API, the web form and the worker all come here."""
 
+from __future__ import annotations
+
 import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from math import comb
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -23,6 +24,7 @@ from market_data.selectors import bar_count_kept, dataset_frame, dataset_get, da
 from mltrainer_site.process_cache import one_generation
 from models_catalog.adapters import FeatureModel
 from models_catalog.definition import TARGETS, ParamError
+from models_catalog.lazy import deferred
 from models_catalog.selectors import definition_get_enabled
 from observability.logging import trial_log_context
 
@@ -36,6 +38,11 @@ from .runner import POSITIONS, Cancelled, RunResult, Trading, repeats_run
 from .selectors import trial_stale_running
 from .vocabulary import SPEC_DEFAULTS
 from .walkforward import SCHEMES, splits_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    pd = deferred("pandas")
 
 logger = logging.getLogger(__name__)
 

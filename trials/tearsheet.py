@@ -6,11 +6,20 @@ Times are Unix seconds (the charts' x axis) and values are rounded to six signif
 every bar of the test period without being heavy.
 """
 
+from __future__ import annotations
+
 import functools
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+from models_catalog.lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
+
 
 ROLLING_BARS = 126  # about six months of daily bars
 CALIBRATION_BINS = 10

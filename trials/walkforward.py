@@ -9,11 +9,15 @@ Row i's label is known at the close of bar i + horizon. Before a test block star
 resumes `embargo` ≥ horizon − 1 bars later, so no training label spans a test bar's.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from itertools import combinations
 from math import comb
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # the web reads split_count and the notes; numpy loads where splits are made (the worker)
+    import numpy as np
 
 SCHEMES = ("walk_forward", "purged_kfold", "cpcv")
 NOT_TRADABLE = "trains on data after the test period, purged: for model selection, not a tradable backtest"
@@ -62,11 +66,15 @@ def expanding_window_splits(n_samples: int, *, folds: int, gap: int, min_train: 
 
 def group_blocks(n_samples: int, count: int) -> list[range]:
     """`count` consecutive blocks covering all rows; the first n mod count blocks get one row more."""
+    import numpy as np
+
     edges = np.linspace(0, n_samples, count + 1).round().astype(int)
     return [range(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
 
 def _purged_train(n_samples: int, tests: list[range], gap: int, embargo: int) -> np.ndarray:
+    import numpy as np
+
     keep = np.ones(n_samples, dtype=bool)
     for block in tests:
         keep[max(0, block.start - gap) : min(n_samples, block.stop + embargo)] = False
@@ -76,6 +84,8 @@ def _purged_train(n_samples: int, tests: list[range], gap: int, embargo: int) ->
 def purged_kfold_splits(n_samples: int, *, folds: int, gap: int, embargo: int, min_train: int = 50) -> list[Split]:
     """k consecutive test blocks covering the data; each trains on all other rows less `gap` rows before the
     block (purging) and `embargo` rows after it."""
+    import numpy as np
+
     if folds < 2:
         raise ValueError("folds must be at least 2")
     blocks = group_blocks(n_samples, folds)
@@ -97,6 +107,8 @@ def cpcv_splits(
     around each test group."""
     if groups < 2 or not 1 <= test_groups < groups:
         raise ValueError("cpcv needs at least 2 groups and 1 <= test_groups < groups")
+    import numpy as np
+
     blocks = group_blocks(n_samples, groups)
     splits = []
     for fold, chosen in enumerate(combinations(range(groups), test_groups)):

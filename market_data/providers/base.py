@@ -8,11 +8,12 @@ range in with `fetch`, and look symbols up with `search`. No Django here: a prov
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pandas as pd
+if TYPE_CHECKING:  # the web reads the registry, not series: pandas and httpx load where data is fetched
+    import pandas as pd
 
-from ..http import Limiter
+    from ..http import Limiter
 
 # The columns of the source fields on jobs, datasets and keys hold at most this many characters.
 MAX_SOURCE_LENGTH = 10
@@ -36,7 +37,7 @@ class Fetched:
     high, low, close, volume for bars or a float Series; and the request that produced it as provenance records
     it, `endpoint` and `params` (never the key)."""
 
-    data: pd.DataFrame | pd.Series
+    data: "pd.DataFrame | pd.Series"
     endpoint: str
     params: dict[str, Any]
 
@@ -78,7 +79,7 @@ class DataProvider(ABC):
         return {"multiplier": 1, "timespan": "day", "adjusted": True}, {}
 
     @abstractmethod
-    def connect(self, *, api_key: str, base_url: str, timeout: float, max_retries: int, rate_limiter: Limiter) -> Any:
+    def connect(self, *, api_key: str, base_url: str, timeout: float, max_retries: int, rate_limiter: "Limiter") -> Any:
         """A client for one key, handed back to describe, fetch and search. Every request it makes first calls
         `rate_limiter.wait()`."""
 

@@ -1,14 +1,16 @@
 """Polygon.io (now Massive) as a provider: aggregate bars of any size, split-adjusted or not, and ticker search."""
 
 from datetime import date
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..frames import BAR_COLUMNS, NEW_YORK, naive_utc
-from ..http import Limiter
-from ..polygon import PolygonClient
 from .base import DataProvider, Fetched, SeriesInfo
+
+if TYPE_CHECKING:  # imported where bars are fetched (see base.py)
+    import pandas as pd
+
+    from ..http import Limiter
+    from ..polygon import PolygonClient
 
 # Polygon's timespans, and the letter each adds to a frequency name ("5m", "1d", "1mo").
 TIMESPANS = {"minute": "m", "hour": "h", "day": "d", "week": "w", "month": "mo", "quarter": "q", "year": "y"}
@@ -38,8 +40,10 @@ class PolygonProvider(DataProvider):
         return {"multiplier": multiplier, "timespan": timespan, "adjusted": adjusted}, errors
 
     def connect(
-        self, *, api_key: str, base_url: str, timeout: float, max_retries: int, rate_limiter: Limiter
-    ) -> PolygonClient:
+        self, *, api_key: str, base_url: str, timeout: float, max_retries: int, rate_limiter: "Limiter"
+    ) -> "PolygonClient":
+        from ..polygon import PolygonClient
+
         return PolygonClient(
             api_key=api_key,
             base_url=base_url,
@@ -49,7 +53,7 @@ class PolygonProvider(DataProvider):
             rate_limiter=rate_limiter,
         )
 
-    def describe(self, client: PolygonClient, *, symbol: str, multiplier: int, timespan: str) -> SeriesInfo:
+    def describe(self, client: "PolygonClient", *, symbol: str, multiplier: int, timespan: str) -> SeriesInfo:
         return SeriesInfo(
             name=symbol,
             kind="bars",
@@ -59,7 +63,7 @@ class PolygonProvider(DataProvider):
 
     def fetch(
         self,
-        client: PolygonClient,
+        client: "PolygonClient",
         *,
         symbol: str,
         start: date,
@@ -82,7 +86,7 @@ class PolygonProvider(DataProvider):
         }
         return Fetched(data=_stored_bars(raw, timespan=timespan), endpoint=ENDPOINT, params=params)
 
-    def search(self, client: PolygonClient, *, query: str, limit: int) -> list[dict[str, Any]]:
+    def search(self, client: "PolygonClient", *, query: str, limit: int) -> list[dict[str, Any]]:
         return [
             {
                 "symbol": t.get("ticker", ""),
@@ -94,8 +98,10 @@ class PolygonProvider(DataProvider):
         ]
 
 
-def _stored_bars(frame: pd.DataFrame, *, timespan: str) -> pd.DataFrame:
+def _stored_bars(frame: "pd.DataFrame", *, timespan: str) -> "pd.DataFrame":
     """Polygon bars indexed by naive UTC; daily-or-longer bars at UTC midnight of their New York date."""
+    import pandas as pd
+
     if timespan in DAILY_OR_LONGER:
         # Polygon stamps a daily bar at midnight New York time: its date is the New York date.
         days = pd.DatetimeIndex(frame.index).tz_convert(NEW_YORK).tz_localize(None).normalize()

@@ -1,9 +1,11 @@
 """Writes of stored series: every store is all-or-nothing and records provenance and a SHA-256; the bundled history."""
 
+from __future__ import annotations
+
 from datetime import datetime
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,6 +19,9 @@ from ..hashing import frame_sha256
 from ..models import Bar, Dataset, Observation
 from ..signals import rows_changed_announce
 from .access import DATA_WRITERS
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built or read, not with the web's imports
+    import pandas as pd
 
 # Real daily and monthly history shipped inside the `arch` package, so mlTrainer works offline.
 BUNDLED = [
@@ -33,6 +38,8 @@ BUNDLED = [
 
 def rows_create(*, dataset: Dataset, kind: str, data: pd.DataFrame | pd.Series) -> list[datetime]:
     """Insert `data` as the dataset's bars or observations; returns their UTC timestamps."""
+    import pandas as pd
+
     stamps = as_utc(pd.DatetimeIndex(data.index)).to_pydatetime()
     if kind == Dataset.Kind.BARS:
         volume = data["volume"] if "volume" in data else pd.Series(float("nan"), index=data.index)
@@ -95,6 +102,8 @@ def dataset_store(
 
 
 def _bundled_frame(module: str, column: str | None, kind: str) -> pd.DataFrame | pd.Series:
+    import pandas as pd
+
     raw = import_module(module).load()
     raw.index = pd.DatetimeIndex(raw.index)
     if kind == "bars":

@@ -5,12 +5,14 @@ A job is created and queued on commit (fetch_job_create), claimed by one worker 
 anything. Every provider goes through the same code: nothing here knows which one it is talking to.
 """
 
+from __future__ import annotations
+
 import logging
 import re
 import zoneinfo
 from datetime import UTC, date, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +32,9 @@ from ..signals import rows_changed_announce
 from .access import DATA_WRITERS
 from .datasets import dataset_store, rows_create
 from .keys import api_key_for, provider_connect
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built or read, not with the web's imports
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +196,8 @@ def dataset_fetch(*, job: FetchJob) -> tuple[Dataset, int]:
 
     Everything is fetched before anything is written, and the write is one transaction: a fetch stores all of its
     rows or none. Returns the dataset and the number of rows added."""
+    import pandas as pd
+
     provider, client = provider_connect(team=job.team, source=job.source)
     _progress(job, 0.05)
     options = {"multiplier": job.multiplier, "timespan": job.timespan}
@@ -239,6 +246,8 @@ def dataset_fetch(*, job: FetchJob) -> tuple[Dataset, int]:
 def _store_fetched(
     *, identity: dict, name: str, kind: str, new: pd.DataFrame | pd.Series | None, fetches: list[dict], job: FetchJob
 ) -> tuple[Dataset, int]:
+    import pandas as pd
+
     dataset = Dataset.objects.select_for_update().filter(**identity).first()
     latest = fetches[-1] if fetches else None
     if dataset is None:

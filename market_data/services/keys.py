@@ -1,14 +1,16 @@
 """Teams' provider keys (encrypted at rest, owners only) and the clients opened with them.
 
 A client's requests are spaced by a limiter kept in Redis per provider and key, so every web and worker process
-using the same key shares one budget (market_data.ratelimit)."""
+using the same key shares one budget (market_data.ratelimit).
+redis and httpx (with the HTTP clients) are imported when a client is opened, not with the web's imports."""
+
+from __future__ import annotations
 
 import hashlib
 import logging
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
 from django.conf import settings
 
 from accounts.models import Team, User
@@ -17,12 +19,13 @@ from accounts.services import membership_require
 from .. import providers
 from ..crypto import decrypt_secret, encrypt_secret, mask_secret
 from ..errors import DataSourceKeyMissing, FetchInvalid
-from ..http import RateLimiter
 from ..models import TeamApiKey
 from ..providers import DataProvider
 from ..providers.config import provider_config
-from ..ratelimit import SharedRateLimiter
 from .access import KEY_MANAGERS
+
+if TYPE_CHECKING:
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ def api_key_for(*, team: Team, source: str) -> str:
 
 @cache
 def _redis(url: str) -> redis.Redis:
+    import redis
+
     # One connection pool per process (redis-py re-creates it in a forked child).
     return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
 
@@ -97,6 +102,9 @@ def rate_limit_key(*, source: str, api_key: str) -> str:
 
 def provider_connect(*, team: Team, source: str) -> tuple[DataProvider, Any]:
     """The provider called `source` and a client for the team's key, rate-limited across all processes."""
+    from ..http import RateLimiter
+    from ..ratelimit import SharedRateLimiter
+
     provider = provider_for(source=source)
     api_key = api_key_for(team=team, source=source)
     config = provider_config(provider)

@@ -1,11 +1,13 @@
 """Validated CSV uploads: a good file becomes one of the team's series (source `upload`), a bad one stores nothing."""
 
+from __future__ import annotations
+
 import hashlib
 import logging
 import os
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django.conf import settings
 from django.utils import timezone
 
@@ -16,9 +18,11 @@ from ..errors import UploadInvalid
 from ..frames import BAR_COLUMNS, naive_utc
 from ..hashing import frame_sha256
 from ..models import Dataset
-from ..uploads import parse_upload
 from .access import DATA_WRITERS
 from .datasets import dataset_store
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built or read, not with the web's imports
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +31,8 @@ _UPLOAD_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._^-]{0,63}$")
 
 def _infer_frequency(index: pd.DatetimeIndex) -> str:
     """The frequency name a series' spacing suggests (median step): 1d for daily files, 1mo for monthly..."""
+    import pandas as pd
+
     if len(index) < 2:
         return "1d"
     step = pd.Series(index).diff().median()
@@ -49,6 +55,10 @@ def dataset_upload(*, team: Team, user: User, key: str, kind: str, filename: str
     """Validate a CSV and store it as the team's series with source `upload`; a bad file stores nothing.
 
     Raises PermissionDenied (viewers) or UploadInvalid listing every problem, each naming its line."""
+    import pandas as pd
+
+    from ..uploads import parse_upload  # pandas: parsed in the request that uploads
+
     membership_require(user=user, team=team, roles=DATA_WRITERS, action="upload data")
     key = (key or "").strip()
     errors = []

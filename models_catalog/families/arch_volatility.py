@@ -5,13 +5,19 @@ the return history up to the last date asked for (`fix(..., last_obs=end of trai
 is the training window's) and filter forward: the forecast made at date t uses returns up to t only.
 """
 
-import warnings
+from __future__ import annotations
 
-import numpy as np
+import warnings
+from typing import TYPE_CHECKING
 
 from ..adapters import Forecast, ForecastModel
 from ..definition import ModelDefinition, Param
 from ..lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at their first use: the web process loads this module and needs neither
+    np = deferred("numpy")
 
 EWMAVariance, ZeroMean, arch_model = deferred("arch.univariate", "EWMAVariance", "ZeroMean", "arch_model")
 ConvergenceWarning = deferred("arch.utility.exceptions", "ConvergenceWarning")

@@ -7,12 +7,19 @@ Like statsmodels_ts, each model is fitted on the training window and filtered fo
 the forecast made at date t uses prices up to t only. Series are in percent (returns x 100).
 """
 
-import numpy as np
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ..adapters import FeatureModel, Forecast, ForecastModel, log_returns
 from ..definition import ModelDefinition, Param
 from ..lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 from . import arch_volatility, statsmodels_ts
 from .common import REGRESSION_TARGETS
 from .statsmodels_ts import PCT, StateSpaceForecast, impulse_response, positions, quiet

@@ -7,14 +7,20 @@ forward-backward smoothing, which would use later observations. Regimes are orde
 "regime 0" means the same thing in every fold.
 """
 
-import warnings
+from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+import warnings
+from typing import TYPE_CHECKING
 
 from ..adapters import FeatureModel, Forecast, ForecastModel, RuleModel
 from ..definition import ModelDefinition, Param
 from ..lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 from .common import REGRESSION_TARGETS
 from .rules import ma_crossover, momentum
 

@@ -7,12 +7,20 @@ exit event give 0.25 + 0.5 * position + 0.25 * tanh(z): the side comes from the 
 orders scores within a side, so score > 0.5 exactly when the rule is long.
 """
 
-import numpy as np
-import pandas as pd
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ..adapters import RuleModel
 from ..definition import ModelDefinition, Param
 from ..indicators import rsi
+from ..lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 
 TARGETS = ("direction", "return")
 

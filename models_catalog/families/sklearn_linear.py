@@ -4,10 +4,17 @@ Every model here sees standardised features; regressors also learn on a standard
 so penalties such as `alpha` are on the scale of a unit-variance target rather than of a 1% daily return.
 """
 
-import numpy as np
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ..definition import Param
 from ..lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at their first use: the web process loads this module and needs neither
+    np = deferred("numpy")
 from .common import REGRESSION_TARGETS, feature_definition, kwargs_of
 
 (

@@ -4,15 +4,21 @@ filtered forward with those fixed parameters, so the forecast made at date t use
 Series are modelled in percent (returns x 100), where the optimisers are well conditioned.
 """
 
+from __future__ import annotations
+
 import warnings
 from contextlib import contextmanager
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..adapters import Forecast, ForecastModel, log_returns
 from ..definition import TARGETS, ModelDefinition, Param
 from ..lazy import deferred
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported at their first use: the web process loads this module and needs neither
+    np, pd = deferred("numpy"), deferred("pandas")
 
 sm = deferred("statsmodels.api")
 norm = deferred("scipy.stats", "norm")
