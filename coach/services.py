@@ -8,16 +8,15 @@ import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from accounts.models import Team, User
 from accounts.selectors import membership_get
 from accounts.services import OWNERS, PermissionDenied, membership_allows, membership_require
+from mltrainer_site.broker import BrokerDown, send_task
 from models_catalog.selectors import definition_list
 from observability.metrics import record_coach_retention, record_coach_tokens
 from trials.models import Study, Trial
@@ -35,7 +34,6 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 10_000
 # An ask left running this long lost its worker (the task's own requests time out well before).
 ASK_STALE_AFTER = timedelta(minutes=15)
-BROKER_DOWN = (OperationalError, ConnectionError, OSError)
 
 
 class CoachError(Exception):
@@ -280,8 +278,8 @@ def _send_answer(ask_id: int) -> None:
 
     def send() -> None:
         try:
-            current_app.send_task("coach.tasks.answer_ask", args=[ask_id])
-        except BROKER_DOWN as exc:
+            send_task("coach.tasks.answer_ask", args=[ask_id])
+        except BrokerDown as exc:
             logger.warning("coach: broker unreachable, ask %s not sent: %s", ask_id, exc)
             _fail(ask_id, "The workers could not be reached (the broker is down); try again", source=("queued",))
 

@@ -1,5 +1,4 @@
 """mlTrainer project wiring: settings, URLs, ASGI and the Celery app."""
 
-from .celery import app as celery_app
-
-__all__ = ("celery_app",)
+# The Celery app is not imported here: `celery -A mltrainer_site` finds mltrainer_site.celery by itself, and the
+# web process imports Celery only when it sends a task (mltrainer_site.broker).

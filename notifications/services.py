@@ -6,16 +6,15 @@ import json
 import logging
 import time
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from accounts.models import Membership, Team, User
 from accounts.services import OWNERS, membership_require, user_preference_set
 from market_data.crypto import decrypt_secret, encrypt_secret, mask_secret
+from mltrainer_site.broker import BrokerDown, send_task
 
 from .models import Delivery, Event, Notification, Webhook
 from .safety import WebhookRefused, post_json, resolve, url_check
@@ -77,8 +76,8 @@ def _deliver_after_commit(*, delivery_id: int) -> None:
 
 def _send(task: str, argument: int) -> None:
     try:
-        current_app.send_task(task, args=[argument])
-    except (OperationalError, ConnectionError, OSError) as exc:
+        send_task(task, args=[argument])
+    except BrokerDown as exc:
         logger.warning("broker unreachable, %s(%s) not sent: %s", task, argument, exc)
 
 

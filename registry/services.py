@@ -15,17 +15,16 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
-from celery import current_app
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from accounts.models import Team, User
 from accounts.services import membership_require
 from compliance import services as compliance
 from compliance.models import Decision
+from mltrainer_site.broker import BrokerDown, send_task
 from models_catalog.lazy import deferred
 from notifications.models import Event
 from notifications.services import event_emit
@@ -74,8 +73,8 @@ def _spec_of(trial: Trial) -> dict:
 
 def task_send(task: str, argument: int) -> None:
     try:
-        current_app.send_task(task, args=[argument])
-    except (OperationalError, ConnectionError, OSError) as exc:
+        send_task(task, args=[argument])
+    except BrokerDown as exc:
         logger.warning("broker unreachable, %s(%s) not sent: %s", task, argument, exc)
 
 

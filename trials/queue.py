@@ -24,24 +24,22 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from celery import current_app
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from kombu.exceptions import OperationalError
+
+from mltrainer_site.broker import BrokerDown, send_task
 
 from .models import TeamShare, Trial
 
 logger = logging.getLogger(__name__)
 
-BROKER_DOWN = (OperationalError, ConnectionError, OSError)
-
 
 def _send(task: str, argument: int | dict) -> bool:
     try:
-        current_app.send_task(task, args=[argument])
-    except BROKER_DOWN as exc:
+        send_task(task, args=[argument])
+    except BrokerDown as exc:
         logger.warning("broker unreachable, %s(%s) not sent now (the relay retries): %s", task, argument, exc)
         return False
     return True

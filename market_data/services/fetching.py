@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.services import membership_require
+from mltrainer_site.broker import send_task
 from observability import metrics as observability_metrics
 
 from .. import providers
@@ -115,9 +116,7 @@ def fetch_job_create(
 
 
 def fetch_job_enqueue(*, job: FetchJob) -> None:
-    from ..tasks import run_fetch_job
-
-    transaction.on_commit(lambda: run_fetch_job.delay(job.pk))
+    transaction.on_commit(lambda: send_task("market_data.tasks.run_fetch_job", args=[job.pk]))
 
 
 def _progress(job: FetchJob, value: float) -> None:
