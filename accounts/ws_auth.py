@@ -4,13 +4,16 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
-
-from .tokens import JWTAuthentication
 
 
 @database_sync_to_async
 def _user_from_token(raw_token: str):
+    # Imported at the first Bearer handshake: the tokens module loads DRF's serializers (0.15 s of a web process's
+    # start), which the URL conf loads anyway at the first API request.
+    from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+    from .tokens import JWTAuthentication
+
     auth = JWTAuthentication()
     try:
         return auth.get_user(auth.get_validated_token(raw_token))

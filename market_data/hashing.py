@@ -72,6 +72,8 @@ def _index_labels(index: pd.Index) -> list[str]:
 
 
 def _label_text(label: object) -> str:
+    import pandas as pd
+
     if isinstance(label, date):  # datetime.date, datetime.datetime and pd.Timestamp
         stamp = pd.Timestamp(label)
         return (stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp).isoformat()
