@@ -262,7 +262,7 @@ ADMIN_PATH = (env_str("ADMIN_PATH", "admin/") or "admin/").strip("/") + "/"
 # Redis as the broker, under its own key prefix, shared by every process.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "mltrainer_site.cache.ReusedClientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "mltrainer-cache",
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
