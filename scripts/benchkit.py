@@ -160,11 +160,12 @@ class System:
             proc.kill()
             proc.wait()
 
-    def errors(self, lines: int = 40) -> str:
-        """The last error lines the servers logged (printed when a benchmark fails, before var/ is removed)."""
+    def errors(self, lines: int = 80) -> str:
+        """The last lines the servers logged, access lines left out (printed when a benchmark fails, before var/ is
+        removed): errors with their whole tracebacks."""
         self.log.flush()
         text = (self.var / "servers.log").read_text(errors="replace").splitlines()
-        return "\n".join([line for line in text if "ERROR" in line or "Traceback" in line][-lines:])
+        return "\n".join([line for line in text if '"mltrainer.request"' not in line][-lines:])
 
     def stop(self) -> None:
         for name in ("web", "worker", "redis"):
