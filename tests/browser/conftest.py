@@ -331,10 +331,22 @@ class Browser:
         """Poll a JavaScript expression until it is true. Playwright's wait_for_function evaluates a string with
         eval inside the page, which the site's Content-Security-Policy forbids; page.evaluate is not subject to it."""
         deadline = time.monotonic() + timeout
-        while not self.page.evaluate(expression):
+        while not self._evaluate_across_reloads(expression):
             if time.monotonic() > deadline:
                 raise AssertionError(f"still false after {timeout} s: {expression}")
             self.page.wait_for_timeout(100)
+
+    def _evaluate_across_reloads(self, expression: str):
+        """The expression's value; false while the page is navigating (pages that reload themselves, like the
+        coach's once a reply is stored, destroy the document an evaluation ran in)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            return self.page.evaluate(expression)
+        except PlaywrightError as exc:
+            if "Execution context was destroyed" not in str(exc):
+                raise
+            return False
 
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

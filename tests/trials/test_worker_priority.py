@@ -27,16 +27,17 @@ def test_pool_processes_run_nicer_than_the_worker(nice):
     )  # fmt: skip
     try:
         parent = psutil.Process(worker.pid)
+        expected = min(19, parent.nice() + int(nice))  # 19 is the lowest priority (CI may run the suite nicer)
         deadline = time.monotonic() + 60
         children: list[psutil.Process] = []
         while time.monotonic() < deadline:
             children = parent.children()
             # The child lowers its priority in worker_process_init, once it has started: wait for that.
-            if children and all(child.nice() == parent.nice() + int(nice) for child in children):
+            if children and all(child.nice() == expected for child in children):
                 break
             time.sleep(0.1)
         assert children, "the worker started no pool process"
-        assert [child.nice() for child in children] == [parent.nice() + int(nice)]
+        assert [child.nice() for child in children] == [expected]
         assert parent.nice() == psutil.Process().nice()
     finally:
         worker.terminate()
