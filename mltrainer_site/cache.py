@@ -1,9 +1,20 @@
-"""The cache backend (settings.CACHES): Django's Redis cache, with one redis.Redis client per connection pool
-instead of a new one for every operation. Building a client (its table of some 170 response callbacks) cost more
-CPU than the GET it then sent: a submission's generation read (mltrainer_site.process_cache) and the rate limits'
-counts each paid for one. A redis.Redis holds nothing but its pool and is safe to share between threads."""
+"""The cache backend (settings.CACHES): Django's Redis cache, with one connection pool and one redis.Redis client
+per process instead of new ones for every request and every operation.
+
+Django gives each thread and each asyncio context its own cache backend object (django.utils.connection: a Local
+that is not thread-critical), and RedisCacheClient keeps its pools on that object: under ASGI every request had
+its own pool, so it opened a new Redis connection (connect, HELLO, health check) for its first cache read, about a
+fifth of a submission's time. Building a client (its table of some 170 response callbacks) also cost more CPU than
+the GET it then sent. A redis.Redis holds nothing but its pool; both are safe to share between threads, and the
+pool reopens its connections in a forked child (it checks the pid)."""
+
+import re
+import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+_clients: dict[tuple, "_ClientPerPool"] = {}
+_clients_lock = threading.Lock()
 
 
 class _ClientPerPool(RedisCacheClient):
@@ -23,3 +34,16 @@ class ReusedClientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ClientPerPool
+        servers = re.split("[;,]", server) if isinstance(server, str) else list(server)
+        options = params.get("OPTIONS", {})
+        self._client_key = (tuple(servers), repr(sorted(options.items())))
+        self._client_args = (servers, options)
+
+    @property
+    def _cache(self) -> _ClientPerPool:
+        client = _clients.get(self._client_key)
+        if client is None:
+            servers, options = self._client_args
+            with _clients_lock:
+                client = _clients.setdefault(self._client_key, _ClientPerPool(servers, **options))
+        return client
