@@ -1,7 +1,12 @@
 """Reads about who belongs where; the one place that answers 'which teams can this user see'."""
 
+import functools
+
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
+
+from mltrainer_site.compiled_query import CompiledQuery
 
 from .models import Membership, Team, User
 
@@ -23,6 +28,23 @@ def default_team_for_user(*, user: User) -> Team | None:
     return team_list_for_user(user=user).first()
 
 
+_MEMBERSHIP_FIELDS = [field.attname for field in Membership._meta.concrete_fields]
+_TEAM_FIELDS = [field.attname for field in Team._meta.concrete_fields]
+
+
+@functools.cache
+def _membership_queries(vendor: str) -> tuple[CompiledQuery, CompiledQuery]:
+    """membership_for_user's two queries (of the team a slug names; of the default team), compiled once per kind of
+    database: every API request that acts for a team makes one, and building it through the ORM cost 0.3 ms."""
+    user_hole, slug_hole = -(2**40) - 1, "\x00no-slug"  # no id is negative, no slug has a NUL
+    rows = Membership.objects.filter(user_id=user_hole).order_by("team__name")
+    rows = rows.values(*_MEMBERSHIP_FIELDS, *(f"team__{name}" for name in _TEAM_FIELDS))
+    return (
+        CompiledQuery(rows.filter(team__slug=slug_hole)[:1], (user_hole, slug_hole)),
+        CompiledQuery(rows[:1], (user_hole,)),
+    )
+
+
 def membership_for_user(*, user: User, slug: str | None) -> Membership | None:
     """The user's membership of the team a request means, with the team (one query): the one named by `slug` if
     the user belongs to it, else (no slug) their default team's, the first by name.
@@ -31,10 +53,14 @@ def membership_for_user(*, user: User, slug: str | None) -> Membership | None:
     """
     if not user.is_authenticated:
         return None
-    memberships = Membership.objects.filter(user=user).select_related("team")
-    if slug:
-        memberships = memberships.filter(team__slug=slug)
-    return memberships.order_by("team__name").first()
+    of_slug, of_default = _membership_queries(connection.vendor)
+    # str(): the slug comes from a request body, where it may be any JSON value (the ORM would have made it one).
+    row = of_slug.first(user.pk, str(slug)) if slug else of_default.first(user.pk)
+    if row is None:
+        return None
+    membership = Membership.from_db(connection.alias, _MEMBERSHIP_FIELDS, [row[name] for name in _MEMBERSHIP_FIELDS])
+    membership.team = Team.from_db(connection.alias, _TEAM_FIELDS, [row[f"team__{name}"] for name in _TEAM_FIELDS])
+    return membership
 
 
 def team_for_user(*, user: User, slug: str | None) -> Team | None:

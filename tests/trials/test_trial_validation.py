@@ -111,6 +111,21 @@ def test_team_not_a_member_of_is_refused(bundled, alice, charlie, api_as, trial_
     assert Trial.objects.count() == 0
 
 
+@pytest.mark.parametrize("team", [-3.3e16, 7, ["team-a"], {"slug": "team-a"}])
+def test_a_team_that_is_no_slug_is_refused(bundled, alice, api_as, trial_payload, team):
+    trial_payload["team"] = team
+    response = _post(api_as(alice), trial_payload)
+    assert response.status_code == 400 and "not a member of team" in response.json()["team"]
+    assert Trial.objects.count() == 0
+
+
+def test_your_own_team_by_slug_and_by_default_is_the_same(bundled, alice, api_as, trial_payload):
+    named = _post(api_as(alice), {**trial_payload, "team": "team-a"})
+    default = _post(api_as(alice), {key: value for key, value in trial_payload.items() if key != "team"})
+    assert named.status_code == default.status_code == 201
+    assert named.json()["team"] == default.json()["team"] == "team-a"
+
+
 def test_unauthenticated_request_is_refused(bundled, trial_payload):
     from rest_framework.test import APIClient
 
