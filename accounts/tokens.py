@@ -3,6 +3,7 @@ is used once (the first of concurrent uses wins, atomically), and a login lasts 
 often it is refreshed (rotation carries the original login time, `auth_time`, and never extends past it)."""
 
 import functools
+import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer as SimpleObtainSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from mltrainer_site.compiled_query import CompiledQuery
 
@@ -40,10 +41,35 @@ def _user_by_id(vendor: str) -> CompiledQuery:
     return CompiledQuery(User.objects.filter(**{api_settings.USER_ID_FIELD: hole}), (hole,))
 
 
+VERIFIED_TOKENS_KEPT = 2048  # per process: a client sends the same access token with each request of its lifetime
+
+
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's (active user, valid signature), and not issued before a password change or past the login's
     absolute lifetime. Used by the API and by the WebSocket handshake. The user is read fresh on every request
-    (a deactivation or a password change applies at the next one), through a query compiled once."""
+    (a deactivation or a password change applies at the next one), through a query compiled once.
+
+    A token's signature and claims are checked once per process: the token a request presents again is the one
+    verified before (same bytes, same claims), and only its expiry is checked again. Access tokens are not
+    blacklisted (simplejwt blacklists refresh tokens), so nothing else could change their verdict."""
+
+    _verified: dict[bytes, object] = {}
+    _verified_lock = threading.Lock()
+
+    def get_validated_token(self, raw_token):
+        token = self._verified.get(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())  # type: ignore[attr-defined] # not its creation's
+                return token
+            except TokenError:
+                pass  # expired: simplejwt's own check below says so
+        token = super().get_validated_token(raw_token)
+        with self._verified_lock:
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                self._verified.clear()  # simplest bound: at worst every token is verified once more
+            self._verified[raw_token] = token
+        return token
 
     def get_user(self, validated_token):
         # simplejwt's get_user, but for the lookup (User.objects.get costs most of a request's authentication).

@@ -3,6 +3,7 @@ lifetime, sessions end when idle, and a WebSocket stops as soon as its user may 
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -12,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import Membership, User
 from mltrainer_site.asgi import application
@@ -92,6 +93,22 @@ def test_a_login_has_an_absolute_lifetime_however_often_it_is_refreshed(alice, s
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {old.access_token}")
     assert api.get("/api/trials/").status_code == 401
+
+
+def test_an_access_token_verified_before_still_expires_on_time(alice, team_a):
+    """A process checks a token's signature once and keeps it: its expiry is checked again at every request."""
+    token = AccessToken.for_user(alice)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.get("/api/trials/").status_code == 200
+    assert api.get("/api/trials/").status_code == 200  # the kept verification
+    time.sleep(1.1)
+    expired = api.get("/api/trials/")
+    assert expired.status_code == 401 and expired.json()["code"] == "token_not_valid"
+    tampered = APIClient()
+    tampered.credentials(HTTP_AUTHORIZATION=f"Bearer {str(token)[:-2]}xx")
+    assert tampered.get("/api/trials/").status_code == 401
 
 
 def test_sessions_end_after_the_idle_timeout_and_requests_renew_them(alice, settings):
