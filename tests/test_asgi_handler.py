@@ -82,3 +82,37 @@ def test_a_request_in_flight_does_not_hold_up_the_next():
 
     (first_status, first_body), (_, second_body) = asyncio.run(both())
     assert (first_status, first_body, second_body) == (200, b"second arrived", b"second")
+
+
+def test_request_started_and_finished_are_sent_once_each_in_the_request_s_thread():
+    """Both signals run where the view ran (database connections are per thread): request_started in the same
+    crossing as the view, request_finished (the response's close) queued on that thread once the response is sent,
+    before the thread's next request."""
+    from django.core import signals
+
+    seen: list[tuple[str, str]] = []
+
+    def started(**_):
+        seen.append(("started", threading.current_thread().name))
+
+    def finished(**_):
+        seen.append(("finished", threading.current_thread().name))
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+
+        async def two():
+            return [await _get("/thread/"), await _get("/thread/")]
+
+        (_, body_1), (_, body_2) = asyncio.run(two())
+        for _ in range(100):  # the second close may still be running on the request's thread
+            if len(seen) == 4:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    view_threads = {body_1.split()[0].decode(), body_2.split()[0].decode()}
+    assert [event for event, _ in seen] == ["started", "finished", "started", "finished"]
+    assert {thread for _, thread in seen} == view_threads != {threading.current_thread().name}
