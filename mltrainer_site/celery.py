@@ -3,10 +3,14 @@
 import os
 
 from celery import Celery, signals
+from kombu.transport import TRANSPORT_ALIASES
 
 from observability import worker as worker_metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mltrainer_site.settings")
+
+# redis:// and redis+socket:// (kombu's alias "redis") through our subclass of kombu's transport (kombu_redis.py).
+TRANSPORT_ALIASES["redis"] = "mltrainer_site.kombu_redis:Transport"
 
 app = Celery("mltrainer_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
