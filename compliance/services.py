@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from mltrainer_site import process_cache
+from mltrainer_site.compiled_query import CompiledInsert
 from mltrainer_site.process_cache import ProcessCache
 from observability import metrics as observability_metrics
 
@@ -286,6 +287,9 @@ def _rule_versions(rules: list[Rule], known: dict[tuple[type[Rule], int], int] |
     ]
 
 
+_DECISION_INSERT = CompiledInsert(Decision)  # every submission records one: its INSERT is built once
+
+
 def _decision_create(
     *,
     trial_id: int | None,
@@ -298,18 +302,20 @@ def _decision_create(
     spec,
     automated: bool = False,
 ) -> Decision:
-    return Decision.objects.create(
-        automated=automated,
-        trial_id=trial_id,
-        user=user,
-        team=team,
-        username=user.get_username() if user is not None else "",
-        team_slug=team.slug if team is not None else "",
-        stage=stage,
-        outcome=outcome,
-        reasons=reasons,
-        rules=rules,
-        spec=spec,
+    return _DECISION_INSERT.insert(
+        Decision(
+            automated=automated,
+            trial_id=trial_id,
+            user=user,
+            team=team,
+            username=user.get_username() if user is not None else "",
+            team_slug=team.slug if team is not None else "",
+            stage=stage,
+            outcome=outcome,
+            reasons=reasons,
+            rules=rules,
+            spec=spec,
+        )
     )
 
 

@@ -1,4 +1,5 @@
-"""A queryset compiled once and run again with other values in its holes, for the queries every request makes.
+"""A queryset compiled once and run again with other values in its holes, for the queries every request makes; and an
+INSERT compiled once, for the rows every submission writes (CompiledInsert).
 
 Building and compiling a query through the ORM (filters, joins, the select list) costs more than running it on a
 local database: 0.5-0.8 ms for the token's user or the trial detail, against 0.1 ms to run. A CompiledQuery keeps
@@ -9,9 +10,11 @@ Django's converters for that connection, as dicts (a values() queryset) or as mo
 
 from typing import Any
 
-from django.db import connection
-from django.db.models import QuerySet
+from django.db import connection, connections, router, transaction
+from django.db.models import Model, QuerySet
 from django.db.models.expressions import Col
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import InsertQuery
 
 
 class CompiledQuery:
@@ -50,3 +53,57 @@ class CompiledQuery:
         if self.model is None:
             return dict(zip(self.names, row, strict=True))
         return self.model.from_db(connection.alias, self.names, row)
+
+
+class CompiledInsert:
+    """Model.save() of a new row of one model (its primary key an auto field), with the INSERT built once per kind
+    of database: the rows every submission writes (the trial, its compliance decision).
+
+    The ORM rebuilt the statement for each row (its compiler, placeholders and quoting: about 0.3 ms of a
+    submission). Here the values are prepared by the fields as save() prepares them (pre_save: auto_now_add;
+    get_db_prep_save: JSON, datetimes), pre_save and post_save are sent as save() sends them, and the primary key
+    comes back from the statement. A value that is an expression (F(), Now()) changes the SQL: that row goes
+    through save() itself."""
+
+    def __init__(self, model: type[Model]):
+        meta = model._meta
+        if meta.parents or meta.auto_field is None:
+            raise ValueError(f"{model.__name__}: a compiled insert needs an auto primary key and no parent model")
+        self.model = model
+        self.fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+        self._sql: dict[str, tuple[str, bool]] = {}
+
+    def _statement(self, obj: Model, using: str) -> tuple[str, bool]:
+        """The INSERT's SQL for this database, and whether it returns the new primary key itself."""
+        vendor = connections[using].vendor
+        if vendor not in self._sql:
+            query = InsertQuery(self.model)
+            query.insert_values(self.fields, [obj])
+            compiler = query.get_compiler(using=using)
+            returning = connections[using].features.can_return_columns_from_insert
+            compiler.returning_fields = [self.model._meta.pk] if returning else None
+            ((sql, _),) = compiler.as_sql()
+            self._sql[vendor] = (sql, returning)
+        return self._sql[vendor]
+
+    def insert(self, obj: Model) -> Model:
+        """Store `obj` (unsaved, of this model) as save() would; returns it with its primary key."""
+        model, using = self.model, router.db_for_write(self.model, instance=obj)
+        if any(hasattr(getattr(obj, field.attname), "resolve_expression") for field in self.fields):
+            obj.save(force_insert=True, using=using)
+            return obj
+        connection_ = connections[using]
+        obj._prepare_related_fields_for_save(operation_name="save")
+        pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
+        values = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection_) for field in self.fields]
+        sql, returning = self._statement(obj, using)
+        with transaction.mark_for_rollback_on_error(using), connection_.cursor() as cursor:
+            cursor.execute(sql, values)
+            meta = model._meta
+            pk = cursor.fetchone()[0] if returning else connection_.ops.last_insert_id(
+                cursor, meta.db_table, meta.pk.column
+            )  # fmt: skip
+        setattr(obj, model._meta.pk.attname, pk)
+        obj._state.adding, obj._state.db = False, using
+        post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+        return obj

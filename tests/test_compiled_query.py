@@ -1,7 +1,7 @@
 """mltrainer_site.compiled_query: a queryset compiled once answers what the queryset answers, for other ids."""
 
 import pytest
-from django.db.models import F
+from django.db.models import F, Value
 
 from accounts.models import Membership, User
 from mltrainer_site.compiled_query import CompiledQuery
@@ -41,3 +41,55 @@ def test_a_hole_must_be_exactly_one_parameter():
 def test_a_model_query_joining_another_model_is_refused():
     with pytest.raises(ValueError, match="own columns"):
         CompiledQuery(Membership.objects.select_related("team").filter(user_id=HOLE), (HOLE,))
+
+
+def _stored(obj) -> dict:
+    """A row as read back from the database, without its id and the times the database set."""
+    fresh = type(obj).objects.get(pk=obj.pk)
+    return {k: v for k, v in vars(fresh).items() if k not in ("_state", "id", "created_at")}
+
+
+def test_a_compiled_insert_stores_the_row_save_stores_and_sends_the_signals(alice, team_a, django_assert_num_queries):
+    from django.db.models.signals import post_save, pre_save
+
+    from compliance.models import Decision
+    from mltrainer_site.compiled_query import CompiledInsert
+
+    fields = dict(
+        automated=False, user=alice, team=team_a, username="alice", team_slug="team-a", stage="submission",
+        outcome="allowed", reasons=[{"rule": "r1", "message": "ünïcode ✓"}], rules=[3, 4],
+        spec={"model": "ridge", "params": {"alpha": 0.5, "nested": [1, None, True]}},
+    )  # fmt: skip
+    signals: list[tuple[str, bool | None, int | None]] = []
+
+    def on_pre(sender, instance, **kwargs):
+        signals.append(("pre", None, instance.pk))
+
+    def on_post(sender, instance, created, **kwargs):
+        signals.append(("post", created, instance.pk))
+
+    pre_save.connect(on_pre, sender=Decision)
+    post_save.connect(on_post, sender=Decision)
+    try:
+        with django_assert_num_queries(1):
+            compiled = CompiledInsert(Decision).insert(Decision(**fields))
+        by_orm = Decision.objects.create(**fields)
+    finally:
+        pre_save.disconnect(on_pre, sender=Decision)
+        post_save.disconnect(on_post, sender=Decision)
+    assert compiled.pk is not None and compiled.pk != by_orm.pk and not compiled._state.adding
+    assert compiled.created_at is not None  # auto_now_add, set as save() sets it
+    assert _stored(compiled) == _stored(by_orm)
+    assert signals == [("pre", None, None), ("post", True, compiled.pk), ("pre", None, None), ("post", True, by_orm.pk)]
+
+
+def test_a_compiled_insert_of_an_expression_goes_through_save(alice, team_a):
+    from django.db.models.functions import Upper
+
+    from compliance.models import Decision
+    from mltrainer_site.compiled_query import CompiledInsert
+
+    decision = Decision(user=alice, team=team_a, username=Upper(Value("alice")), team_slug="team-a",
+                        stage="submission", outcome="allowed", reasons=[], rules=[], spec={})  # fmt: skip
+    CompiledInsert(Decision).insert(decision)
+    assert Decision.objects.get(pk=decision.pk).username == "ALICE"
