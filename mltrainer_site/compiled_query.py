@@ -8,7 +8,7 @@ with the values of the moment on the current connection. Rows come back as the q
 Django's converters for that connection, as dicts (a values() queryset) or as model instances (a plain one).
 """
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import connection, connections, router, transaction
 from django.db.models import Model, QuerySet
@@ -55,7 +55,10 @@ class CompiledQuery:
         return self.model.from_db(connection.alias, self.names, row)
 
 
-class CompiledInsert:
+M = TypeVar("M", bound=Model)
+
+
+class CompiledInsert(Generic[M]):
     """Model.save() of a new row of one model (its primary key an auto field), with the INSERT built once per kind
     of database: the rows every submission writes (the trial, its compliance decision).
 
@@ -65,7 +68,7 @@ class CompiledInsert:
     comes back from the statement. A value that is an expression (F(), Now()) changes the SQL: that row goes
     through save() itself."""
 
-    def __init__(self, model: type[Model]):
+    def __init__(self, model: type[M]):
         meta = model._meta
         if meta.parents or meta.auto_field is None:
             raise ValueError(f"{model.__name__}: a compiled insert needs an auto primary key and no parent model")
@@ -73,7 +76,7 @@ class CompiledInsert:
         self.fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
         self._sql: dict[str, tuple[str, bool]] = {}
 
-    def _statement(self, obj: Model, using: str) -> tuple[str, bool]:
+    def _statement(self, obj: M, using: str) -> tuple[str, bool]:
         """The INSERT's SQL for this database, and whether it returns the new primary key itself."""
         vendor = connections[using].vendor
         if vendor not in self._sql:
@@ -86,7 +89,7 @@ class CompiledInsert:
             self._sql[vendor] = (sql, returning)
         return self._sql[vendor]
 
-    def insert(self, obj: Model) -> Model:
+    def insert(self, obj: M) -> M:
         """Store `obj` (unsaved, of this model) as save() would; returns it with its primary key."""
         model, using = self.model, router.db_for_write(self.model, instance=obj)
         if any(hasattr(getattr(obj, field.attname), "resolve_expression") for field in self.fields):
