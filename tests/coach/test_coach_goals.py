@@ -48,6 +48,7 @@ def test_a_goal_is_set_from_its_page_and_shows_the_best_trial_per_target(alice, 
     assert f'href="/trials/{best}/">#{best}</a></td>\n        <td>yes</td>' in shown
     assert "<td>0.970</td>" in shown and "<td>no</td>" in shown  # DSR 0.97 < 0.99
     assert "Trial budget: 0 of 20 launched" in shown
+    assert "For Team A · SPX · Jan. 1, 2010 → Dec. 31, 2018." in shown and "Team Team" not in shown
 
 
 def test_the_prompt_carries_the_goal_and_its_progress(alice, team_a, results, fake_claude, say, bundled):
