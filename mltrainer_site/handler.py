@@ -9,7 +9,11 @@ request and sends the response.
 
 Each request still has a thread of its own, so a slow request does not hold up the others of the process. Django
 starts a new thread per request and joins it at the end, blocking the event loop while it does; here the thread
-comes from a small pool of idle ones and goes back to it.
+comes from a small pool of idle ones and goes back to it. At most WEB_THREADS views run at once in a process; the
+requests beyond wait their turn, in order, before their view starts (a streamed body, such as an export's, goes on
+outside that count). One process runs one thread of Python at a time: more threads than a few only take turns on
+its lock, in no particular order, and each holds a database connection (with 50 users at once, 25 requests in one
+process's views made its pool of SQLite connections run dry: each new one cost 2.5 ms).
 
 A request crosses to its thread once: Django's handler also sends request_started (through sync_to_async) before
 the view and closes the response (request_finished: old database connections closed) after it is sent, in two more
@@ -24,6 +28,7 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
@@ -41,6 +46,7 @@ class SyncChainASGIHandler(ASGIHandler):
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         self._idle: list[ThreadPoolExecutor] = []
+        self._views = asyncio.Semaphore(settings.WEB_THREADS)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -75,7 +81,8 @@ class SyncChainASGIHandler(ASGIHandler):
         set_script_prefix(get_script_prefix(scope))
 
         async def process_request():
-            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            async with self._views:
+                response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
             with contextlib.suppress(asyncio.CancelledError):  # the client left while the response was being sent
                 await self.send_response(response, send)
             return response

@@ -181,6 +181,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Training is batch work: the worker's pool processes run this much nicer (lower CPU priority) than the web, so on a
 # shared machine a page or an API call is answered first and the trials take what is left (mltrainer_site/celery.py).
 WORKER_NICE = env_int("WORKER_NICE", 10, minimum=0)
+# Views a web process runs at once (mltrainer_site/handler.py); more requests wait their turn in order.
+WEB_THREADS = env_int("WEB_THREADS", 4, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     # Retries or fails running trials whose worker died (trials.services.trial_reap_stuck), and sends again queued
     # trials the broker never got (trials.queue.trial_resend_unsent).

@@ -91,7 +91,8 @@ def main() -> int:
         page = client.get("/api/trials/?team=bench&limit=1000&status=succeeded").json()["results"]
         trials = [trial["id"] for trial in page]
         print(f"web server: {' '.join(Path(a).name for a in system.procs['web'].args)} "
-              f"(WEB_CONCURRENCY={system.env.get('WEB_CONCURRENCY', 'default')}); worker concurrency 2")  # fmt: skip
+              f"(WEB_CONCURRENCY={system.env.get('WEB_CONCURRENCY', 'default')}, "
+              f"WEB_THREADS={system.env.get('WEB_THREADS', 'default: 4')}); worker concurrency 2")  # fmt: skip
         for _ in range(20):  # these run on the worker while the users browse
             client.post("/api/trials/", json=TRIAL).raise_for_status()
         started = time.perf_counter()

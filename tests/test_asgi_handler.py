@@ -116,3 +116,60 @@ def test_request_started_and_finished_are_sent_once_each_in_the_request_s_thread
     view_threads = {body_1.split()[0].decode(), body_2.split()[0].decode()}
     assert [event for event, _ in seen] == ["started", "finished", "started", "finished"]
     assert {thread for _, thread in seen} == view_threads != {threading.current_thread().name}
+
+
+_in_view = threading.Semaphore(0)
+_leave_view = threading.Event()
+_at_once: list[int] = []
+_running = [0]
+_running_lock = threading.Lock()
+
+
+def _counted(request, n: int):
+    with _running_lock:
+        _running[0] += 1
+        _at_once.append(_running[0])
+    _in_view.release()
+    _leave_view.wait(timeout=5)
+    with _running_lock:
+        _running[0] -= 1
+    return HttpResponse(request.path)
+
+
+urlpatterns.append(path("counted/<int:n>/", _counted))
+
+
+def test_at_most_web_threads_views_run_at_once_and_the_rest_wait_their_turn(settings):
+    from mltrainer_site.handler import SyncChainASGIHandler
+
+    settings.WEB_THREADS = 2
+    handler = SyncChainASGIHandler()
+    _leave_view.clear()
+    _at_once.clear()
+
+    async def get(n: int) -> bytes:
+        path_ = f"/counted/{n}/"
+        scope = {
+            "type": "http", "http_version": "1.1", "method": "GET", "path": path_, "raw_path": path_.encode(),
+            "query_string": b"", "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 40000),
+            "server": ("testserver", 80),
+        }  # fmt: skip
+        communicator = ApplicationCommunicator(handler, scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        await communicator.receive_output(timeout=10)
+        body = (await communicator.receive_output(timeout=10))["body"]
+        await communicator.wait(timeout=10)
+        return body
+
+    async def five():
+        requests = [asyncio.create_task(get(n)) for n in range(5)]
+        for _ in range(2):
+            await asyncio.to_thread(_in_view.acquire, timeout=5)  # two views are running
+        await asyncio.sleep(0.2)  # time for a third to start, were it allowed to
+        running_before = len(_at_once)
+        _leave_view.set()
+        return running_before, await asyncio.gather(*requests)
+
+    running_before, bodies = asyncio.run(five())
+    assert running_before == 2 and max(_at_once) == 2
+    assert bodies == [f"/counted/{n}/".encode() for n in range(5)]

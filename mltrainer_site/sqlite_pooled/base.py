@@ -13,7 +13,7 @@ import threading
 
 from django.db.backends.sqlite3 import base
 
-IDLE_MAX = 4  # per database file and process; enough for the requests a web process has in flight
+IDLE_MAX = 8  # per database file and process: a web process's WEB_THREADS views and its streamed exports
 
 
 class _Pool:
