@@ -308,12 +308,12 @@ def predictions(user) -> None:
 
 
 def broker_rate(seconds: float = 8.0) -> None:
-    from celery import current_app
     from kombu import Connection
 
+    from mltrainer_site.celery import app  # the project's app: Celery is imported at the first send, not before
     from trials.queue import _send
 
-    url = current_app.conf.broker_url
+    url = app.conf.broker_url
     with Connection(url) as connection:
         connection.default_channel.queue_purge(QUEUE)
     sent = 0
