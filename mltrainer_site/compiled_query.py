@@ -25,6 +25,7 @@ class CompiledQuery:
         if any(list(params).count(hole) != 1 for hole in holes):
             raise ValueError(f"each hole must be one parameter of the query: {holes} in {params}")
         self.query, self.sql, self.params = query, sql, list(params)
+        self._found_converters: list | None = None
         self.slots = [self.params.index(hole) for hole in holes]
         self.columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
         if query.values_select or query.annotation_select:
@@ -47,12 +48,24 @@ class CompiledQuery:
             rows = cursor.fetchmany(1)
         if not rows:
             return None
-        compiler = self.query.get_compiler(connection=connection)
-        converters = compiler.get_converters(self.columns)
-        (row,) = compiler.apply_converters(rows, converters) if converters else rows
+        row = list(rows[0])
+        for position, (converters, column) in self._converters():
+            value = row[position]
+            for converter in converters:
+                value = converter(value, column, connection)
+            row[position] = value
         if self.model is None:
             return dict(zip(self.names, row, strict=True))
         return self.model.from_db(connection.alias, self.names, row)
+
+    def _converters(self) -> list:
+        """The columns' converters (SQLCompiler.get_converters), found once: they are the same for every connection
+        of one kind of database, and finding them cost as much as running the query (as SQLCompiler.apply_converters
+        does, each is called with the current connection)."""
+        if self._found_converters is None:
+            compiler = self.query.get_compiler(connection=connection)
+            self._found_converters = list(compiler.get_converters(self.columns).items())
+        return self._found_converters
 
 
 M = TypeVar("M", bound=Model)
