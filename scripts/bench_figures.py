@@ -208,6 +208,14 @@ def _group_pids(process: psutil.Process) -> set[int]:
     return {process.pid, *(child.pid for child in process.children(recursive=True))}
 
 
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (it may end between the two questions)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def measure_make_run() -> dict:
     """`make run` twice in a fresh var/ (the second start is what a developer waits for), and Ctrl-C."""
     var = Path(tempfile.mkdtemp(prefix="mltrainer-bench-run-"))
@@ -229,7 +237,7 @@ def measure_make_run() -> dict:
             pids = _group_pids(psutil.Process(proc.pid))
             stopping = time.perf_counter()
             os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends the foreground process group
-            while any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids):
+            while any(_running(pid) for pid in pids):
                 if time.perf_counter() - stopping > 120:
                     os.killpg(proc.pid, signal.SIGKILL)
                     break
