@@ -13,6 +13,7 @@ serves as soon as it exists, and they share the imported code's memory pages.
 
 import argparse
 import os
+import socket
 import sys
 
 from observability.multiproc import clean_multiprocess_dir
@@ -79,7 +80,43 @@ def serve_forked(config) -> None:
     gc.freeze()
     # uvicorn starts its workers with the "spawn" context (a new interpreter each); "fork" keeps what was imported.
     _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    if not hasattr(socket, "SO_REUSEPORT"):  # not Linux nor a BSD: one socket, shared
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    probe = _reuse_port_socket(config.host, config.port)  # fails now, not in every worker, if the port is taken
+    config.port = probe.getsockname()[1]  # the port the system chose, when asked for port 0
+    probe.close()
+    Multiprocess(config, sockets=WorkerSockets(config.host, config.port)).run()
+
+
+def _reuse_port_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+class WorkerSockets(list):
+    """The listening socket of each worker process: its own, bound with SO_REUSEPORT when the worker starts
+    serving, so that the kernel spreads new connections evenly over the workers.
+
+    One socket shared by all is accepted from by whichever worker wakes first, and a burst of connections goes
+    mostly to one (50 users arriving at once: 37 to one worker, 13 to the other); a keep-alive connection never
+    moves, so that worker stays the bottleneck. uvicorn's supervisor hands this list to every worker it forks, and
+    the worker's server iterates it to listen: the first iteration in a process binds that process's socket. The
+    supervisor itself never listens, so a worker that dies takes its socket out of the kernel's choice."""
+
+    def __init__(self, host: str, port: int):
+        super().__init__()
+        self.host, self.port, self.pid = host, port, 0
+
+    def __iter__(self):
+        if self.pid != os.getpid():
+            self.clear()
+            self.append(_reuse_port_socket(self.host, self.port))
+            self.pid = os.getpid()
+        return super().__iter__()
 
 
 if __name__ == "__main__":

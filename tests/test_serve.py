@@ -100,3 +100,27 @@ def test_several_processes_serve_http_and_websockets_on_one_port_and_stop_prompt
     process.wait(timeout=10)
     gone, alive = psutil.wait_procs(workers, timeout=3)
     assert time.monotonic() - started < 3 and not alive
+
+
+def test_each_worker_listens_on_a_socket_of_its_own_and_the_supervisor_on_none(server):
+    """SO_REUSEPORT: the kernel spreads new connections over the workers' sockets by a hash of the connection. With
+    one socket shared by all, the worker that woke first took a burst of them (make bench-load's 50 users: 43 on one
+    worker, 7 on the other), and keep-alive connections never move."""
+    process, base, port, _ = server
+    deadline = time.monotonic() + 60
+    while len(_workers(process)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    def listening(proc: psutil.Process) -> set[str]:
+        return {
+            os.readlink(f"/proc/{proc.pid}/fd/{c.fd}")  # socket:[inode]: the socket itself, whoever holds it
+            for c in proc.net_connections(kind="tcp")
+            if c.status == "LISTEN" and c.laddr.port == port
+        }
+
+    per_worker = [listening(worker) for worker in _workers(process)]
+    assert [len(sockets) for sockets in per_worker] == [1, 1] and per_worker[0] != per_worker[1]
+    assert listening(psutil.Process(process.pid)) == set()
+    with socket.create_connection(("127.0.0.1", port)) as connection:  # and it serves
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert connection.recv(65536).startswith(b"HTTP/1.1 200")
