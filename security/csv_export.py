@@ -14,19 +14,19 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH_ROWS = 200  # rows per piece of the stream: one write and one send per batch, not per line
 
 
+_AS_IS = frozenset({int, float, type(None)})  # the csv module writes these itself: None as "", a float as its repr
+
+
 def _escaped(row: Iterable) -> list:
     """The row's cells as the csv module should write them. It already writes None as "" and a number as its
     str(), which for a float is its repr (full precision, so figures recomputed from the CSV match the API); only
-    text needs the formula check, and anything else (a date) becomes text first."""
-    cells = []
-    for value in row:
-        kind = type(value)
-        if kind is float or kind is int or value is None:
-            cells.append(value)
-        else:
-            text = value if kind is str else str(value)
-            cells.append("'" + text if text.startswith(_FORMULA_START) else text)
-    return cells
+    text needs the formula check, and anything else (a date, a bool) becomes text first."""
+    return [value if type(value) in _AS_IS else _text_cell(value) for value in row]
+
+
+def _text_cell(value) -> str:
+    text = value if type(value) is str else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:
