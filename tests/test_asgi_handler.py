@@ -41,13 +41,13 @@ def _these_routes(settings):
     settings.ROOT_URLCONF = __name__
 
 
-async def _get(path_: str) -> tuple[int, bytes]:
+async def _get(path_: str, app=application) -> tuple[int, bytes]:
     scope = {
         "type": "http", "http_version": "1.1", "method": "GET", "path": path_, "raw_path": path_.encode(),
         "query_string": b"", "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 40000),
         "server": ("testserver", 80),
     }  # fmt: skip
-    communicator = ApplicationCommunicator(application, scope)
+    communicator = ApplicationCommunicator(app, scope)
     await communicator.send_input({"type": "http.request", "body": b""})
     start = await communicator.receive_output(timeout=10)
     body = (await communicator.receive_output(timeout=10))["body"]
@@ -147,22 +147,8 @@ def test_at_most_web_threads_views_run_at_once_and_the_rest_wait_their_turn(sett
     _leave_view.clear()
     _at_once.clear()
 
-    async def get(n: int) -> bytes:
-        path_ = f"/counted/{n}/"
-        scope = {
-            "type": "http", "http_version": "1.1", "method": "GET", "path": path_, "raw_path": path_.encode(),
-            "query_string": b"", "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 40000),
-            "server": ("testserver", 80),
-        }  # fmt: skip
-        communicator = ApplicationCommunicator(handler, scope)
-        await communicator.send_input({"type": "http.request", "body": b""})
-        await communicator.receive_output(timeout=10)
-        body = (await communicator.receive_output(timeout=10))["body"]
-        await communicator.wait(timeout=10)
-        return body
-
     async def five():
-        requests = [asyncio.create_task(get(n)) for n in range(5)]
+        requests = [asyncio.create_task(_get(f"/counted/{n}/", handler)) for n in range(5)]
         for _ in range(2):
             await asyncio.to_thread(_in_view.acquire, timeout=5)  # two views are running
         await asyncio.sleep(0.2)  # time for a third to start, were it allowed to
@@ -172,4 +158,4 @@ def test_at_most_web_threads_views_run_at_once_and_the_rest_wait_their_turn(sett
 
     running_before, bodies = asyncio.run(five())
     assert running_before == 2 and max(_at_once) == 2
-    assert bodies == [f"/counted/{n}/".encode() for n in range(5)]
+    assert bodies == [(200, f"/counted/{n}/".encode()) for n in range(5)]

@@ -11,23 +11,15 @@ from mltrainer_site import kombu_redis
 from mltrainer_site.celery import app
 
 
-def test_redis_broker_urls_use_the_transport_and_sends_build_no_client(monkeypatch):
+def test_redis_broker_urls_use_the_transport_and_sends_build_no_client(redis_clients_built):
     queue = f"transport-test-{uuid.uuid4().hex}"  # no worker listens here
     with app.connection_for_write() as connection:
         assert isinstance(connection.transport, kombu_redis.Transport)
     app.send_task("trials.tasks.run_trial", args=[0], queue=queue)  # the producer, its channel and its client
-    built = []
-    real_init = redis.Redis.__init__
-
-    def counting_init(self, *args, **kwargs):
-        built.append(self)
-        real_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.Redis, "__init__", counting_init)
+    del redis_clients_built[:]
     for trial_id in range(1, 6):
         app.send_task("trials.tasks.run_trial", args=[trial_id], queue=queue)
-    monkeypatch.undo()
-    assert built == []
+    assert redis_clients_built == []
 
     broker = redis.Redis.from_url(settings.REDIS_URL)
     try:

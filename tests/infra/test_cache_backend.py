@@ -11,16 +11,10 @@ from asgiref.sync import sync_to_async
 from django.core.cache import cache
 
 
-def test_operations_answer_as_django_s_and_share_one_client(monkeypatch):
+def test_operations_answer_as_django_s_and_share_one_client(redis_clients_built):
     cache.get("warm-up")  # the pool and its client, made once
-    built = []
-    real_init = redis.Redis.__init__
-
-    def counting_init(self, *args, **kwargs):
-        built.append(self)
-        real_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(redis.Redis, "__init__", counting_init)
+    del redis_clients_built[:]
+    built = redis_clients_built
     assert cache.add("hits", 0, timeout=30) is True and cache.add("hits", 5, timeout=30) is False
     assert [cache.incr("hits") for _ in range(3)] == [1, 2, 3]
     cache.set("spec", {"folds": 3}, timeout=30)
