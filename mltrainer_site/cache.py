@@ -8,7 +8,6 @@ fifth of a submission's time. Building a client (its table of some 170 response 
 the GET it then sent. A redis.Redis holds nothing but its pool; both are safe to share between threads, and the
 pool reopens its connections in a forked child (it checks the pid)."""
 
-import re
 import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -31,19 +30,12 @@ class _ClientPerPool(RedisCacheClient):
 
 
 class ReusedClientRedisCache(RedisCache):
-    def __init__(self, server, params):
-        super().__init__(server, params)
-        self._class = _ClientPerPool
-        servers = re.split("[;,]", server) if isinstance(server, str) else list(server)
-        options = params.get("OPTIONS", {})
-        self._client_key = (tuple(servers), repr(sorted(options.items())))
-        self._client_args = (servers, options)
-
     @property
     def _cache(self) -> _ClientPerPool:
-        client = _clients.get(self._client_key)
+        servers, options = self._servers, self._options  # type: ignore[attr-defined] # as RedisCache parsed them
+        key = (tuple(servers), repr(sorted(options.items())))
+        client = _clients.get(key)
         if client is None:
-            servers, options = self._client_args
             with _clients_lock:
-                client = _clients.setdefault(self._client_key, _ClientPerPool(servers, **options))
+                client = _clients.setdefault(key, _ClientPerPool(servers, **options))
         return client

@@ -113,13 +113,14 @@ class CompiledInsert(Generic[M]):
         pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
         values = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection_) for field in self.fields]
         sql, returning = self._statement(obj, using)
+        pk_field = model._meta.pk
         with transaction.mark_for_rollback_on_error(using), connection_.cursor() as cursor:
             cursor.execute(sql, values)
-            meta = model._meta
-            pk = cursor.fetchone()[0] if returning else connection_.ops.last_insert_id(
-                cursor, meta.db_table, meta.pk.column
-            )  # fmt: skip
-        setattr(obj, model._meta.pk.attname, pk)
+            if returning:
+                pk = cursor.fetchone()[0]
+            else:
+                pk = connection_.ops.last_insert_id(cursor, model._meta.db_table, pk_field.column)
+        setattr(obj, pk_field.attname, pk)
         obj._state.adding, obj._state.db = False, using
         post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
         return obj
