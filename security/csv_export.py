@@ -5,7 +5,7 @@ exports. Under ASGI, security.middleware serves the stream asynchronously, so it
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 
 from django.http import StreamingHttpResponse
 
@@ -29,19 +29,38 @@ def _text_cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def csv_line(cells: Iterable) -> str:
+    """One line of a CSV file, its cells escaped as csv_response escapes them (for lines a caller keeps)."""
+    return _written([_escaped(cells)])
+
+
+def _written(rows: Iterable[Iterable]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
 def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> StreamingHttpResponse:
     def pieces() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        yield buffer.getvalue()
         rows_left = iter(rows)
         while batch := list(islice(rows_left, BATCH_ROWS)):
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(map(_escaped, batch))
-            yield buffer.getvalue()
+            yield _written(map(_escaped, batch))
 
-    response = StreamingHttpResponse(pieces(), content_type="text/csv")
+    return _download(filename, header, pieces())
+
+
+def csv_lines_response(filename: str, header: list[str], lines: Iterable[str]) -> StreamingHttpResponse:
+    """csv_response of rows already made lines (by csv_line, say): they are sent as they are, BATCH_ROWS a piece."""
+
+    def pieces() -> Iterator[str]:
+        lines_left = iter(lines)
+        while batch := "".join(islice(lines_left, BATCH_ROWS)):
+            yield batch
+
+    return _download(filename, header, pieces())
+
+
+def _download(filename: str, header: list[str], pieces: Iterator[str]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chain([_written([header])], pieces), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -17,7 +17,7 @@ from security.openapi import CONFLICT, RATE_LIMITED
 
 from . import selectors, services
 from .compare import CompareInvalid, compare_csv_rows, compare_ids, compare_sections
-from .exports import TRIAL_COLUMNS, csv_response, predictions_csv_response, trial_row
+from .exports import TRIAL_COLUMNS, csv_lines_response, csv_response, predictions_csv_response, trial_lines
 from .models import Trial
 from .serializers import (
     TrialCompareSerializer,
@@ -147,7 +147,7 @@ class TrialExportApi(APIView):
     @extend_schema(parameters=[TrialFilterSerializer], responses={(200, "text/csv"): CSV})
     def get(self, request):
         trials = selectors.trial_list(user=request.user, filters=_filters(request))
-        return csv_response("trials.csv", TRIAL_COLUMNS, map(trial_row, selectors.trial_export_rows(trials)))
+        return csv_lines_response("trials.csv", TRIAL_COLUMNS, trial_lines(selectors.trial_export_rows(trials)))
 
 
 class TrialPredictionsExportApi(APIView):

@@ -13,7 +13,7 @@ from security.limits import submission_check
 from security.openapi import RATE_LIMITED
 
 from . import selectors, studies
-from .exports import TRIAL_COLUMNS, csv_response, trial_row
+from .exports import TRIAL_COLUMNS, csv_lines_response, trial_lines
 from .models import Study
 from .serializers import DataSpecSerializer, ValidationSpecSerializer
 
@@ -115,8 +115,8 @@ class StudyExportApi(APIView):
     def get(self, request, study_id: int):
         study = _get_study_or_404(request, study_id, with_trials=False)
         trials = selectors.study_trial_list(study=study)
-        rows = map(trial_row, selectors.trial_export_rows(trials))
-        return csv_response(f"study-{study.pk}-trials.csv", TRIAL_COLUMNS, rows)
+        lines = trial_lines(selectors.trial_export_rows(trials))
+        return csv_lines_response(f"study-{study.pk}-trials.csv", TRIAL_COLUMNS, lines)
 
 
 class ParamImportanceSerializer(serializers.Serializer):

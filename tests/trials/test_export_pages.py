@@ -1,5 +1,6 @@
 """A trials export reads its rows by keyset pages (trials.selectors.trial_export_rows): every trial once, in the
-list's order, across pages whose edges fall inside runs of trials created at the same moment."""
+list's order, across pages whose edges fall inside runs of trials created at the same moment. Each row's line is
+kept for the next export (trials.exports.trial_line), and made again when anything of the row changes."""
 
 import csv
 import io
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from tests.factories import StoredTrialFactory, StudyFactory
 from trials import selectors
+from trials.exports import trial_line
 from trials.models import Trial
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +54,37 @@ def test_a_study_export_pages_by_id(alice, team_a, api_as, monkeypatch):
 def test_an_order_the_pages_cannot_follow_is_refused(alice, tied):
     with pytest.raises(ValueError, match="keyset"):
         next(selectors.trial_export_rows(selectors.trial_list(user=alice).order_by("name")))
+
+
+def _exported(client) -> dict[str, dict]:
+    text = b"".join(client.get("/api/trials/export.csv").streaming_content).decode()
+    return {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_an_unchanged_trial_is_formatted_once(tied, alice, api_as):
+    client = api_as(alice)
+    trial_line.cache_clear()
+    first = _exported(client)
+    assert trial_line.cache_info().misses == len(first) == 23
+    Trial.objects.filter(pk=tied[0].pk).update(metrics={**tied[0].metrics, "sharpe": 9.25})
+    again = _exported(client)
+    assert trial_line.cache_info().misses == 24 and trial_line.cache_info().hits == 22
+    assert {k: v for k, v in again.items() if k != str(tied[0].pk)} == {
+        k: v for k, v in first.items() if k != str(tied[0].pk)
+    }
+
+
+def test_a_kept_line_is_made_again_when_anything_of_its_row_changes(tied, alice, api_as):
+    client = api_as(alice)
+    _exported(client)
+    changed, renamed = tied[0], tied[1]
+    # Behind the ORM's back (no signal, no save): the export must see it all the same.
+    Trial.objects.filter(pk=changed.pk).update(metrics={**changed.metrics, "sharpe": 9.25}, status="succeeded")
+    Trial.objects.filter(pk=renamed.pk).update(name="=renamed", params={"C": 7}, costs={"commission_bps": 3.5})
+    alice.username = "alice2"
+    alice.save()
+    again = _exported(client)
+    assert again[str(changed.pk)]["sharpe"] == "9.25" and again[str(changed.pk)]["status"] == "succeeded"
+    assert again[str(renamed.pk)]["name"] == "'=renamed" and again[str(renamed.pk)]["params"] == '{"C": 7}'
+    assert again[str(renamed.pk)]["commission_bps"] == "3.5"
+    assert {row["created_by"] for row in again.values()} == {"alice2"}
