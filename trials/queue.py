@@ -169,8 +169,14 @@ def trial_pick(*, hint: int) -> int | None:
 
 
 def team_started(*, team_id: int, at: datetime) -> None:
-    """Record that the team started a trial (the fair order's tie-break). Inside the claim's transaction."""
-    TeamShare.objects.update_or_create(team_id=team_id, defaults={"last_started_at": at})
+    """Record that the team started a trial (the fair order's tie-break). Inside the claim's transaction, and last
+    in it: one upsert, so the row stays locked (from the team's other claims) only until the commit that follows."""
+    TeamShare.objects.bulk_create(
+        [TeamShare(team_id=team_id, last_started_at=at)],
+        update_conflicts=True,
+        unique_fields=["team"],
+        update_fields=["last_started_at"],
+    )
 
 
 def trial_park(*, hint: int) -> None:

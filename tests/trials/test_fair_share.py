@@ -99,3 +99,14 @@ def test_team_bs_trial_starts_in_the_next_slot_while_team_a_has_50_queued(alice,
     assert a_started.filter(started_at__lt=b_started).count() <= 2
     assert Trial.objects.filter(team=team_a, status="cancelled").count() >= 47
     _purge_test_queue()
+
+
+def test_a_start_records_when_and_keeps_the_cap_the_admin_set(alice, team_a, team_b, charlie, make_trial):
+    TeamShare.objects.create(team=team_a, max_running_trials=5)
+    a1, b1 = make_trial(alice, team_a), make_trial(charlie, team_b)
+    trial_claim(hint=a1.pk)
+    trial_claim(hint=b1.pk)  # team B has no share row yet: the start creates it
+    shares = {share.team_id: share for share in TeamShare.objects.all()}
+    assert shares[team_a.pk].max_running_trials == 5 and shares[team_b.pk].max_running_trials is None
+    assert shares[team_a.pk].last_started_at == Trial.objects.get(pk=a1.pk).started_at
+    assert shares[team_b.pk].last_started_at == Trial.objects.get(pk=b1.pk).started_at
