@@ -51,12 +51,16 @@ def ensure_database() -> None:
             admin.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
-def setup_django(pool_size: int) -> None:
+def setup_django(pool_size: int, *, debug: bool = True) -> None:
+    """Django on the bench database. debug=False: production settings, as a worker runs (DEBUG on records every
+    query, which the lists read in process through the test client don't mind and a simulated worker would)."""
+    if not debug:
+        os.environ.setdefault("SECRET_KEY", "bench-only-key-" + os.urandom(24).hex())
     os.environ.update(
         DATABASE_URL=bench_url(),
         DB_POOL_MAX_SIZE=str(pool_size),
         CELERY_QUEUE=QUEUE,
-        DEBUG="1",
+        DEBUG="1" if debug else "0",
         LOG_LEVEL="WARNING",
         RATE_SUBMISSIONS_PER_USER="0",
     )
@@ -357,7 +361,10 @@ def sim_child(threads: int, seconds: float, pool: int) -> None:
     `pool` connections; prints its counts as JSON."""
     import json
 
-    setup_django(pool_size=pool)
+    setup_django(pool_size=pool, debug=False)
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imported now, as a worker that has run a trial has: a finish reverses URLs
     import numpy as np
     import pandas as pd
     from django.db import connection, transaction
