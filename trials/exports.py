@@ -13,7 +13,7 @@ from models_catalog.lazy import deferred
 from security.csv_export import csv_line, csv_lines_response, csv_response
 
 from .figures import FIGURES
-from .selectors import PREDICTION_FIELDS
+from .selectors import EXPORT_ROW, PREDICTION_FIELDS, ROW_JSON_COLUMNS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,40 +68,42 @@ def trial_lines(rows: Iterable[tuple]) -> Iterator[str]:
 
 
 @functools.lru_cache(maxsize=EXPORT_LINES_KEPT)
-def trial_line(row: tuple) -> str:
+def trial_line(values: tuple) -> str:
     """One line of a trials export, from a row of trials.selectors.trial_export_rows (EXPORT_ROW). The line
     depends on nothing but the row's values, so it is kept for the next export of an unchanged trial: an export
     of a team's trials re-reads every row, and formats again only those that changed. Each column of the row
-    holds one type (ints, text, datetimes or None), so no two rows that differ compare equal."""
-    trial_id, name, model_key, family, status, target, seed, positions, repeats, *rest = row
-    created_at, finished_at, dsr_computed_at, team_slug, username, *texts = rest
-    params, data, validation, costs, metrics, across_seeds = (None if t is None else _json_value(t)[0] for t in texts)
+    holds one type (ints, text, datetimes in UTC, or None), so no two rows that differ compare equal."""
+    row = dict(zip(EXPORT_ROW, values, strict=True))
+    params, data, validation, costs, metrics, across_seeds = (
+        None if row[name] is None else _json_value(row[name])[0] for name in ROW_JSON_COLUMNS
+    )
     metrics, costs = metrics or {}, costs or {}
+    finished_at, dsr_computed_at = row["finished_at"], row["dsr_computed_at"]
     return csv_line(
         [
-            trial_id,
-            name,
-            team_slug,
-            model_key,
-            family,
-            status,
+            row["id"],
+            row["name"],
+            row["team_slug"],
+            row["model_key"],
+            row["family"],
+            row["status"],
             data.get("symbol"),
-            target,
+            row["target"],
             data.get("horizon"),
             data.get("start"),
             data.get("end"),
             validation.get("folds"),
             validation.get("gap"),
-            seed,
+            row["seed"],
             validation.get("scheme", "walk_forward"),
-            positions,
+            row["positions"],
             costs.get("commission_bps", 0.0),
             costs.get("slippage_bps", 0.0),
             data.get("benchmark"),
-            repeats,
+            row["repeats"],
             json.dumps(params, sort_keys=True),
-            username or "",
-            created_at.isoformat(),
+            row["username"] or "",
+            row["created_at"].isoformat(),
             finished_at.isoformat() if finished_at else None,
             *[metrics.get(name) for name in METRIC_COLUMNS],
             dsr_computed_at.isoformat() if dsr_computed_at else None,
