@@ -19,7 +19,8 @@ A request crosses to its thread once: Django's handler also sends request_starte
 the view and closes the response (request_finished: old database connections closed) after it is sent, in two more
 crossings that the client waits for. Here request_started is sent in the same call as the view, and the close is
 queued on the request's thread once the response is sent: it runs before anything else that thread does, and the
-client has its answer meanwhile.
+client has its answer meanwhile. What the request deferred until after its response (mltrainer_site.after_response)
+runs in that same call, just before the close.
 """
 
 import asyncio
@@ -35,6 +36,8 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
 from django.http import FileResponse
 from django.urls import set_script_prefix
+
+from . import after_response
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ class SyncChainASGIHandler(ASGIHandler):
     def _respond(self, scope, body_file):
         """In the request's thread: request_started, the request, the middleware chain and the view."""
         signals.request_started.send(sender=self.__class__, scope=scope)
+        after_response.collect()
         request, response = self.create_request(scope, body_file)
         if request is not None:
             response = self.get_response(request)
@@ -111,12 +115,14 @@ class SyncChainASGIHandler(ASGIHandler):
         except asyncio.CancelledError:
             await signals.request_finished.asend(sender=self.__class__)
             body_file.close()
+            thread.submit(after_response.run_collected).add_done_callback(_log_failure)  # once its view has ended
             return
         thread.submit(self._close, response, body_file).add_done_callback(_log_failure)
 
     @staticmethod
     def _close(response, body_file) -> None:
         try:
+            after_response.run_collected()
             response.close()
         finally:
             body_file.close()

@@ -10,6 +10,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.http import HttpResponse
 from django.urls import path
 
+from mltrainer_site import after_response
 from mltrainer_site.asgi import application, django_asgi_app
 
 _second_arrived = threading.Event()
@@ -163,3 +164,69 @@ def test_at_most_web_threads_views_run_at_once_and_the_rest_wait_their_turn(sett
     running_before, bodies = asyncio.run(five())
     assert running_before == 2 and max(_at_once) == 2
     assert bodies == [(200, f"/counted/{n}/".encode()) for n in range(5)]
+
+
+_gate = threading.Event()
+_deferred: list[str] = []
+
+
+def _defers(request):
+    def fails():
+        raise RuntimeError("a deferred call that fails")
+
+    def waits_for_the_client():  # the client opens the gate once it has the whole response
+        _deferred.append("after the response" if _gate.wait(timeout=5) else "before the response")
+
+    after_response.defer(fails)
+    after_response.defer(waits_for_the_client)
+    return HttpResponse("deferred")
+
+
+urlpatterns.append(path("defers/", _defers))
+
+
+def test_what_a_view_defers_runs_on_its_thread_after_the_response_is_sent_and_before_the_close(caplog):
+    """after_response.defer: the client has its answer first; the calls run in order (a failure logged, the next
+    still run), then request_finished closes the request (its database connection is still there for them)."""
+    from django.core import signals
+
+    def finished(**_):
+        _deferred.append("request_finished")
+
+    asyncio.run(_get("/thread/"))  # an earlier test's queued close runs first
+    threading.Event().wait(0.3)
+    _gate.clear()
+    _deferred.clear()
+
+    async def one():
+        scope = {
+            "type": "http", "http_version": "1.1", "method": "GET", "path": "/defers/", "raw_path": b"/defers/",
+            "query_string": b"", "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 40000),
+            "server": ("testserver", 80),
+        }  # fmt: skip
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": b""})
+        start = await communicator.receive_output(timeout=3)  # well before the deferred call gives up (5 s)
+        body = await communicator.receive_output(timeout=3)
+        _gate.set()
+        await communicator.wait(timeout=10)
+        return start["status"], body["body"]
+
+    signals.request_finished.connect(finished)
+    try:
+        assert asyncio.run(one()) == (200, b"deferred")
+        for _ in range(200):
+            if len(_deferred) == 2:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        signals.request_finished.disconnect(finished)
+    assert _deferred == ["after the response", "request_finished"]
+    assert "work deferred until after the response failed" in caplog.text
+    assert "a deferred call that fails" in caplog.text
+
+
+def test_outside_a_request_a_deferred_call_runs_at_once():
+    ran = []
+    after_response.defer(lambda: ran.append(threading.current_thread().name))
+    assert ran == [threading.current_thread().name]

@@ -21,6 +21,7 @@ from compliance.checks import TEXT_FIELDS
 from compliance.services import ComplianceRejected
 from market_data.models import Dataset
 from market_data.selectors import bar_count_kept, dataset_frame, dataset_get, dataset_get_kept, dataset_version
+from mltrainer_site import after_response
 from mltrainer_site.process_cache import one_generation
 from models_catalog.adapters import FeatureModel
 from models_catalog.definition import TARGETS, ParamError
@@ -426,12 +427,12 @@ def _trial_create(
 
 
 def trial_enqueue(*, trial: Trial, marked_sent: bool = False) -> None:
-    """Send a queued trial to the workers once the transaction commits (see trials.queue.trial_send, and what
-    marked_sent means there)."""
+    """Send a queued trial to the workers once the transaction commits and, in a web request, its response is sent
+    (see trials.queue.trial_send, and what marked_sent means there)."""
     from .queue import trial_send
 
     trial_id = trial.pk
-    transaction.on_commit(lambda: trial_send(trial_id=trial_id, marked_sent=marked_sent))
+    transaction.on_commit(lambda: after_response.defer(lambda: trial_send(trial_id=trial_id, marked_sent=marked_sent)))
 
 
 def trial_cancel(*, trial: Trial, user: User) -> Trial:
