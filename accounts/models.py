@@ -12,6 +12,9 @@ class User(AbstractUser):
     password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # What a person chose on the pages and wants kept across devices, e.g. {"trial_columns": ["sharpe", ...]}.
     preferences = models.JSONField(default=dict, blank=True)
+    # Not a column: the user's memberships with their teams, when the request's authentication read them with the
+    # user (accounts.selectors.user_with_memberships), as of that read; None when they were not read.
+    memberships_loaded: "list[Membership] | None" = None
 
     def set_password(self, raw_password):
         super().set_password(raw_password)

@@ -28,6 +28,7 @@ def default_team_for_user(*, user: User) -> Team | None:
     return team_list_for_user(user=user).first()
 
 
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
 _MEMBERSHIP_FIELDS = [field.attname for field in Membership._meta.concrete_fields]
 _TEAM_FIELDS = [field.attname for field in Team._meta.concrete_fields]
 
@@ -45,22 +46,64 @@ def _membership_queries(vendor: str) -> tuple[CompiledQuery, CompiledQuery]:
     )
 
 
+@functools.cache
+def _user_with_memberships_query(vendor: str, id_field: str) -> CompiledQuery:
+    """The user with each of their memberships and its team: one row per membership (the user's columns and nulls
+    when there is none), by team name; compiled once per kind of database."""
+    hole = -(2**40) - 1  # no id is negative
+    rows = User.objects.filter(**{id_field: hole}).order_by("memberships__team__name")
+    rows = rows.values(
+        *_USER_FIELDS,
+        *(f"memberships__{name}" for name in _MEMBERSHIP_FIELDS),
+        *(f"memberships__team__{name}" for name in _TEAM_FIELDS),
+    )
+    return CompiledQuery(rows, (hole,))
+
+
+def _membership_from(row: dict, prefix: str = "") -> Membership:
+    membership = Membership.from_db(
+        connection.alias, _MEMBERSHIP_FIELDS, [row[prefix + name] for name in _MEMBERSHIP_FIELDS]
+    )
+    membership.team = Team.from_db(
+        connection.alias, _TEAM_FIELDS, [row[f"{prefix}team__{name}"] for name in _TEAM_FIELDS]
+    )
+    return membership
+
+
+def user_with_memberships(*, id_field: str, value) -> User | None:
+    """The user whose `id_field` is `value`, with their memberships and teams read in the same query (one query for
+    a request's authentication and its team: membership_for_user then reads `user.memberships_loaded`). None when
+    there is no such user."""
+    rows = _user_with_memberships_query(connection.vendor, id_field).all(value)
+    if not rows:
+        return None
+    user = User.from_db(connection.alias, _USER_FIELDS, [rows[0][name] for name in _USER_FIELDS])
+    user.memberships_loaded = [
+        _membership_from(row, "memberships__") for row in rows if row["memberships__id"] is not None
+    ]
+    for membership in user.memberships_loaded:
+        membership.user = user
+    return user
+
+
 def membership_for_user(*, user: User, slug: str | None) -> Membership | None:
-    """The user's membership of the team a request means, with the team (one query): the one named by `slug` if
-    the user belongs to it, else (no slug) their default team's, the first by name.
+    """The user's membership of the team a request means, with the team (one query, or none when the user was read
+    with their memberships, user_with_memberships): the one named by `slug` if the user belongs to it, else (no
+    slug) their default team's, the first by name.
 
     None when the slug names a team the user is not in (or does not exist), or the user has no team at all.
     """
     if not user.is_authenticated:
         return None
-    of_slug, of_default = _membership_queries(connection.vendor)
     # str(): the slug comes from a request body, where it may be any JSON value (the ORM would have made it one).
+    loaded = user.memberships_loaded
+    if loaded is not None:
+        if not slug:
+            return loaded[0] if loaded else None
+        return next((membership for membership in loaded if membership.team.slug == str(slug)), None)
+    of_slug, of_default = _membership_queries(connection.vendor)
     row = of_slug.first(user.pk, str(slug)) if slug else of_default.first(user.pk)
-    if row is None:
-        return None
-    membership = Membership.from_db(connection.alias, _MEMBERSHIP_FIELDS, [row[name] for name in _MEMBERSHIP_FIELDS])
-    membership.team = Team.from_db(connection.alias, _TEAM_FIELDS, [row[f"team__{name}"] for name in _TEAM_FIELDS])
-    return membership
+    return None if row is None else _membership_from(row)
 
 
 def team_for_user(*, user: User, slug: str | None) -> Team | None:

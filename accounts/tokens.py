@@ -2,12 +2,11 @@
 is used once (the first of concurrent uses wins, atomically), and a login lasts at most JWT_LOGIN_MAX_DAYS however
 often it is refreshed (rotation carries the original login time, `auth_time`, and never extends past it)."""
 
-import functools
 import threading
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework_simplejwt import authentication
@@ -17,9 +16,8 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
-from mltrainer_site.compiled_query import CompiledQuery
-
 from .models import User
+from .selectors import user_with_memberships
 
 
 def _issued_before_password_change(user: User, token) -> bool:
@@ -34,20 +32,14 @@ def _login_deadline(token) -> int:
     return auth_time + int(timedelta(days=settings.JWT_LOGIN_MAX_DAYS).total_seconds())
 
 
-@functools.cache
-def _user_by_id(vendor: str) -> CompiledQuery:
-    """The token's user, looked up by id on every API request: compiled once per kind of database."""
-    hole = -(2**40) - 1  # no id is negative
-    return CompiledQuery(User.objects.filter(**{api_settings.USER_ID_FIELD: hole}), (hole,))
-
-
 VERIFIED_TOKENS_KEPT = 2048  # per process: a client sends the same access token with each request of its lifetime
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's (active user, valid signature), and not issued before a password change or past the login's
     absolute lifetime. Used by the API and by the WebSocket handshake. The user is read fresh on every request
-    (a deactivation or a password change applies at the next one), through a query compiled once.
+    (a deactivation or a password change applies at the next one), with their memberships and teams, through one
+    query compiled once: the membership a request acts through needs no query of its own.
 
     A token's signature and claims are checked once per process: the token a request presents again is the one
     verified before (same bytes, same claims), and only its expiry is checked again. Access tokens are not
@@ -77,7 +69,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:
             raise InvalidToken("Token contained no recognizable user identification") from exc
-        user = _user_by_id(connection.vendor).first(user_id)
+        user = user_with_memberships(id_field=api_settings.USER_ID_FIELD, value=user_id)
         if user is None:
             raise AuthenticationFailed("User not found", code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:

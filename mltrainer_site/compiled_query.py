@@ -40,15 +40,23 @@ class CompiledQuery:
 
     def first(self, *values: Any) -> Any:
         """The first row with these values in the holes (a dict or a model instance), or None."""
+        rows = self._run(values, 1)
+        return rows[0] if rows else None
+
+    def all(self, *values: Any) -> list:
+        """Every row with these values in the holes (dicts or model instances)."""
+        return self._run(values, None)
+
+    def _run(self, values: tuple, limit: int | None) -> list:
         params = self.params.copy()
         for slot, value in zip(self.slots, values, strict=True):
             params[slot] = value
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
-            rows = cursor.fetchmany(1)
-        if not rows:
-            return None
-        row = list(rows[0])
+            rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+        return [self._row(list(row)) for row in rows]
+
+    def _row(self, row: list) -> Any:
         for position, (converters, column) in self._converters():
             value = row[position]
             for converter in converters:

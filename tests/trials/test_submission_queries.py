@@ -19,16 +19,16 @@ def _statements(client, payload, capture) -> tuple[dict, list[str]]:
     return response.json(), [s for s in sql if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT"))]
 
 
-def test_a_submission_is_four_statements(
+def test_a_submission_is_three_statements(
     bundled, alice, team_a, api_as, trial_payload, django_capture_on_commit_callbacks
 ):
     client = api_as(alice)
     first, _ = _statements(client, trial_payload, django_capture_on_commit_callbacks)  # reads what it keeps
     trial, statements = _statements(client, trial_payload, django_capture_on_commit_callbacks)
     assert trial["status"] == "queued" and trial["id"] == first["id"] + 1
-    # The user (JWT), the membership with its team, the trial (marked as sent), the decision: nothing else.
+    # The user (JWT) with their memberships and teams, the trial (marked as sent), the decision: nothing else.
     tables = [s.split('"', 2)[1] if s.startswith(("SELECT", "INSERT")) else s[:30] for s in statements]
-    assert tables == ["accounts_user", "accounts_membership", "trials_trial", "compliance_decision"], statements
+    assert tables == ["accounts_user", "trials_trial", "compliance_decision"], statements
 
 
 def test_rules_add_only_the_quota_locks_and_count(
@@ -46,6 +46,6 @@ def test_rules_add_only_the_quota_locks_and_count(
     _statements(client, trial_payload, django_capture_on_commit_callbacks)  # reads the rules once
     trial, statements = _statements(client, trial_payload, django_capture_on_commit_callbacks)
     assert trial["status"] == "queued"
-    # The four above, plus the quota's locks (user, team) and its count: no rule and no rule history is read.
-    assert len(statements) == 7, "\n".join(statements)
+    # The three above, plus the quota's locks (user, team) and its count: no rule and no rule history is read.
+    assert len(statements) == 6, "\n".join(statements)
     assert not [s for s in statements if "rule" in s.split("FROM", 1)[-1][:60]], statements
