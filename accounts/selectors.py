@@ -121,10 +121,13 @@ def team_for_user_or_404(*, user: User, slug: str) -> Team:
 
 
 def team_ids_for_user(*, user: User, slug: str | None = None) -> list[int]:
-    """The ids of the user's teams (only the one `slug` names, when given): one query, for filters that must be an
-    equality on an index's first column rather than a subquery."""
+    """The ids of the user's teams (only the one `slug` names, when given): one query, or none when the user was
+    read with their memberships (user_with_memberships); for filters that must be an equality on an index's first
+    column rather than a subquery."""
     if not user.is_authenticated:
         return []
+    if user.memberships_loaded is not None:
+        return sorted(m.team_id for m in user.memberships_loaded if not slug or m.team.slug == str(slug))
     memberships = Membership.objects.filter(user=user)
     if slug:
         memberships = memberships.filter(team__slug=slug)
