@@ -11,16 +11,20 @@ from .services import event_emit
 
 
 def trial_finished(*, trial_id: int, old_status, new_status: str, trial: Trial, **_signal) -> None:
-    """trials.lifecycle.trial_status_changed listener (after commit)."""
+    """trials.lifecycle.trial_status_changed listener (after commit): a trial's end, or the four eyes' verdict."""
+    finished = new_status in (Trial.Status.SUCCEEDED, Trial.Status.FAILED)
+    decided = old_status == Trial.Status.PENDING_APPROVAL and new_status in (Trial.Status.QUEUED, Trial.Status.REJECTED)
+    if not (finished or decided):
+        return  # most moves (a claim, a cancel) announce nothing
     url = reverse("trial-detail", args=[trial_id])
     name = trial.name or f"{trial.model_key} on {trial.data.get('symbol')}"
-    if new_status in (Trial.Status.SUCCEEDED, Trial.Status.FAILED):
+    if finished:
         event = Event.TRIAL_SUCCEEDED if new_status == Trial.Status.SUCCEEDED else Event.TRIAL_FAILED
         sharpe = (trial.metrics or {}).get("sharpe")
         body = f"Sharpe {sharpe:.2f}" if isinstance(sharpe, float) else (trial.error or "")[:500]
         event_emit(team=trial.team, event=event, key=f"trial:{trial_id}:{new_status}", title=f"Trial {trial_id} "
                    f"({name}) {new_status}", body=body, url=url, data={"trial": trial_id})  # fmt: skip
-    if old_status == Trial.Status.PENDING_APPROVAL and new_status in (Trial.Status.QUEUED, Trial.Status.REJECTED):
+    if decided:
         verdict = "approved" if new_status == Trial.Status.QUEUED else "rejected"
         event_emit(team=trial.team, event=Event.APPROVAL_DECIDED, key=f"trial:{trial_id}:approval",
                    title=f"Trial {trial_id} ({name}) {verdict}", body=trial.error if verdict == "rejected" else "",

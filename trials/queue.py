@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from mltrainer_site.broker import BrokerDown, send_task
@@ -144,7 +144,10 @@ def trial_pick(*, hint: int) -> int | None:
     queued trial's team is at its cap. `hint` is the trial the message names: it wins ties within its team's turn.
     Call it inside the transaction that claims, after claim_lock()."""
     queued = Trial.objects.filter(status=Trial.Status.QUEUED).order_by()
-    teams = set(queued.values_list("team_id", flat=True).distinct())
+    # The teams with queued trials, and which of them has the hint queued: one query.
+    hinted = Max(Case(When(pk=hint, then=Value(1)), default=Value(0)))
+    rows = queued.values_list("team_id").annotate(hinted=hinted).values_list("team_id", "hinted")
+    teams = {team: bool(has_hint) for team, has_hint in rows}
     if not teams:
         return None
     running = _running(teams)
@@ -152,7 +155,7 @@ def trial_pick(*, hint: int) -> int | None:
     open_teams = [team for team in teams if not caps[team] or running.get(team, 0) < caps[team]]
     if not open_teams:
         return None
-    hint_team = queued.filter(pk=hint).values_list("team_id", flat=True).first()
+    hint_team = next((team for team, has_hint in teams.items() if has_hint), None)
 
     def turn(team: int) -> tuple:
         last = last_started.get(team)
