@@ -16,9 +16,13 @@ def _user_from_token(raw_token: str):
 
     auth = JWTAuthentication()
     try:
-        return auth.get_user(auth.get_validated_token(raw_token))
+        user = auth.get_user(auth.get_validated_token(raw_token))
     except (InvalidToken, TokenError, AuthenticationFailed):  # bad, expired, or the user is inactive: refused
         return AnonymousUser()
+    # The memberships read with the user hold for one request; a socket's user lives as long as the connection,
+    # and its consumers check the membership again at each event (a member removed meanwhile is cut off).
+    user.memberships_loaded = None
+    return user
 
 
 def _bearer_token(scope) -> str | None:
