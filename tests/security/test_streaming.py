@@ -2,6 +2,7 @@
 its request finishes and its database connection goes back), and HEAD never carries a body."""
 
 import asyncio
+import threading
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
@@ -69,6 +70,10 @@ def test_a_stream_that_fails_part_way_ends_and_finishes_its_request(caplog):
     request_finished.connect(on_finished, weak=False, dispatch_uid="test-stream-finished")
     try:
         response = asgi_request("GET", "/test/failing-stream.csv")
+        for _ in range(500):  # the close is queued on the request's thread once the response is out
+            if finished:
+                break
+            threading.Event().wait(0.01)
     finally:
         request_finished.disconnect(dispatch_uid="test-stream-finished")
     assert response["status"] == 200
