@@ -42,7 +42,7 @@ def _these_routes(settings):
     settings.ROOT_URLCONF = __name__
 
 
-async def _get(path_: str, app=application) -> tuple[int, bytes]:
+async def _get(path_: str, app=application, timeout: float = 10) -> tuple[int, bytes]:
     scope = {
         "type": "http", "http_version": "1.1", "method": "GET", "path": path_, "raw_path": path_.encode(),
         "query_string": b"", "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 40000),
@@ -50,9 +50,9 @@ async def _get(path_: str, app=application) -> tuple[int, bytes]:
     }  # fmt: skip
     communicator = ApplicationCommunicator(app, scope)
     await communicator.send_input({"type": "http.request", "body": b""})
-    start = await communicator.receive_output(timeout=10)
-    body = (await communicator.receive_output(timeout=10))["body"]
-    await communicator.wait(timeout=10)
+    start = await communicator.receive_output(timeout=timeout)
+    body = (await communicator.receive_output(timeout=timeout))["body"]
+    await communicator.wait(timeout=timeout)
     return start["status"], body
 
 
@@ -199,18 +199,9 @@ def test_what_a_view_defers_runs_on_its_thread_after_the_response_is_sent_and_be
     _deferred.clear()
 
     async def one():
-        scope = {
-            "type": "http", "http_version": "1.1", "method": "GET", "path": "/defers/", "raw_path": b"/defers/",
-            "query_string": b"", "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 40000),
-            "server": ("testserver", 80),
-        }  # fmt: skip
-        communicator = ApplicationCommunicator(application, scope)
-        await communicator.send_input({"type": "http.request", "body": b""})
-        start = await communicator.receive_output(timeout=3)  # well before the deferred call gives up (5 s)
-        body = await communicator.receive_output(timeout=3)
-        _gate.set()
-        await communicator.wait(timeout=10)
-        return start["status"], body["body"]
+        answer = await _get("/defers/", timeout=3)  # well before the deferred call gives up (5 s)
+        _gate.set()  # the application has ended; its close, queued on the request's thread, waits for this
+        return answer
 
     signals.request_finished.connect(finished)
     try:

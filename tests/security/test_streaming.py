@@ -1,47 +1,14 @@
 """Streamed responses: bad input is refused before a stream starts, a stream that fails part way still ends (so
 its request finishes and its database connection goes back), and HEAD never carries a body."""
 
-import asyncio
 import threading
 
 import pytest
-from asgiref.testing import ApplicationCommunicator
 from django.core.signals import request_finished
 
-from mltrainer_site.asgi import application
+from ..asgi import asgi_request
 
 pytestmark = pytest.mark.django_db
-
-
-def asgi_request(method: str, path: str, *, query: bytes = b"", headers=()) -> dict:
-    """One request through the real ASGI application; status, headers and the whole body."""
-
-    scope = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "headers": [(b"host", b"testserver"), *headers],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
-
-    async def call():
-        communicator = ApplicationCommunicator(application, scope)
-        await communicator.send_input({"type": "http.request", "body": b""})
-        start = await communicator.receive_output(timeout=10)
-        body = b""
-        while True:  # until the message that ends the body: a request that never ends times out here
-            message = await communicator.receive_output(timeout=10)
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        await communicator.wait(timeout=10)
-        return {"status": start["status"], "headers": start["headers"], "body": body}
-
-    return asyncio.run(call())
 
 
 def test_export_refuses_a_nul_byte_in_a_filter_before_streaming(api_as, alice):

@@ -272,34 +272,20 @@ def test_approval_sends_the_trial_to_the_workers(
 @pytest.mark.django_db(transaction=True)  # the request runs on the web handler's own thread and connection
 def test_a_submission_through_the_web_server_answers_first_then_sends_its_trial(bundled, alice, trial_payload):
     """Served by the ASGI app (as in production), the trial's message goes out after the 201 (after_response)."""
-    import asyncio
     import time
 
-    from asgiref.testing import ApplicationCommunicator
     from rest_framework_simplejwt.tokens import RefreshToken
 
-    from mltrainer_site.asgi import application
+    from ..asgi import asgi_request
 
     body = json.dumps({**trial_payload, "team": "team-a"}).encode()
     headers = [
-        (b"host", b"testserver"), (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"authorization", f"Bearer {RefreshToken.for_user(alice).access_token}".encode()),
     ]  # fmt: skip
-    scope = {
-        "type": "http", "http_version": "1.1", "method": "POST", "path": "/api/trials/", "raw_path": b"/api/trials/",
-        "query_string": b"", "headers": headers, "client": ("127.0.0.1", 40000), "server": ("testserver", 80),
-    }  # fmt: skip
-
-    async def post():
-        communicator = ApplicationCommunicator(application, scope)
-        await communicator.send_input({"type": "http.request", "body": body})
-        start = await communicator.receive_output(timeout=10)
-        answer = await communicator.receive_output(timeout=10)
-        await communicator.wait(timeout=10)
-        return start["status"], json.loads(answer["body"])
-
-    status, created = asyncio.run(post())
-    assert status == 201, created
+    answer = asgi_request("POST", "/api/trials/", headers=headers, body=body)
+    created = json.loads(answer["body"])
+    assert answer["status"] == 201, created
     for _ in range(500):  # sent on the request's thread once the response is out
         if [created["id"]] in _broker_messages("trials.tasks.run_trial"):
             break
