@@ -3,7 +3,8 @@
 Celery and kombu take a web process about 0.3 s to import (a third of its start) and it sends a task only when
 something is submitted. `celery -A mltrainer_site` still finds the app (mltrainer_site.celery) by itself.
 
-The first import is made by one thread at a time. Celery's package replaces itself in sys.modules with a lazy module
+The imports are made under a lock (once done, each send's are dictionary lookups), so the first is made by one
+thread at a time. Celery's package replaces itself in sys.modules with a lazy module
 part-way through its own import, and another thread importing it meanwhile finds the new module's names missing
 ("cannot import name 'current_app' from 'celery'": a third of the runs where 50 threads sent their first task at
 once, as the web's request threads or the bench's simulated workers do).
@@ -16,12 +17,12 @@ class BrokerDown(Exception):
     """The broker could not be reached: the task was not sent."""
 
 
-_first_import = threading.Lock()
+_importing = threading.Lock()
 
 
 def send_task(name: str, *, args: list) -> None:
     """Send `name(*args)` through the current Celery app (the project's, unless a test made another current)."""
-    with _first_import:
+    with _importing:
         from celery import current_app
         from kombu.exceptions import OperationalError
 
