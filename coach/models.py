@@ -6,7 +6,9 @@ from django.db import models
 
 
 class Conversation(models.Model):
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="coach_conversations")
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="coach_conversations"
+    )
     # Who started it; the conversation stays the team's when that person leaves.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     title = models.CharField(max_length=200)
@@ -105,7 +107,7 @@ class Ask(models.Model):
         FAILED = "failed"
         DISCARDED = "discarded"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="asks")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, db_index=False, related_name="asks")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     text = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -148,7 +150,7 @@ class Usage(models.Model):
     """One request to Anthropic and the tokens it used, against the user and the team (written as the request
     ends, whether or not the reply it belonged to was stored: the tokens were spent)."""
 
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     conversation = models.ForeignKey(Conversation, null=True, on_delete=models.SET_NULL, related_name="usage")
     model = models.CharField(max_length=100)
@@ -212,7 +214,7 @@ class Topic(models.Model):
         METRIC = "metric"
         TRIAL = "trial"
 
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="+")
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="topics")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     value = models.CharField(max_length=100)

@@ -298,11 +298,17 @@ class Decision(models.Model):
     trial = models.ForeignKey(
         "trials.Trial", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
+    # No index of their own: the (user, ...) and (team, ...) indexes in Meta lead with them.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
     team = models.ForeignKey(
-        "accounts.Team", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "accounts.Team", null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     username = models.CharField(max_length=150, blank=True)
     team_slug = models.CharField(max_length=100, blank=True)
@@ -322,7 +328,6 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["team", "-created_at"]),
             models.Index(fields=["user", "stage", "outcome", "created_at"]),
-            models.Index(fields=["trial"]),
         ]
 
     def __str__(self) -> str:

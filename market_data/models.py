@@ -128,7 +128,7 @@ class FetchJob(_FromProvider, models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="fetch_jobs")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="fetch_jobs")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     source = models.CharField(max_length=10, choices=ProviderSource.choices)
     symbol = models.CharField(max_length=64)  # Polygon ticker or FRED series id

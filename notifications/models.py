@@ -19,7 +19,9 @@ class Event(models.TextChoices):
 
 
 class Notification(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False, related_name="notifications"
+    )
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
     event = models.CharField(max_length=30, choices=Event.choices)
     title = models.CharField(max_length=300)

@@ -41,7 +41,7 @@ class ModelVersion(models.Model):
 
     registered_model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="+")
     trial = models.ForeignKey("trials.Trial", null=True, on_delete=models.SET_NULL, related_name="registered_versions")
     # The trial as it was registered (the spec the refit and predictions use), kept if the trial is deleted.
     spec = models.JSONField(default=dict)

@@ -18,7 +18,8 @@ class Trial(models.Model):
 
     FINISHED = tuple(map(Status, FINISHED_STATUSES))
 
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="trials")
+    # No index of its own: the (team, ...) indexes below lead with it.
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="trials", db_index=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     study = models.ForeignKey("Study", null=True, blank=True, on_delete=models.SET_NULL, related_name="trials")
     name = models.CharField(max_length=200, blank=True)

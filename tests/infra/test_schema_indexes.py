@@ -1,0 +1,79 @@
+"""Every index the schema keeps earns its writes: none is a leading part of another index on the same table.
+
+An index on (team) beside one on (team, created_at) serves no query the second cannot, yet every insert writes both
+(a submission wrote 17 index entries where 13 do the same work)."""
+
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.db import connection
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's catalog (the suite's database)"),
+]
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+INDEXES = """
+    SELECT i.relname, x.indisunique,
+           array_agg(a.attname ORDER BY k.n), array_agg(CASE WHEN k.option & 1 = 1 THEN 'DESC' ELSE 'ASC' END
+           ORDER BY k.n), array_agg(k.opclass ORDER BY k.n), x.indpred IS NOT NULL OR x.indexprs IS NOT NULL, am.amname
+    FROM pg_index x
+    JOIN pg_class i ON i.oid = x.indexrelid
+    JOIN pg_am am ON am.oid = i.relam
+    CROSS JOIN LATERAL unnest(x.indkey, x.indoption, x.indclass) WITH ORDINALITY AS k(attnum, option, opclass, n)
+    LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+    WHERE x.indrelid = %s::regclass
+    GROUP BY i.relname, x.indisunique, x.indpred, x.indexprs, am.amname
+"""
+
+
+def _plain_indexes(table: str) -> dict[str, tuple[tuple[str, str, int], ...]]:
+    """The non-unique btree indexes on plain columns (no expression, no WHERE): ((column, order, opclass), ...)."""
+    with connection.cursor() as cursor:
+        cursor.execute(INDEXES, [table])
+        rows = cursor.fetchall()
+    return {
+        name: tuple(zip(columns, orders, opclasses, strict=True))
+        for name, unique, columns, orders, opclasses, special, method in rows
+        if not unique and not special and method == "btree"
+    }
+
+
+def _covers(longer: tuple, shorter: tuple) -> bool:
+    """`longer` serves every lookup and order `shorter` does: shorter's columns lead it, in the same directions (or
+    all reversed, scanned backwards; a single column in either direction)."""
+    lead = longer[: len(shorter)]
+    if len(shorter) > len(longer) or [(c, k) for c, _, k in lead] != [(c, k) for c, _, k in shorter]:
+        return False  # other columns, or another operator class (varchar_pattern_ops, for LIKE, is not the same)
+    flip = {"ASC": "DESC", "DESC": "ASC"}
+    orders = [o for _, o, _ in lead]
+    return orders == [o for _, o, _ in shorter] or orders == [flip[o] for _, o, _ in shorter]
+
+
+def redundant_indexes() -> list[str]:
+    ours = [config for config in apps.get_app_configs() if Path(config.path).parent == ROOT]  # not the libraries'
+    tables = sorted({model._meta.db_table for config in ours for model in config.get_models()})
+    redundant = []
+    for table in tables:
+        indexes = _plain_indexes(table)
+        for name, columns in indexes.items():
+            for other, longer in indexes.items():
+                if other != name and _covers(longer, columns) and (len(longer) > len(columns) or other < name):
+                    redundant.append(f"{table}.{name} {columns} is served by {other} {longer}")
+    return redundant
+
+
+def test_no_index_is_a_leading_part_of_another():
+    found = redundant_indexes()
+    assert found == [], "\n".join(found)
+
+
+def test_the_check_finds_a_covered_index():
+    """The check itself: an index on (team_id) beside the trial list's (team_id, created_at DESC, id DESC)."""
+    with connection.cursor() as cursor:
+        cursor.execute('CREATE INDEX test_redundant_team ON "trials_trial" ("team_id")')
+    assert any("test_redundant_team" in line and "trial_team_created" in line for line in redundant_indexes())
