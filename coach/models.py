@@ -215,7 +215,7 @@ class Topic(models.Model):
         TRIAL = "trial"
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="+")
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="topics")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, db_index=False, related_name="topics")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     value = models.CharField(max_length=100)
 

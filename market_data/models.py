@@ -35,7 +35,9 @@ class Dataset(_FromProvider, models.Model):
     Source = models.TextChoices("Source", [("BUNDLED", "bundled"), *_provider_members(), ("UPLOAD", "upload")])
 
     # A dataset without a team is shared by everyone (the bundled history).
-    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="datasets")
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, db_index=False, related_name="datasets"
+    )
     key = models.CharField(max_length=64)
     name = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -75,7 +77,7 @@ class Dataset(_FromProvider, models.Model):
 
 
 class Bar(models.Model):
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="bars")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, db_index=False, related_name="bars")
     ts = models.DateTimeField()
     open = models.FloatField()
     high = models.FloatField()
@@ -91,7 +93,7 @@ class Bar(models.Model):
 
 
 class Observation(models.Model):
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="observations")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, db_index=False, related_name="observations")
     ts = models.DateTimeField()
     value = models.FloatField()
 
@@ -105,7 +107,7 @@ class Observation(models.Model):
 class TeamApiKey(models.Model):
     """A team's key for one provider, encrypted at rest (market_data.crypto); only `hint` is ever shown."""
 
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="api_keys")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="api_keys")
     source = models.CharField(max_length=10, choices=ProviderSource.choices)
     encrypted_key = models.TextField()
     hint = models.CharField(max_length=16, blank=True)
@@ -159,7 +161,7 @@ class FetchJob(_FromProvider, models.Model):
 class WatchItem(_FromProvider, models.Model):
     """A series a team keeps fresh: the beat schedule fetches whatever dates it is missing."""
 
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="watch_items")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="watch_items")
     source = models.CharField(max_length=10, choices=ProviderSource.choices)
     symbol = models.CharField(max_length=64)
     multiplier = models.PositiveIntegerField(default=1)

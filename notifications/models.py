@@ -75,7 +75,7 @@ class Delivery(models.Model):
         FAILED = "failed"
         REFUSED = "refused"  # the URL's host is not a public address: nothing was sent
 
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, db_index=False, related_name="deliveries")
     event = models.CharField(max_length=30, choices=Event.choices)
     key = models.CharField(max_length=200)
     payload = models.JSONField(default=dict)

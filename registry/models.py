@@ -9,7 +9,9 @@ from django.db.models import Q
 class RegisteredModel(models.Model):
     """A name a team gives a line of versions, e.g. "spx-momentum-lgbm"."""
 
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="registered_models")
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="registered_models"
+    )
     name = models.SlugField(max_length=100)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -39,7 +41,9 @@ class ModelVersion(models.Model):
         PRODUCTION = "production"
         ARCHIVED = "archived"
 
-    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
+    registered_model = models.ForeignKey(
+        RegisteredModel, on_delete=models.CASCADE, db_index=False, related_name="versions"
+    )
     number = models.PositiveIntegerField()
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, db_index=False, related_name="+")
     trial = models.ForeignKey("trials.Trial", null=True, on_delete=models.SET_NULL, related_name="registered_versions")
@@ -119,7 +123,7 @@ class LiveSignal(models.Model):
     Written once when the bar first appears and never recomputed, so a later change to any bar cannot rewrite
     what the model said at the time; `next_return` and `net_return` are filled when the next bar arrives."""
 
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="signals")
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, db_index=False, related_name="signals")
     date = models.DateTimeField()
     prediction = models.FloatField()
     proba = models.FloatField(null=True)
