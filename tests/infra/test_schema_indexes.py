@@ -17,6 +17,13 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
+def _our_models() -> list:
+    """The project's models (its apps live at the repository's top level), not the libraries'."""
+    return [
+        model for config in apps.get_app_configs() if Path(config.path).parent == ROOT for model in config.get_models()
+    ]
+
+
 INDEXES = """
     SELECT i.relname, x.indisunique,
            array_agg(a.attname ORDER BY k.n), array_agg(CASE WHEN k.option & 1 = 1 THEN 'DESC' ELSE 'ASC' END
@@ -55,8 +62,7 @@ def _covers(longer: tuple, shorter: tuple) -> bool:
 
 
 def redundant_indexes() -> list[str]:
-    ours = [config for config in apps.get_app_configs() if Path(config.path).parent == ROOT]  # not the libraries'
-    tables = sorted({model._meta.db_table for config in ours for model in config.get_models()})
+    tables = sorted({model._meta.db_table for model in _our_models()})
     redundant = []
     for table in tables:
         indexes = _plain_indexes(table)
@@ -87,12 +93,9 @@ def test_every_declared_index_and_constraint_is_in_the_database():
     index on its column, a partial unique constraint's too: registry's one production version per name was lost so
     until its migration put it back.)"""
     missing = []
-    for config in apps.get_app_configs():
-        if Path(config.path).parent != ROOT:
-            continue
-        for model in config.get_models():
-            with connection.cursor() as cursor:
-                present = set(connection.introspection.get_constraints(cursor, model._meta.db_table))
-            declared = {item.name for item in [*model._meta.indexes, *model._meta.constraints]}
-            missing += [f"{model._meta.db_table}.{name}" for name in sorted(declared - present)]
+    for model in _our_models():
+        with connection.cursor() as cursor:
+            present = set(connection.introspection.get_constraints(cursor, model._meta.db_table))
+        declared = {item.name for item in [*model._meta.indexes, *model._meta.constraints]}
+        missing += [f"{model._meta.db_table}.{name}" for name in sorted(declared - present)]
     assert missing == []
