@@ -191,10 +191,13 @@ CELERY_BEAT_SCHEDULE = {
     "tick-studies": {"task": "trials.tasks.tick_studies", "schedule": 30.0, "options": {"expires": 25}},
 }
 
+# A consumer waits for its next message with BZPOPMIN, 5 s at a time (channels_redis' brpop_timeout), and redis-py's
+# default socket timeout is 5 s too: every WebSocket with nothing to send for 5 s died with "Timeout reading from"
+# Redis. Reads get 15 s here; a Redis that does not answer still fails them.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
     }
 }
 
