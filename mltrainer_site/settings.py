@@ -1,6 +1,7 @@
 """Django settings for mlTrainer: safe local defaults, production values from the environment."""
 
 import ipaddress
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -191,14 +192,23 @@ CELERY_BEAT_SCHEDULE = {
     "tick-studies": {"task": "trials.tasks.tick_studies", "schedule": 30.0, "options": {"expires": 25}},
 }
 
-# A consumer waits for its next message with BZPOPMIN, 5 s at a time (channels_redis' brpop_timeout), and redis-py's
-# default socket timeout is 5 s too: every WebSocket with nothing to send for 5 s died with "Timeout reading from"
-# Redis. Reads get 15 s here; a Redis that does not answer still fails them.
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
+# The channel layer's Redis connections. A consumer waits for its next message with BZPOPMIN, 5 s at a time
+# (channels_redis' brpop_timeout). They get no socket timeout: with redis-py's default (5 s) every WebSocket with
+# nothing to send for 5 s died with "Timeout reading from" Redis, and with any socket timeout redis-py sends through
+# asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands just as the send completes (CPython
+# gh-86296): the consumer's receive then never ended, polling Redis for ever, and whoever awaited it hung
+# (tests/infra/test_channel_layer.py). Connecting still times out, and over TCP a peer that vanished without a
+# word is noticed by keepalive probes within about a minute.
+_CHANNEL_REDIS: dict = {"address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": 5}
+if REDIS_URL.startswith(("redis://", "rediss://")):
+    _CHANNEL_REDIS["socket_keepalive"] = True
+    _CHANNEL_REDIS["socket_keepalive_options"] = {
+        getattr(socket, name): value
+        for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3))
+        if hasattr(socket, name)
     }
+CHANNEL_LAYERS = {
+    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_CHANNEL_REDIS]}},
 }
 
 REST_FRAMEWORK = {
