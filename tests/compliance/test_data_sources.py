@@ -56,7 +56,7 @@ def test_the_migration_keeps_what_each_rule_approved():
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before, after = [("compliance", "0004_promotion_approval_rule")], [("compliance", "0005_data_source_rule_sources")]
+    before = [("compliance", "0004_promotion_approval_rule")]  # then forward through 0005_data_source_rule_sources
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
@@ -64,9 +64,11 @@ def test_the_migration_keeps_what_each_rule_approved():
         live = old.objects.create(reason="vendors", allow_bundled=True, allow_polygon=True, allow_fred=True)
         nothing = old.objects.create(reason="closed", allow_bundled=False)
         uploads = old.objects.create(reason="files", allow_upload=True)
-    finally:
+    finally:  # every app back to its latest migration (going back to 0004 also unapplied what depends on it)
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
-        executor.migrate(after)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    fresh = MigrationExecutor(connection)
+    assert not fresh.migration_plan(fresh.loader.graph.leaf_nodes()), "the test left migrations unapplied"
     approved = {rule.pk: rule.approved for rule in DataSourceRule.objects.all()}
     assert approved == {live.pk: ["bundled", "polygon", "fred"], nothing.pk: [], uploads.pk: ["bundled", "upload"]}
