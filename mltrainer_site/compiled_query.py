@@ -6,6 +6,9 @@ local database: 0.5-0.8 ms for the token's user or the trial detail, against 0.1
 the SQL of one queryset, built with placeholder values (the holes: parameters appearing once each), and runs it
 with the values of the moment on the current connection. Rows come back as the queryset's would: through
 Django's converters for that connection, as dicts (a values() queryset) or as model instances (a plain one).
+
+On PostgreSQL both run as prepared statements (`_cursor`): the server plans each once per connection instead of on
+every request (planning the token's user, a join of three tables, cost 0.2-0.9 ms, against 0.08 ms to run it).
 """
 
 from typing import Any, Generic, TypeVar
@@ -15,6 +18,28 @@ from django.db.models import Model, QuerySet
 from django.db.models.expressions import Col
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
+
+
+def _cursor(using: str):
+    """A cursor of the `using` connection for a compiled statement: Django's own, except on PostgreSQL with
+    prepared statements on (the settings' prepare_threshold), where the values are bound by the server, so that
+    psycopg prepares the statement once the connection has run it that many times (and keeps the last 100 per
+    connection, which stays in the pool). Django's own cursors bind on the client, which never prepares: not every
+    ORM query could be (Django ticket #20516), but these few can, and they are the ones every request makes."""
+    connection_ = connections[using]
+    if connection_.vendor != "postgresql" or connection_.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        return connection_.cursor()
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, Format, ServerBindingCursor, register_tzloader
+
+    connection_.close_if_health_check_failed()
+    connection_.ensure_connection()
+    with connection_.wrap_database_errors:
+        cursor = ServerBindingCursor(connection_.connection)
+        # As Django's create_cursor: datetimes come back in the connection's time zone.
+        tzloader = connection_.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+        if connection_.timezone != tzloader.timezone:
+            register_tzloader(connection_.timezone, cursor)
+        return connection_._prepare_cursor(cursor)
 
 
 class CompiledQuery:
@@ -51,7 +76,7 @@ class CompiledQuery:
         params = self.params.copy()
         for slot, value in zip(self.slots, values, strict=True):
             params[slot] = value
-        with connection.cursor() as cursor:
+        with _cursor(connection.alias) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
         return [self._row(list(row)) for row in rows]
@@ -122,7 +147,7 @@ class CompiledInsert(Generic[M]):
         values = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection_) for field in self.fields]
         sql, returning = self._statement(obj, using)
         pk_field = model._meta.pk
-        with transaction.mark_for_rollback_on_error(using), connection_.cursor() as cursor:
+        with transaction.mark_for_rollback_on_error(using), _cursor(using) as cursor:
             cursor.execute(sql, values)
             if returning:
                 pk = cursor.fetchone()[0]

@@ -127,6 +127,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if DB_POOL_MAX_SIZE:
         # timeout: how long a request waits for a free connection before failing, rather than hanging.
         DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": 10}
+    # Django turns psycopg's prepared statements off; the statements every request makes are prepared on their
+    # connection after 5 runs (mltrainer_site.compiled_query: planning the token's user cost more than running it).
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
     if env_bool("DB_PGBOUNCER", False):
         # PgBouncer in transaction mode hands each transaction a different server connection: no named (server-side)
         # cursors outside a transaction, and no statements prepared on one connection and run on another. The claim

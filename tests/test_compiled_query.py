@@ -93,3 +93,40 @@ def test_a_compiled_insert_of_an_expression_goes_through_save(alice, team_a):
                         stage="submission", outcome="allowed", reasons=[], rules=[], spec={})  # fmt: skip
     CompiledInsert(Decision).insert(decision)
     assert Decision.objects.get(pk=decision.pk).username == "ALICE"
+
+
+def _prepared_statements() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_on_postgresql_compiled_statements_are_prepared_and_answer_the_same(alice, bob, team_a):
+    """Once run 5 times on a connection (psycopg's threshold), a compiled query and a compiled insert run as
+    statements prepared on the server, and give what they gave before; the ORM's own queries never are."""
+    from django.db import connection
+
+    from compliance.models import Decision
+    from mltrainer_site.compiled_query import CompiledInsert
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    by_id = CompiledQuery(User.objects.filter(pk=HOLE), (HOLE,))
+    insert = CompiledInsert(Decision)
+    fields = dict(user=alice, team=team_a, username="alice", team_slug="team-a", stage="submission",
+                  outcome="allowed", reasons=[{"rule": "r1"}], rules=[3], spec={"model": "ridge"})  # fmt: skip
+    first = [by_id.first(user.pk) for user in (alice, bob)]
+    stored = [insert.insert(Decision(**fields)) for _ in range(7)]
+    for _ in range(5):
+        assert [by_id.first(user.pk) for user in (alice, bob)] == first
+        assert by_id.first(10**9) is None
+    list(User.objects.filter(pk=alice.pk))
+    prepared = _prepared_statements()
+    assert by_id.sql.replace("%s", "$1") in prepared
+    assert any(statement.startswith('INSERT INTO "compliance_decision"') for statement in prepared)
+    assert not any('"accounts_user"."id" = ' in statement and "$1" not in statement for statement in prepared)
+    assert len({_stored(decision)["reasons"][0]["rule"] for decision in stored}) == 1
+    assert {decision.pk for decision in stored} == set(Decision.objects.filter(pk__in=[d.pk for d in stored])
+                                                        .values_list("pk", flat=True))  # fmt: skip

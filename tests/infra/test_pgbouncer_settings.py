@@ -27,5 +27,5 @@ def test_behind_pgbouncer_no_server_side_cursors_and_no_prepared_statements():
     assert "prepare_threshold" in behind["options"] and behind["options"]["prepare_threshold"] is None
     assert "pool" not in behind["options"]
     direct = _database_settings()
-    assert direct["cursors"] is False and "prepare_threshold" not in direct["options"]
+    assert direct["cursors"] is False and direct["options"]["prepare_threshold"] == 5
     assert direct["options"]["pool"]["max_size"] == 4
