@@ -107,6 +107,7 @@ def test_on_postgresql_compiled_statements_are_prepared_and_answer_the_same(alic
     """Once run 5 times on a connection (psycopg's threshold), a compiled query and a compiled insert run as
     statements prepared on the server, and give what they gave before; the ORM's own queries never are."""
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from compliance.models import Decision
     from mltrainer_site.compiled_query import CompiledInsert
@@ -123,6 +124,9 @@ def test_on_postgresql_compiled_statements_are_prepared_and_answer_the_same(alic
         assert [by_id.first(user.pk) for user in (alice, bob)] == first
         assert by_id.first(10**9) is None
     list(User.objects.filter(pk=alice.pk))
+    with CaptureQueriesContext(connection) as logged:
+        by_id.first(alice.pk)
+    assert logged.captured_queries[0]["sql"] == by_id.sql.replace("%s", "$1")  # the query log still names it
     prepared = _prepared_statements()
     assert by_id.sql.replace("%s", "$1") in prepared
     assert any(statement.startswith('INSERT INTO "compliance_decision"') for statement in prepared)
