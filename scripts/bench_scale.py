@@ -11,7 +11,9 @@
    pandas.DataFrame.to_csv of the same frame, and the compare view's overlaid equity of 10 trials.
 5. A 100-worker simulation: the broker's run_trial round trips a second, and 100 simulated workers (threads
    sharing a bounded connection pool, as PgBouncer would) claiming and finishing trials as fast as the database
-   lets them (no training): trial writes a second, claim latency, connections.
+   lets them (no training): trial writes a second, claim latency, connections, and the CPU that PostgreSQL and
+   the simulated workers each spend on a trial (the workers share this machine's cores with the database; on
+   Kubernetes they run elsewhere, so the database's own CPU per trial says how far one PostgreSQL goes).
 
 Environment: BENCH_SCALE_TRIALS, BENCH_POSTGRES_URL (the server's admin URL, default postgres://postgres@127.0.0.1:
 5432/postgres), BENCH_SCALE_SIM_SECONDS (default 20), BENCH_SCALE_SIM_CONNECTIONS (default 20).
@@ -413,13 +415,26 @@ def sim_child(threads: int, seconds: float, pool: int) -> None:
                 time.sleep(0.05)
 
     workers = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    cpu = time.process_time()
     for thread in workers:
         thread.start()
     time.sleep(seconds)
     stop.set()
     for thread in workers:
         thread.join(timeout=30)
-    print(json.dumps({"done": done[0], "claims": claims, "errors": errors[:3], "error_count": len(errors)}))
+    cpu = time.process_time() - cpu
+    print(json.dumps({"done": done[0], "claims": claims, "errors": errors[:3], "error_count": len(errors), "cpu": cpu}))
+
+
+def _postgres_cpu(seen: dict[int, float]) -> None:
+    """Each PostgreSQL server process's CPU seconds so far, into `seen` by pid: read often, since a backend's time
+    is gone once it exits."""
+    import psutil
+
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        times = proc.info["cpu_times"]
+        if proc.info["name"] == "postgres" and times is not None:
+            seen[proc.pid] = times.user + times.system
 
 
 def simulate_workers() -> None:
@@ -449,6 +464,9 @@ def simulate_workers() -> None:
     per_process = SIM_WORKERS // SIM_PROCESSES
     pool = max(1, SIM_CONNECTIONS // SIM_PROCESSES)
     command = [sys.executable, __file__, "--sim-child", str(per_process), str(SIM_SECONDS), str(pool)]
+    before: dict[int, float] = {}
+    _postgres_cpu(before)
+    seen = dict(before)
     started = time.perf_counter()
     children = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(SIM_PROCESSES)]
     peak_connections = 0
@@ -456,8 +474,10 @@ def simulate_workers() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
             peak_connections = max(peak_connections, cursor.fetchone()[0])
-        time.sleep(0.5)
+        _postgres_cpu(seen)
+        time.sleep(0.1)
     elapsed = time.perf_counter() - started
+    postgres_cpu = sum(total - before.get(pid, 0.0) for pid, total in seen.items())
     results = [json.loads(child.stdout.read().strip().splitlines()[-1]) for child in children]
     done = sum(r["done"] for r in results)
     claims = sorted(c for r in results for c in r["claims"])
@@ -481,9 +501,15 @@ def simulate_workers() -> None:
     print(f"  finished by team (fair share, 70 % of the backlog is sim-0's): {by_team}")
     print(f"  errors: {error_count}{' e.g. ' + errors[0] if errors else ''}; peak connections to the bench DB: "
           f"{peak_connections}")  # fmt: skip
+    per_trial = postgres_cpu / max(done, 1)
+    workers_cpu = sum(r["cpu"] for r in results) / max(done, 1)
+    print(f"  CPU per finished trial: PostgreSQL {per_trial * 1000:.1f} ms (all its processes), the simulated "
+          f"workers {workers_cpu * 1000:.1f} ms (their Python, on the same {os.cpu_count()} cores)")  # fmt: skip
     need = SIM_WORKERS * 2 / 5
-    print(f"  100 worker pods × 2 processes with 5 s trials need {need:.0f} trials/s: "
-          f"{'within' if rate >= need else 'BEYOND'} what this database sustained on this machine")  # fmt: skip
+    cores = need * per_trial
+    print(f"  100 worker pods × 2 processes with 5 s trials need {need:.0f} trials/s: {cores:.2f} cores of "
+          f"PostgreSQL at that cost ({'within' if cores <= 1 else 'BEYOND'} one core of the database); this run's "
+          f"{rate:.1f}/s is what the simulated workers' own CPU left room for")  # fmt: skip
     Trial.objects.filter(team__in=teams).delete()
 
 
