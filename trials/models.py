@@ -65,9 +65,10 @@ class Trial(models.Model):
             models.Index(fields=["team", "-created_at", "-id"], name="trial_team_created"),
             models.Index(fields=["team", "status", "-created_at", "-id"], name="trial_team_status_created"),
             models.Index(fields=["team", "model_key", "-created_at", "-id"], name="trial_team_model_created"),
-            # The reaper and the stuck-trials gauge: running trials by heartbeat age.
-            models.Index(fields=["status", "heartbeat_at"]),
-            # The relay: queued trials the broker never accepted, or long ago (trials.queue).
+            # The relay: queued trials the broker never accepted, or long ago (trials.queue). Also the reaper's and
+            # the stuck-trials gauge's running trials (a few: one per worker slot), whose heartbeat is then read
+            # from the rows. No index holds heartbeat_at, progress or folds, so that a fold's progress and the
+            # heartbeat can be written in place (PostgreSQL's heap-only updates) instead of in every index.
             models.Index(fields=["status", "enqueued_at"]),
         ]
 

@@ -99,3 +99,34 @@ def test_every_declared_index_and_constraint_is_in_the_database():
         declared = {item.name for item in [*model._meta.indexes, *model._meta.constraints]}
         missing += [f"{model._meta.db_table}.{name}" for name in sorted(declared - present)]
     assert missing == []
+
+
+def test_a_trials_progress_and_heartbeat_are_written_in_place(alice, team_a, make_trial):
+    """A fold's progress (folds, progress, heartbeat) and the heartbeat change no indexed column of a trial, and
+    its pages keep a tenth free: PostgreSQL writes them as heap-only updates, not into all eight of its indexes
+    (100 workers write five a trial and a heartbeat every 15 s). Fails while an index holds heartbeat_at."""
+    from django.utils import timezone
+
+    from trials.models import Trial
+
+    trial = make_trial(alice, team_a)
+    Trial.objects.filter(pk=trial.pk).update(status="running", started_at=timezone.now())
+
+    def updates() -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'trials_trial'"
+            )
+            return cursor.fetchone()
+
+    before = updates()
+    for fold in range(5):
+        Trial.objects.filter(pk=trial.pk, status="running").update(
+            folds=[{"fold": fold}], progress=(fold + 1) / 5, heartbeat_at=timezone.now()
+        )
+        Trial.objects.filter(pk=trial.pk, status="running").update(heartbeat_at=timezone.now())
+    after = updates()
+    assert (after[0] - before[0], after[1] - before[1]) == (10, 10)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'trials_trial'")
+        assert cursor.fetchone()[0] == ["fillfactor=90"]
