@@ -103,7 +103,7 @@ def test_every_declared_index_and_constraint_is_in_the_database():
 
 def test_a_trials_progress_and_heartbeat_are_written_in_place(alice, team_a, make_trial):
     """A fold's progress (folds, progress, heartbeat) and the heartbeat change no indexed column of a trial, and
-    its pages keep a tenth free: PostgreSQL writes them as heap-only updates, not into all eight of its indexes
+    its pages keep a tenth free: PostgreSQL writes them as heap-only updates, not into each of its seven indexes
     (100 workers write five a trial and a heartbeat every 15 s). Fails while an index holds heartbeat_at."""
     from django.utils import timezone
 
