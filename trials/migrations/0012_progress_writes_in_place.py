@@ -4,8 +4,8 @@ from django.db import migrations
 
 
 def _fillfactor(percent: int):
-    """Trial pages filled to `percent` (PostgreSQL only): the room left lets a row's new version go on its own page,
-    the condition, with no indexed column changed, for a heap-only update."""
+    """Trial pages filled to `percent` (PostgreSQL only): the room left lets a row's new version go on the same page
+    as the old, the condition, with no indexed column changed, for a heap-only update."""
 
     def apply(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
