@@ -110,6 +110,10 @@ TABLE_SORTS: dict[str, str | KeyTextTransform] = {
 }
 
 
+# What the table shows of a trial (trials.views._table_rows): the rest (folds, data used, params, the creator's other
+# fields) stays in the database.
+TABLE_FIELDS = ("id", "name", "model_key", "data", "target", "status", "created_at", "metrics", "created_by__username")
+
 NOT_NULL_SORTS = {"id", "name", "model_key", "target", "status", "created_at"}
 
 
@@ -124,7 +128,8 @@ def trial_table(*, user: User, filters: dict | None = None, sort: str = "-create
 
 
 def _table(*, team_ids: list[int], filters: dict, sort: str) -> QuerySet[Trial]:
-    trials = _scoped(team_ids=team_ids, filters=filters).defer("folds", "data_used", "error", "params", "validation")
+    trials = _scoped(team_ids=team_ids, filters=filters).select_related(None).select_related("created_by")
+    trials = trials.only(*TABLE_FIELDS)
     descending, key = sort.startswith("-"), sort.lstrip("-")
     field = TABLE_SORTS.get(key)
     if isinstance(field, str) and field in NOT_NULL_SORTS:
@@ -499,6 +504,12 @@ def prediction_columns(*, trial_ids: list[int], columns: tuple[str, ...]) -> dic
 
 
 STUDY_TRIAL_FIELDS = ("id", "study_id", "status", "model_key", "params", "metrics")
+
+
+def study_choices(*, user: User, limit: int = 200) -> list[tuple[int, str]]:
+    """(id, label) of the user's newest studies: the trial table's study filter."""
+    rows = Study.objects.filter(team__in=team_list_for_user(user=user)).order_by("-id")[:limit]
+    return [(pk, f"{pk}: {name or metric}") for pk, name, metric in rows.values_list("id", "name", "metric")]
 
 
 def study_list(*, user: User, with_trials: bool = False) -> QuerySet[Study]:

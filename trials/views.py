@@ -1,6 +1,7 @@
 """Server-rendered pages for trials: dashboard, new-trial form and the live trial page."""
 
 import json
+from html import escape
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import member_usernames, membership_get, team_list_for_user, user_can_write_somewhere
@@ -23,7 +25,7 @@ from security.limits import submission_check
 
 from . import selectors, services
 from .compare import CompareInvalid, compare_ids, compare_sections
-from .figures import FIGURES, FOLD_COLUMNS, figure_for, metric_sections
+from .figures import FIGURES, FOLD_COLUMNS, figure_for, figure_format, metric_sections
 from .forms import POSITION_LABELS, TrialFilterForm, TrialForm
 from .models import Trial
 from .serializers import TrialSerializer
@@ -80,12 +82,43 @@ class CappedPaginator(Paginator):
     capped = False
 
 
+# One row of the trial table. The rows are formatted here, not by the template: 50 rows of 14 cells through
+# Django's template engine (a variable lookup, a filter and an escape for each) were a third of the page's time.
+_TABLE_ROW = (
+    '<tr data-trial="{0}"><td class="select-cell"><input type="checkbox" name="ids" value="{0}" form="compare-form" '
+    'aria-label="Select trial {0} to compare"></td><td class="num"><a href="{1}">{0}</a></td><td>{2}</td>'
+    '<td><code>{3}</code></td><td>{4}</td><td>{5}</td><td><span class="status status-{6}">{6}</span></td>'
+    "<td>{7}</td><td>{8}</td>{9}</tr>"
+)
+_METRIC_CELL = '<td class="num" data-column="{0}">{1}</td>'
+
+
+def _table_rows(trials, columns: list[str]) -> SafeString:
+    """The table's rows as HTML: the trial's link, its columns, and the chosen metrics as the tear sheet formats
+    them. Every value goes through `escape` (html.escape, as Django's own escape does)."""
+    sentinel = str(2**40)
+    link_before, _, link_after = reverse("trial-detail", args=[sentinel]).partition(sentinel)
+    rows = []
+    for trial in trials:
+        metrics = trial.metrics or {}
+        cells = "".join(
+            _METRIC_CELL.format(escape(key), escape(figure_format(key, metrics.get(key)))) for key in columns
+        )
+        rows.append(_TABLE_ROW.format(
+            trial.pk, escape(f"{link_before}{trial.pk}{link_after}"), escape(trial.name or "—"),
+            escape(trial.model_key), escape(str((trial.data or {}).get("symbol", ""))), escape(trial.target),
+            escape(trial.status), escape(trial.created_by.username if trial.created_by else "—"),
+            timezone.localtime(trial.created_at).strftime("%Y-%m-%d %H:%M"), cells,
+        ))  # fmt: skip
+    return mark_safe("".join(rows))  # noqa: S308 - every value in the rows is escaped above
+
+
 @login_required
 def dashboard(request):
     """The trial table: filters, sort by any column or metric, 50 rows a page, chosen metric columns."""
     form = TrialFilterForm(
         request.GET or None,
-        studies=selectors.study_list(user=request.user).order_by("-id")[:200],
+        studies=selectors.study_choices(user=request.user),
         creators=member_usernames(user=request.user),
     )
     sort = request.GET.get("sort") or "-created"
@@ -103,7 +136,7 @@ def dashboard(request):
     context = {
         "form": form,
         "page": page,
-        "rows": [(trial, [(key, (trial.metrics or {}).get(key)) for key in columns]) for trial in page.object_list],
+        "rows": _table_rows(page.object_list, columns),
         "columns": columns,
         "headings": headings,
         "query": query.urlencode(),

@@ -138,3 +138,34 @@ def test_never_null_columns_sort_in_index_order(alice, table):
     newest = str(trial_table(user=alice, sort="-created").query)
     assert "NULLS LAST" not in newest and '"created_at" DESC' in newest
     assert "NULLS LAST" in str(trial_table(user=alice, sort="-sharpe").query)  # unscored trials still last
+
+
+def test_a_row_shows_the_trial_with_what_people_typed_escaped(alice, team_a, make_trial):
+    """The rows are written in Python (trials.views._table_rows): each cell is the trial's value, escaped."""
+    from django.utils import timezone
+
+    trial = make_trial(alice, team_a, name='<img src=x onerror="alert(1)"> & co')
+    Trial.objects.filter(pk=trial.pk).update(metrics={"sharpe": 1.23456, "max_drawdown": -0.0712})
+    trial.refresh_from_db()
+    page = _client(alice).get("/").content.decode()
+    row = page[page.index(f'<tr data-trial="{trial.pk}">') :].split("</tr>")[0]
+    created = timezone.localtime(trial.created_at).strftime("%Y-%m-%d %H:%M")
+    assert f'<a href="/trials/{trial.pk}/">{trial.pk}</a>' in row
+    assert "<td>&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; co</td>" in row and "<img" not in row
+    assert f"<td><code>{trial.model_key}</code></td><td>{trial.data['symbol']}</td><td>{trial.target}</td>" in row
+    assert f'<span class="status status-{trial.status}">{trial.status}</span>' in row
+    assert f"<td>alice</td><td>{created}</td>" in row
+    assert '<td class="num" data-column="sharpe">1.23</td>' in row
+    assert '<td class="num" data-column="max_drawdown">-7.1 %</td>' in row
+    assert '<td class="num" data-column="rmse">—</td>' in row
+
+
+@pytest.mark.parametrize("value", [None, "", "b", 2, "<&\"'>"])
+def test_the_filters_quick_select_writes_what_djangos_select_writes(value):
+    from django import forms
+
+    from trials.forms import QuickSelect
+
+    choices = [("", "any"), ("b", "B & b"), (2, "2: <study>"), ("<&\"'>", "odd 'value'")]
+    attrs = {"id": "id_x", "required": True, "disabled": False, "data-note": 'a "b"'}
+    assert QuickSelect(attrs, choices).render("x", value) == forms.Select(attrs, choices).render("x", value)
