@@ -96,7 +96,7 @@ _METRIC_CELL = '<td class="num" data-column="{0}">{1}</td>'
 def _table_rows(trials, columns: list[str]) -> SafeString:
     """The table's rows as HTML: the trial's link, its columns, and the chosen metrics as the tear sheet formats
     them. Every value goes through `escape` (html.escape, as Django's own escape does)."""
-    sentinel = str(2**40)
+    sentinel = str(2**40)  # the detail URL reversed once, around a number no trial has, instead of once a row
     link_before, _, link_after = reverse("trial-detail", args=[sentinel]).partition(sentinel)
     rows = []
     for trial in trials:
