@@ -169,3 +169,24 @@ def test_the_filters_quick_select_writes_what_djangos_select_writes(value):
     choices = [("", "any"), ("b", "B & b"), (2, "2: <study>"), ("<&\"'>", "odd 'value'")]
     attrs = {"id": "id_x", "required": True, "disabled": False, "data-note": 'a "b"'}
     assert QuickSelect(attrs, choices).render("x", value) == forms.Select(attrs, choices).render("x", value)
+
+
+def test_the_study_filter_offers_the_teams_studies_newest_first(alice, charlie, team_a, team_b):
+    from trials.models import Study
+
+    def study(team, user, name):
+        fields = {"model_keys": ["logistic_regression"], "metric": "sharpe", "direction": "maximize", "budget": 4}
+        return Study.objects.create(team=team, created_by=user, name=name, **fields)
+
+    older, newer, unnamed = study(team_a, alice, "C <sweep>"), study(team_a, alice, "gamma"), study(team_a, alice, "")
+    elsewhere = study(team_b, charlie, "other team's")
+    page = _client(alice).get("/").content.decode()
+    select = page[page.index('<select name="study"') :].split("</select>")[0]
+    offered = [line.strip() for line in select.splitlines() if "<option" in line]
+    assert offered == [
+        '<option value="" selected>any</option>',
+        f'<option value="{unnamed.pk}">{unnamed.pk}: sharpe</option>',
+        f'<option value="{newer.pk}">{newer.pk}: gamma</option>',
+        f'<option value="{older.pk}">{older.pk}: C &lt;sweep&gt;</option>',
+    ]
+    assert f'value="{elsewhere.pk}"' not in select
