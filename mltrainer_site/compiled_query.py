@@ -158,8 +158,10 @@ class CompiledInsert(Generic[M]):
         connection_ = connections[using]
         obj._prepare_related_fields_for_save(operation_name="save")
         pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
-        values = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection_) for field in self.fields]
+        # The statement first: compiling it runs the fields' pre_save on obj (auto_now_add sets the time again), and
+        # the values stored must be the ones obj keeps.
         sql, returning = self._statement(obj, using)
+        values = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection_) for field in self.fields]
         pk_field = model._meta.pk
         with transaction.mark_for_rollback_on_error(using), _cursor(using) as cursor:
             cursor.execute(sql, values)
