@@ -83,8 +83,26 @@ def _note(scheme: str | None) -> str:
     return validation_note({} if scheme is None else {"scheme": scheme})
 
 
+def text_moment(text: str | None) -> str | None:
+    """_moment of a UTC timestamp as the database writes it as text: '2026-12-01 08:15:00.1234+00' on PostgreSQL
+    (session time zone UTC, trailing zeros of the fraction dropped), '2026-12-01 08:15:00.123400' on SQLite; any
+    other offset is parsed."""
+    if text is None:
+        return None
+    moment = text.removesuffix("+00")
+    if "+" in moment or moment.count("-") > 2:
+        return _moment(datetime.fromisoformat(text))
+    whole, dot, fraction = moment.partition(".")
+    return f"{whole.replace(' ', 'T')}{dot}{fraction.ljust(6, '0') if dot else ''}Z"
+
+
 def _json_moment(value: datetime | None) -> str:
     moment = _moment(value)
+    return "null" if moment is None else f'"{moment}"'
+
+
+def _json_text_moment(text: str | None) -> str:
+    moment = text_moment(text)
     return "null" if moment is None else f'"{moment}"'
 
 
@@ -100,13 +118,14 @@ def trial_json(row: dict) -> str:
         f'"costs":{row["costs_json"]},"positions":{_text(row["positions"])},"repeats":{row["repeats"]},'
         f'"validation_note":{_text(_note(row["scheme"]))},"status":{_text(row["status"])},'
         f'"progress":{float(row["progress"])!r},"error":{_text(error)},"metrics":{row["metrics_json"]},'
-        f'"across_seeds":{row["across_seeds_json"] or "null"},"dsr_computed_at":{_json_moment(row["dsr_computed_at"])},'
+        f'"across_seeds":{row["across_seeds_json"] or "null"},'
+        f'"dsr_computed_at":{_json_text_moment(row["dsr_computed_at_text"])},'
     )
     folds = f'"folds":{row["folds_json"]},"data_used":{row["data_used_json"]},' if "folds_json" in row else ""
     tail = (
         f'"cancel_requested":{"true" if row["cancel_requested"] else "false"},'
-        f'"created_at":{_json_moment(row["created_at"])},"started_at":{_json_moment(row["started_at"])},'
-        f'"finished_at":{_json_moment(row["finished_at"])}}}'
+        f'"created_at":{_json_moment(row["created_at"])},"started_at":{_json_text_moment(row["started_at_text"])},'
+        f'"finished_at":{_json_text_moment(row["finished_at_text"])}}}'
     )
     return head + folds + tail
 

@@ -94,3 +94,22 @@ def test_every_serializer_field_is_written_out(varied):
     assert list(json.loads(trial_json(row))) == TrialSerializer.Meta.fields
     row = selectors.trial_rows(Trial.objects.filter(pk=trial.pk), with_folds=False).get()
     assert list(json.loads(trial_json(row))) == TrialListSerializer.Meta.fields
+
+
+@pytest.mark.parametrize("microsecond", [0, 5, 120000, 123400, 999999])
+def test_times_read_as_the_databases_text_write_out_as_the_serializer_does(alice, team_a, microsecond):
+    """started_at, finished_at and dsr_computed_at come as the database's text (PostgreSQL drops a fraction's
+    trailing zeros, SQLite keeps six digits or none): the answer still says what DRF's DateTimeField says."""
+    from trials.serializers import text_moment
+
+    moment = datetime(2026, 3, 9, 23, 59, 58, microsecond, tzinfo=UTC)
+    trial = StoredTrialFactory(team=team_a, created_by=alice, started_at=moment, finished_at=None,
+                               dsr_computed_at=moment)  # fmt: skip
+    row = selectors.trial_rows(Trial.objects.filter(pk=trial.pk), with_folds=False).get()
+    answer = json.loads(trial_json(row))
+    expected = _drf(TrialListSerializer(Trial.objects.select_related("team", "created_by").get(pk=trial.pk)))
+    assert (answer["started_at"], answer["dsr_computed_at"], answer["finished_at"]) == (
+        expected["started_at"], expected["dsr_computed_at"], None,
+    )  # fmt: skip
+    assert answer["started_at"] == f"2026-03-09T23:59:58{f'.{microsecond:06d}' if microsecond else ''}Z"
+    assert text_moment("2026-03-09 23:59:58.1+02") == "2026-03-09T21:59:58.100000Z"  # another offset: parsed
