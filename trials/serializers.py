@@ -96,13 +96,8 @@ def text_moment(text: str | None) -> str | None:
     return f"{whole.replace(' ', 'T')}{dot}{fraction.ljust(6, '0') if dot else ''}Z"
 
 
-def _json_moment(value: datetime | None) -> str:
-    moment = _moment(value)
-    return "null" if moment is None else f'"{moment}"'
-
-
-def _json_text_moment(text: str | None) -> str:
-    moment = text_moment(text)
+def _json_moment(moment: str | None) -> str:
+    """A moment of _moment or text_moment as JSON (its characters need no escaping)."""
     return "null" if moment is None else f'"{moment}"'
 
 
@@ -119,13 +114,14 @@ def trial_json(row: dict) -> str:
         f'"validation_note":{_text(_note(row["scheme"]))},"status":{_text(row["status"])},'
         f'"progress":{float(row["progress"])!r},"error":{_text(error)},"metrics":{row["metrics_json"]},'
         f'"across_seeds":{row["across_seeds_json"] or "null"},'
-        f'"dsr_computed_at":{_json_text_moment(row["dsr_computed_at_text"])},'
+        f'"dsr_computed_at":{_json_moment(text_moment(row["dsr_computed_at_text"]))},'
     )
     folds = f'"folds":{row["folds_json"]},"data_used":{row["data_used_json"]},' if "folds_json" in row else ""
     tail = (
         f'"cancel_requested":{"true" if row["cancel_requested"] else "false"},'
-        f'"created_at":{_json_moment(row["created_at"])},"started_at":{_json_text_moment(row["started_at_text"])},'
-        f'"finished_at":{_json_text_moment(row["finished_at_text"])}}}'
+        f'"created_at":{_json_moment(_moment(row["created_at"]))},'
+        f'"started_at":{_json_moment(text_moment(row["started_at_text"]))},'
+        f'"finished_at":{_json_moment(text_moment(row["finished_at_text"]))}}}'
     )
     return head + folds + tail
 
